@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+import { runCli } from '../server/cli.ts';
+
+const code = await runCli(process.argv.slice(2), {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env,
+});
+// Long-running commands (start, worker) keep the event loop alive and exit on a signal.
+if (code !== 0) process.exit(code);

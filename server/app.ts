@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { AppError } from './errors.ts';
+import { installErrorHandling } from './http/error-handler.ts';
+import { redactUrl } from './logger.ts';
+import type { App, AppDeps } from './http/types.ts';
+import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
+import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { authenticateApiKey } from './modules/auth/auth.service.ts';
+import { customersRoutes } from './modules/customers/customers.routes.ts';
+import { WEFT_VERSION } from './version.ts';
+
+export const API_KEY_HEADER = 'x-fastn-api-key';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Builds the HTTP app without listening; `server/main.ts` listens, tests use `inject`. */
+export async function buildApp(deps: AppDeps, { logger }: { logger: Logger }): Promise<App> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: deps.config.bodyLimitBytes,
+    // One line per request, written by the onResponse hook below, instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  app.decorateRequest('tenant', null);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: redactUrl(request.url),
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+        apiKeyId: request.tenant?.actor.id,
+      },
+      'request completed',
+    );
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Weft API',
+        version: WEFT_VERSION,
+        description: 'Customers, connectors, connections, workflows and executions of a Weft installation.',
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: API_KEY_HEADER } },
+      },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/v1/docs' });
+
+  app.get('/health', {
+    schema: {
+      tags: ['System'],
+      summary: 'Liveness and database check',
+      security: [],
+      response: { 200: z.object({ status: z.literal('ok'), version: z.string(), database: z.enum(['pg', 'pglite']) }) },
+    },
+    handler: async () => {
+      await deps.db.owner((sql) => sql.query('SELECT 1'));
+      return { status: 'ok' as const, version: WEFT_VERSION, database: deps.db.driver };
+    },
+  });
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  await app.register(
+    async (v1) => {
+      v1.addHook('onRequest', async (request) => {
+        const header = request.headers[API_KEY_HEADER];
+        request.tenant = await authenticateApiKey({
+          db: deps.db,
+          key: Array.isArray(header) ? header[0] : header,
+          requestId: request.id,
+          onTouchError: (error) => request.log.warn({ err: error }, 'could not record API key use'),
+        });
+      });
+      await v1.register(fastifyRateLimit, {
+        hook: 'preHandler',
+        max: deps.config.rateLimitPerMinute,
+        timeWindow: 60_000,
+        keyGenerator: (request) => request.tenant?.actor.id ?? request.ip,
+        errorResponseBuilder: (_request, context) =>
+          new AppError('rate_limited', `rate limit of ${context.max} requests per minute reached; retry after ${context.after}`, {
+            retryAfterSeconds: Math.ceil(context.ttl / 1000),
+          }),
+      });
+      customersRoutes(v1, deps);
+      apiKeysRoutes(v1, deps);
+      auditRoutes(v1, deps);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  return app;
+}

@@ -1,0 +1,205 @@
+import os from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ApiKeyKindSchema } from './domain/api-key.ts';
+import type { Mode } from './domain/tenant.ts';
+import { isAppError } from './errors.ts';
+import { createLogger } from './logger.ts';
+import { closeOnSignals, startServer } from './main.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from './modules/api-keys/api-keys.service.ts';
+import { createOrganization, operatorContext } from './modules/orgs/orgs.service.ts';
+import { openRuntime, type Runtime } from './runtime.ts';
+import { startWorkers } from './workers.ts';
+import { WEFT_VERSION } from './version.ts';
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+class UsageError extends Error {}
+
+function parseKind(value: string): Mode {
+  const parsed = ApiKeyKindSchema.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError('must be test or live');
+  return parsed.data;
+}
+
+function operatorLabel(): string {
+  try {
+    return `cli:${os.userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** Builds the `weft` command line. `run` resolves with the exit code for one-shot commands. */
+export function buildCli(io: Io): Command {
+  let config: Config | undefined;
+  const getConfig = (): Config => {
+    config ??= loadConfig(io.env);
+    return config;
+  };
+  // Logs go to stderr in one-shot commands so stdout carries only the answer.
+  const cliLogger = (): Logger => createLogger(getConfig().logLevel === 'info' ? 'warn' : getConfig().logLevel, { write: (s: string) => io.err(s) } as never);
+  const withRuntime = async <T>(fn: (rt: Runtime) => Promise<T>): Promise<T> => {
+    const runtime = await openRuntime({ config: getConfig(), logger: cliLogger() });
+    try {
+      return await fn(runtime);
+    } finally {
+      await runtime.close();
+    }
+  };
+  const print = (value: unknown, json: boolean | undefined, text: () => string) => {
+    io.out(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+  };
+
+  const program = new Command('weft')
+    .description('Weft: build connectors and workflows with agents, run them for every customer.')
+    .version(WEFT_VERSION)
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  program
+    .command('start')
+    .description('Run the API, MCP endpoints and workers in one process (embedded Postgres unless DATABASE_URL is set)')
+    .option('--no-workers', 'serve HTTP only; run `weft worker` elsewhere')
+    .action(async (opts: { workers: boolean }) => {
+      const cfg = getConfig();
+      const logger = createLogger(cfg.logLevel);
+      const server = await startServer({ config: cfg, logger, out: io.out, workers: opts.workers });
+      closeOnSignals({ close: server.close, logger });
+    });
+
+  program
+    .command('worker')
+    .description('Run background workers only (scale-out: many machines, one Postgres)')
+    .action(async () => {
+      const cfg = getConfig();
+      const logger = createLogger(cfg.logLevel);
+      const runtime = await openRuntime({ config: cfg, logger });
+      const workers = await startWorkers({ db: runtime.db, logger });
+      closeOnSignals({
+        close: async () => {
+          await workers.close();
+          await runtime.close();
+        },
+        logger,
+      });
+    });
+
+  program
+    .command('migrate')
+    .description('Apply pending database migrations and exit')
+    .action(async () => {
+      await withRuntime(async (rt) => {
+        io.out(`database is current (${rt.dbLocation})\n`);
+      });
+    });
+
+  const org = program.command('org').description('Organizations on this installation');
+  org
+    .command('create <name>')
+    .description("Create a further organization and print its owner's keys once")
+    .option('--owner-email <email>', "the owner's email", 'owner@localhost')
+    .option('--owner-name <name>', "the owner's name")
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: { ownerEmail: string; ownerName?: string; json?: boolean }) => {
+      const created = await withRuntime((rt) =>
+        createOrganization({ db: rt.db, name, ownerEmail: opts.ownerEmail, ownerName: opts.ownerName ?? null, actorLabel: operatorLabel() }),
+      );
+      print(created, opts.json, () =>
+        [
+          `Organization ${created.organization.name} (${created.organization.id}), owner ${created.owner.email}`,
+          'API keys (shown this once; store them now):',
+          ...created.keys.map((k) => `  ${k.kind.padEnd(5)} ${k.key}`),
+        ].join('\n'),
+      );
+    });
+
+  const keys = program.command('keys').description('API keys of an organization');
+  const orgOption = ['--org <id>', 'organization id (default: the first organization)'] as const;
+  keys
+    .command('create')
+    .description('Create an API key and print it once')
+    .requiredOption('--kind <kind>', 'test or live', parseKind)
+    .option('--name <name>', 'what the key is for', 'CLI key')
+    .option(...orgOption)
+    .option('--json', 'print JSON')
+    .action(async (opts: { kind: Mode; name: string; org?: string; json?: boolean }) => {
+      const created = await withRuntime(async (rt) => {
+        const { tenant } = await operatorContext({ db: rt.db, orgId: opts.org, actorLabel: operatorLabel() });
+        return createApiKey({ db: rt.db, tenant, input: { name: opts.name, kind: opts.kind } });
+      });
+      print(created, opts.json, () => `${created.kind} key ${created.id} (${created.name}); shown this once:\n${created.key}`);
+    });
+  keys
+    .command('list')
+    .description('List API keys (never their secrets)')
+    .option('--all', 'include revoked keys')
+    .option(...orgOption)
+    .option('--json', 'print JSON')
+    .action(async (opts: { all?: boolean; org?: string; json?: boolean }) => {
+      const list = await withRuntime(async (rt) => {
+        const { tenant } = await operatorContext({ db: rt.db, orgId: opts.org, actorLabel: operatorLabel() });
+        return listApiKeys({ db: rt.db, tenant, includeRevoked: opts.all === true });
+      });
+      print(list, opts.json, () =>
+        list.length === 0
+          ? 'no API keys'
+          : table([
+              ['ID', 'KIND', 'PREFIX', 'NAME', 'LAST USED', 'REVOKED'],
+              ...list.map((k) => [k.id, k.kind, `${k.prefix}…`, k.name, k.lastUsedAt ?? 'never', k.revokedAt ?? '']),
+            ]),
+      );
+    });
+  keys
+    .command('revoke <id>')
+    .description('Revoke an API key; it stops working at once')
+    .option(...orgOption)
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { org?: string; json?: boolean }) => {
+      const revoked = await withRuntime(async (rt) => {
+        const { tenant } = await operatorContext({ db: rt.db, orgId: opts.org, actorLabel: operatorLabel() });
+        return revokeApiKey({ db: rt.db, tenant, id });
+      });
+      print(revoked, opts.json, () => `revoked ${revoked.kind} key ${revoked.id} (${revoked.prefix}…)`);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns an exit code for one-shot commands, or null when a server keeps running. */
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  const program = buildCli(io).exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`weft: ${error.message}\n`);
+      return 2;
+    }
+    if (isAppError(error)) {
+      io.err(`weft: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof UsageError) {
+      io.err(`weft: ${error.message}\n`);
+      return 2;
+    }
+    const code = (error as { code?: string; exitCode?: number }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      return (error as { exitCode: number }).exitCode;
+    }
+    io.err(`weft: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const ConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce
+    .number({ error: 'PORT must be a number' })
+    .int()
+    .min(0, 'PORT must be between 0 and 65535')
+    .max(65535, 'PORT must be between 0 and 65535')
+    .default(8787),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://')
+      .optional(),
+  ),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+  WEFT_DATA_DIR: z.string().min(1).default('.weft'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  WEFT_MASTER_KEY: optionalString,
+  WEFT_PREVIOUS_MASTER_KEYS: optionalString,
+  WEFT_PUBLIC_URL: optionalString.pipe(z.url({ error: 'WEFT_PUBLIC_URL must be a URL' }).optional()),
+  WEFT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  WEFT_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+});
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string | undefined;
+  readonly databasePoolSize: number;
+  readonly dataDir: string;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly masterKey: string | undefined;
+  readonly previousMasterKeys: readonly string[];
+  readonly publicUrl: string | undefined;
+  readonly rateLimitPerMinute: number;
+  readonly bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Reads and validates the environment once at boot; nothing else reads process.env. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = issue.path.join('.');
+        const received = key in env ? ` (got ${JSON.stringify(env[key])})` : '';
+        return `${key}: ${issue.message}${received}`;
+      }),
+    );
+  }
+  const c = parsed.data;
+  return {
+    env: c.NODE_ENV,
+    port: c.PORT,
+    host: c.HOST,
+    databaseUrl: c.DATABASE_URL,
+    databasePoolSize: c.DATABASE_POOL_SIZE,
+    dataDir: path.resolve(c.WEFT_DATA_DIR),
+    logLevel: c.LOG_LEVEL,
+    masterKey: c.WEFT_MASTER_KEY,
+    previousMasterKeys: (c.WEFT_PREVIOUS_MASTER_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k !== ''),
+    publicUrl: c.WEFT_PUBLIC_URL,
+    rateLimitPerMinute: c.WEFT_RATE_LIMIT_PER_MINUTE,
+    bodyLimitBytes: c.WEFT_BODY_LIMIT_BYTES,
+  };
+}

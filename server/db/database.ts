@@ -1,0 +1,88 @@
+/**
+ * The one database interface over two drivers: `pg` (DATABASE_URL) and PGlite (embedded).
+ *
+ * Application queries run only through `tenant()`: a transaction that switches to the non-owner
+ * role `weft_app` and sets the tenant with SET LOCAL semantics (`set_config(…, true)`), so
+ * row-level security applies and nothing survives the transaction on a pooled connection.
+ */
+
+export type Row = Record<string, unknown>;
+
+export interface Sql {
+  query<R = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+export interface TenantScope {
+  readonly orgId: string;
+  /** Set for customer-scoped callers; rows of other customers become invisible. */
+  readonly customerId?: string | null;
+}
+
+/** Settings for a one-round-trip batch; values must pass `assertSettingValue`. */
+export interface BatchSettings {
+  readonly orgId?: string;
+  readonly customerId?: string;
+  readonly keyHash?: string;
+}
+
+export interface OwnerSql extends Sql {
+  /** Multi-statement SQL without parameters (migrations). */
+  exec(text: string): Promise<void>;
+}
+
+export type Driver = 'pg' | 'pglite';
+
+export interface Database {
+  readonly driver: Driver;
+  /** A transaction as `weft_app` with the tenant set; commits when `fn` resolves. */
+  tenant<T>(scope: TenantScope, fn: (sql: Sql) => Promise<T>): Promise<T>;
+  /**
+   * Runs parameterless statements in one round trip as `weft_app`, in one implicit transaction
+   * with the given settings, and returns each statement's rows. For the hot authentication path;
+   * every value inlined into `statements` must be validated by the caller as strictly as
+   * `assertSettingValue` does.
+   */
+  batch(settings: BatchSettings, statements: string): Promise<Row[][]>;
+  /** As the connecting (owner) role, without a tenant: migrations and system tables only. */
+  owner<T>(fn: (sql: OwnerSql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export const APP_ROLE = 'weft_app';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HEX = /^[0-9a-f]{64}$/;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** Values inlined into SQL text; a strict charset rules out injection. */
+export function assertSettingValue(kind: 'uuid' | 'hex', value: string): string {
+  const ok = kind === 'uuid' ? UUID.test(value) : HEX.test(value);
+  if (!ok) throw new Error(`refusing to set a malformed ${kind} tenant setting`);
+  return value;
+}
+
+/** The statement that opens every application transaction. */
+export function scopeStatement(settings: BatchSettings): string {
+  const parts = [`set_config('role', '${APP_ROLE}', true)`];
+  if (settings.orgId !== undefined) {
+    parts.push(`set_config('weft.org_id', '${assertSettingValue('uuid', settings.orgId)}', true)`);
+  }
+  if (settings.customerId !== undefined) {
+    parts.push(`set_config('weft.customer_id', '${assertSettingValue('uuid', settings.customerId)}', true)`);
+  }
+  if (settings.keyHash !== undefined) {
+    parts.push(`set_config('weft.key_hash', '${assertSettingValue('hex', settings.keyHash)}', true)`);
+  }
+  return `SELECT ${parts.join(', ')}`;
+}
+
+export function tenantSettings(scope: TenantScope): BatchSettings {
+  return scope.customerId ? { orgId: scope.orgId, customerId: scope.customerId } : { orgId: scope.orgId };
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}

@@ -1,0 +1,59 @@
+import { AppError } from '../errors.ts';
+
+export const ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = [
+  'customers:read',
+  'customers:write',
+  'api_keys:read',
+  'api_keys:write',
+  'audit:read',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  owner: PERMISSIONS,
+  admin: PERMISSIONS,
+  member: ['customers:read', 'customers:write', 'api_keys:read'],
+  viewer: ['customers:read'],
+};
+
+export type Mode = 'test' | 'live';
+
+export interface Actor {
+  readonly type: 'api_key' | 'user' | 'agent' | 'system' | 'cli';
+  /** The API key id, user id, … that acted. */
+  readonly id: string | null;
+  readonly label: string | null;
+  /** The user on whose behalf the actor works (owner of the key). */
+  readonly userId: string | null;
+}
+
+/** Who is calling, for which org (and customer): passed explicitly to every service. */
+export interface Tenant {
+  readonly orgId: string;
+  readonly customerId: string | null;
+  readonly mode: Mode | null;
+  readonly actor: Actor;
+  readonly permissions: ReadonlySet<Permission>;
+  readonly requestId: string | null;
+}
+
+export function requirePermission(tenant: Tenant, permission: Permission): void {
+  if (!tenant.permissions.has(permission)) {
+    throw new AppError('forbidden', `this key lacks the permission ${permission}`, { permission });
+  }
+}
+
+/** A full-permission tenant for the operator's CLI and first-start bootstrap. */
+export function operatorTenant({ orgId, userId, label }: { orgId: string; userId: string | null; label: string }): Tenant {
+  return {
+    orgId,
+    customerId: null,
+    mode: null,
+    actor: { type: 'cli', id: null, label, userId },
+    permissions: new Set(PERMISSIONS),
+    requestId: null,
+  };
+}
