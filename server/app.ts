@@ -35,6 +35,8 @@ export async function buildApp(deps: AppDeps, { logger }: { logger: Logger }): P
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // The API speaks JSON only; a text body is a client mistake, answered with 415.
+  app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
   app.decorateRequest('tenant', null);
   app.addHook('onSend', async (request, reply) => {
