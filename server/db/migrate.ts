@@ -42,8 +42,11 @@ export interface MigrateResult {
  * that two processes starting at once apply each migration exactly once. An applied migration
  * whose file changed is an error: migrations are forward-only.
  */
-export async function migrate(db: Database, { onApply }: { onApply?: (m: Migration) => void } = {}): Promise<MigrateResult> {
-  const migrations = await loadMigrations();
+export async function migrate(
+  db: Database,
+  { onApply, dir }: { onApply?: (m: Migration) => void; dir?: string } = {},
+): Promise<MigrateResult> {
+  const migrations = await loadMigrations(dir);
   return db.owner(async (sql) => {
     await sql.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {

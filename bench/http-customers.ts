@@ -1,0 +1,395 @@
+/**
+ * GET /api/v1/customers under load, three ways, one after the other in one run:
+ *
+ *   baseline      a bare fastify route doing one SELECT through a pg.Pool: no auth, no tenancy,
+ *                 no schemas. The ceiling for this machine, database and pool size.
+ *   weft-pg       the real app on Postgres (a throwaway database on BENCH_DATABASE_URL).
+ *   weft-pglite   the real app on embedded PGlite, in memory.
+ *
+ * Baseline and weft-pg read the same database, seeded once; every server listens on loopback
+ * in this process, and only the one being measured is running.
+ */
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import Fastify from 'fastify';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { buildApp } from '../server/app.ts';
+import { loadConfig, type Config } from '../server/config.ts';
+import { createKeyring, generateMasterKey, parseMasterKey } from '../server/crypto/envelope.ts';
+import type { Database } from '../server/db/database.ts';
+import { migrate } from '../server/db/migrate.ts';
+import { createPgDatabase } from '../server/db/pg-database.ts';
+import { createPgliteDatabase } from '../server/db/pglite-database.ts';
+import { operatorTenant } from '../server/domain/tenant.ts';
+import { createLogger } from '../server/logger.ts';
+import { createCustomer } from '../server/modules/customers/customers.service.ts';
+import { createOrganization } from '../server/modules/orgs/orgs.service.ts';
+import type { BenchSettings } from './env.ts';
+import { runLoad, type LoadResult } from './load.ts';
+
+export const PATH = '/api/v1/customers';
+const CUSTOMERS = 20;
+const WARMUP_SECONDS = 2;
+const API_KEY_HEADER = 'x-fastn-api-key';
+
+export type TargetName = 'baseline' | 'weft-pg' | 'weft-pglite';
+
+export interface TargetResult {
+  readonly target: TargetName;
+  readonly status: 'ok' | 'skipped' | 'failed';
+  /** Why the target was skipped or failed. */
+  readonly reason?: string;
+  readonly load?: LoadResult;
+  /** This target's req/s over the baseline's; null for the baseline or without one. */
+  readonly ratioToBaseline?: number | null;
+}
+
+export interface HttpCustomersReport {
+  readonly benchmark: 'http-customers';
+  readonly startedAt: string;
+  readonly node: string;
+  readonly cpus: number;
+  readonly path: string;
+  readonly customers: number;
+  readonly connections: number;
+  readonly durationSeconds: number;
+  readonly warmupSeconds: number;
+  readonly poolSize: number;
+  /** Server version of BENCH_DATABASE_URL; null when it was unreachable. */
+  readonly postgres: string | null;
+  readonly results: TargetResult[];
+}
+
+interface RunningTarget {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** A throwaway database on the bench server, dropped by `drop` (safe to call more than once). */
+interface BenchDatabase {
+  readonly url: string;
+  readonly name: string;
+  readonly serverVersion: string;
+  drop(): Promise<void>;
+}
+
+function configFor(databaseUrl: string | undefined): Config {
+  return loadConfig({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    WEFT_RATE_LIMIT_PER_MINUTE: '100000000',
+    ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
+  });
+}
+
+async function createBenchDatabase(serverUrl: string): Promise<BenchDatabase> {
+  const name = `weft_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 5_000 });
+  await admin.connect();
+  let serverVersion: string;
+  try {
+    const { rows } = await admin.query<{ server_version: string }>('SHOW server_version');
+    serverVersion = rows[0]?.server_version ?? '?';
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  let dropping: Promise<void> | undefined;
+  return {
+    url: url.toString(),
+    name,
+    serverVersion,
+    drop() {
+      dropping ??= (async () => {
+        const c = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 5_000 });
+        await c.connect();
+        try {
+          // FORCE: a pool left open by a failed step must not keep the database alive.
+          await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        } finally {
+          await c.end().catch(() => undefined);
+        }
+      })();
+      return dropping;
+    },
+  };
+}
+
+async function listenOnLoopback(app: {
+  listen(o: { host: string; port: number }): Promise<string>;
+}): Promise<string> {
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  return `${address}${PATH}`;
+}
+
+/** Migrates and creates an org with CUSTOMERS customers; returns the org's live API key. */
+async function prepareWeftDatabase(db: Database): Promise<string> {
+  await migrate(db);
+  const created = await createOrganization({
+    db,
+    name: 'Bench',
+    ownerEmail: 'owner@bench.test',
+    actorLabel: 'bench',
+  });
+  const key = created.keys.find((k) => k.kind === 'live')?.key;
+  if (key === undefined) throw new Error('the new organization has no live key');
+  const tenant = operatorTenant({
+    orgId: created.organization.id,
+    userId: created.owner.id,
+    label: 'bench',
+  });
+  for (let i = 1; i <= CUSTOMERS; i++) {
+    await createCustomer({
+      db,
+      tenant,
+      input: {
+        name: `Customer ${i}`,
+        externalId: `bench-${i}`,
+        metadata: { plan: 'pro', seats: i },
+      },
+    });
+  }
+  return key;
+}
+
+async function startWeft(
+  db: Database,
+  key: string,
+  config: Config,
+  logger: Logger,
+): Promise<RunningTarget> {
+  const keyring = createKeyring({ active: parseMasterKey(generateMasterKey()) });
+  const app = await buildApp({ config, db, keyring }, { logger });
+  try {
+    const url = await listenOnLoopback(app);
+    return { url, headers: { [API_KEY_HEADER]: key }, close: () => app.close() };
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** One query, JSON out: what any service on this stack pays at the least. */
+async function startBaseline(databaseUrl: string, poolSize: number): Promise<RunningTarget> {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolSize,
+    application_name: 'weft-bench-baseline',
+  });
+  pool.on('error', () => undefined);
+  const app = Fastify({ logger: false });
+  app.get(PATH, async () => {
+    const { rows } = await pool.query<{
+      id: string;
+      external_id: string | null;
+      name: string;
+      metadata: Record<string, unknown>;
+      created_at: Date;
+      updated_at: Date;
+    }>(
+      `SELECT id, external_id, name, metadata, created_at, updated_at FROM customers
+        ORDER BY created_at DESC, id DESC LIMIT $1`,
+      [50],
+    );
+    const data = rows.map((r) => ({
+      id: r.id,
+      externalId: r.external_id,
+      name: r.name,
+      metadata: r.metadata,
+      createdAt: r.created_at.toISOString(),
+      updatedAt: r.updated_at.toISOString(),
+    }));
+    return { data, nextCursor: null };
+  });
+  try {
+    const url = await listenOnLoopback(app);
+    return {
+      url,
+      headers: {},
+      async close() {
+        await app.close();
+        await pool.end();
+      },
+    };
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** One real request first, so a broken target fails loudly instead of benchmarking its 401s. */
+async function checkTarget(target: RunningTarget): Promise<void> {
+  const res = await fetch(target.url, { headers: target.headers });
+  const body = await res.text();
+  if (res.status !== 200)
+    throw new Error(`GET ${PATH} answered ${res.status}: ${body.slice(0, 300)}`);
+  const count = (JSON.parse(body) as { data?: unknown[] }).data?.length;
+  if (count !== CUSTOMERS)
+    throw new Error(`GET ${PATH} returned ${count} customers, expected ${CUSTOMERS}`);
+}
+
+async function measure(
+  name: TargetName,
+  start: () => Promise<RunningTarget>,
+  settings: BenchSettings,
+  log: (line: string) => void,
+): Promise<TargetResult> {
+  log(`${name}: starting`);
+  let target: RunningTarget | undefined;
+  try {
+    target = await start();
+    await checkTarget(target);
+    const options = { url: target.url, connections: settings.connections, headers: target.headers };
+    log(`${name}: warming up for ${WARMUP_SECONDS}s`);
+    await runLoad({ ...options, durationSeconds: WARMUP_SECONDS });
+    log(
+      `${name}: measuring for ${settings.durationSeconds}s with ${settings.connections} connections`,
+    );
+    const load = await runLoad({ ...options, durationSeconds: settings.durationSeconds });
+    return { target: name, status: 'ok', load };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    log(`${name}: FAILED: ${reason}`);
+    return { target: name, status: 'failed', reason };
+  } finally {
+    await target
+      ?.close()
+      .catch((error: unknown) => log(`${name}: closing failed: ${String(error)}`));
+  }
+}
+
+export async function runHttpCustomers(
+  settings: BenchSettings,
+  log: (line: string) => void,
+): Promise<HttpCustomersReport> {
+  const startedAt = new Date().toISOString();
+  const logger = createLogger('silent');
+  const results: TargetResult[] = [];
+
+  let bench: BenchDatabase | undefined;
+  let unreachable: string | undefined;
+  try {
+    bench = await createBenchDatabase(settings.databaseUrl);
+  } catch (error) {
+    unreachable = `Postgres at ${redact(settings.databaseUrl)} is unreachable (${error instanceof Error ? error.message : String(error)})`;
+    log(`${unreachable}: skipping baseline and weft-pg`);
+  }
+
+  // An interrupted run still drops its database.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (bench === undefined) exit();
+    else bench.drop().then(exit, exit);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const poolSize = configFor(bench?.url).databasePoolSize;
+  try {
+    if (bench === undefined) {
+      const reason = unreachable ?? 'Postgres is unreachable';
+      results.push(
+        { target: 'baseline', status: 'skipped', reason },
+        { target: 'weft-pg', status: 'skipped', reason },
+      );
+    } else {
+      const { url } = bench;
+      log(`created database ${bench.name}; migrating and seeding it`);
+      const pgDb = createPgDatabase({ url, poolSize });
+      try {
+        const key = await prepareWeftDatabase(pgDb).catch((error: unknown) => {
+          const reason = `could not prepare the database: ${error instanceof Error ? error.message : String(error)}`;
+          log(reason);
+          results.push(
+            { target: 'baseline', status: 'failed', reason },
+            { target: 'weft-pg', status: 'failed', reason },
+          );
+          return undefined;
+        });
+        if (key !== undefined) {
+          results.push(
+            await measure('baseline', () => startBaseline(url, poolSize), settings, log),
+          );
+          results.push(
+            await measure(
+              'weft-pg',
+              () => startWeft(pgDb, key, configFor(url), logger),
+              settings,
+              log,
+            ),
+          );
+        }
+      } finally {
+        await pgDb.close().catch(() => undefined);
+      }
+    }
+
+    let pglite: Database | undefined;
+    try {
+      pglite = await createPgliteDatabase({});
+      const key = await prepareWeftDatabase(pglite);
+      const db = pglite;
+      results.push(
+        await measure(
+          'weft-pglite',
+          () => startWeft(db, key, configFor(undefined), logger),
+          settings,
+          log,
+        ),
+      );
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      log(`weft-pglite: FAILED: ${reason}`);
+      results.push({ target: 'weft-pglite', status: 'failed', reason });
+    } finally {
+      await pglite?.close().catch(() => undefined);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (bench !== undefined) {
+      await bench.drop().then(
+        () => log(`dropped database ${bench.name}`),
+        (error: unknown) =>
+          log(`could not drop database ${bench.name}: ${String(error)}; drop it by hand`),
+      );
+    }
+  }
+
+  const baseline = results.find((r) => r.target === 'baseline')?.load?.requestsPerSec;
+  return {
+    benchmark: 'http-customers',
+    startedAt,
+    node: process.version,
+    cpus: availableParallelism(),
+    path: PATH,
+    customers: CUSTOMERS,
+    connections: settings.connections,
+    durationSeconds: settings.durationSeconds,
+    warmupSeconds: WARMUP_SECONDS,
+    poolSize,
+    postgres: bench?.serverVersion ?? null,
+    results: results.map((r) => ({
+      ...r,
+      ratioToBaseline:
+        r.target === 'baseline' || r.load === undefined || !baseline
+          ? null
+          : r.load.requestsPerSec / baseline,
+    })),
+  };
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return 'BENCH_DATABASE_URL';
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * `npm run bench`: runs the HTTP benchmark, prints a table and writes
+ * bench/results/http-customers.json. Settings: BENCH_DURATION (seconds per target, default 10),
+ * BENCH_CONNECTIONS (default 50), BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readBenchSettings } from './env.ts';
+import { runHttpCustomers, type HttpCustomersReport, type TargetResult } from './http-customers.ts';
+
+const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+
+function row(r: TargetResult): string[] {
+  if (r.load === undefined) return [r.target, r.status.toUpperCase(), '', '', '', '', ''];
+  const l = r.load;
+  return [
+    r.target,
+    l.requestsPerSec.toFixed(0),
+    l.p50Ms.toFixed(1),
+    l.p99Ms.toFixed(1),
+    String(l.non2xx),
+    r.ratioToBaseline == null
+      ? r.target === 'baseline'
+        ? '1.00'
+        : 'n/a'
+      : r.ratioToBaseline.toFixed(2),
+    String(l.errors + l.timeouts),
+  ];
+}
+
+function table(report: HttpCustomersReport): string {
+  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'x baseline', 'errors'];
+  const rows = [head, ...report.results.map(row)];
+  const widths = head.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ');
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(head), rule, ...rows.slice(1).map(line)].join('\n');
+}
+
+async function main(): Promise<number> {
+  const settings = readBenchSettings();
+  const log = (text: string) => process.stderr.write(`[bench] ${text}\n`);
+  const report = await runHttpCustomers(settings, log);
+
+  const out = [
+    '',
+    `GET ${report.path} (${report.customers} customers), ${report.connections} connections, ` +
+      `${report.durationSeconds}s per target after ${report.warmupSeconds}s warm-up, pg pool ${report.poolSize}, ` +
+      `node ${report.node}, ${report.cpus} CPUs, Postgres ${report.postgres ?? 'unreachable'}`,
+    '',
+    table(report),
+    '',
+  ];
+  for (const r of report.results) {
+    if (r.status !== 'ok')
+      out.push(
+        `${r.target} ${r.status === 'skipped' ? 'was SKIPPED' : 'FAILED'}: ${r.reason ?? ''}`,
+      );
+  }
+  if (report.results.some((r) => r.status === 'skipped')) {
+    out.push('The Postgres targets were not measured; only embedded PGlite ran.');
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, 'http-customers.json');
+  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
+
+  return report.results.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,153 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFreshDatabase, TEST_DRIVERS } from '../test/db.ts';
+import { runCli } from './cli.ts';
+
+const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'weft.ts');
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+interface Started {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  url: string;
+}
+
+/** Starts the real `weft start` and waits until it prints where it listens. */
+async function start(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, [BIN, 'start'], {
+    env: { PATH: process.env['PATH'] ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /(?:URL\s+|listening on )(http:\/\/\S+)/.exec(out);
+      if (m?.[1]) {
+        clearInterval(timer);
+        resolve(m[1]);
+      }
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`weft start exited with ${code}: ${err}`));
+    });
+  });
+  return { child, url, stdout: () => out, stderr: () => err };
+}
+
+async function stop(s: Started): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => s.child.once('exit', (code) => resolve(code)));
+  s.child.kill('SIGTERM');
+  return exited;
+}
+
+async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { out: (s) => (out += s), err: (s) => (err += s), env: { LOG_LEVEL: 'warn', ...env } });
+  return { code, out, err };
+}
+
+describe('weft start', () => {
+  it('bootstraps on first start, printing keys once, and prints none on the second', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weft-start-'));
+    const first = await start({ WEFT_DATA_DIR: dataDir });
+    const keys = [...first.stdout().matchAll(/\b(wk_(?:test|live)_[A-Za-z0-9_-]{43})\b/g)].map((m) => m[1]);
+    expect(new Set(keys).size).toBe(2);
+    expect(first.stdout()).toContain(`Data           ${path.join(dataDir, 'data')}`);
+    const testKey = keys.find((k) => k?.startsWith('wk_test_')) ?? '';
+    const res = await fetch(`${first.url}/api/v1/customers`, { headers: { 'x-fastn-api-key': testKey } });
+    expect(res.status).toBe(200);
+    // Logs never carry the keys (only the one-time banner does).
+    expect(first.stderr()).not.toContain(testKey);
+    expect(await stop(first)).toBe(0);
+
+    const second = await start({ WEFT_DATA_DIR: dataDir });
+    expect(second.stdout()).not.toMatch(/wk_(test|live)_/);
+    expect(second.stdout()).toContain('listening on');
+    const again = await fetch(`${second.url}/api/v1/customers`, { headers: { 'x-fastn-api-key': testKey } });
+    expect(again.status).toBe(200);
+
+    // A second process on the same embedded database is refused, clearly.
+    const clash = await cli(['migrate'], { WEFT_DATA_DIR: dataDir });
+    expect(clash.code).toBe(1);
+    expect(clash.err).toMatch(/another Weft process \(pid \d+\) is using the embedded database/);
+    expect(await stop(second)).toBe(0);
+  }, 60_000);
+
+  it.skipIf(!TEST_DRIVERS.includes('pg'))('on Postgres, two processes starting at once bootstrap exactly one organization', async () => {
+    const fresh = await createFreshDatabase('pg');
+    try {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weft-start-'));
+      const env = { DATABASE_URL: fresh.url ?? '', WEFT_DATA_DIR: dataDir };
+      const both = await Promise.all([start(env), start(env)]);
+      const banners = both.filter((s) => /wk_live_/.test(s.stdout()));
+      expect(banners).toHaveLength(1);
+      expect(both.filter((s) => s.stdout().includes('listening on'))).toHaveLength(1);
+      // The banner names the database without its credentials.
+      expect(banners[0]?.stdout()).toMatch(/Data\s+postgres:\/\/127\.0\.0\.1:5432\/weft_test_/);
+      for (const s of both) expect(await stop(s)).toBe(0);
+    } finally {
+      await fresh.drop();
+    }
+  }, 60_000);
+
+  it('refuses bad configuration with a clear message and exit code 2', async () => {
+    const result = await cli(['start'], { PORT: 'abc', LOG_LEVEL: 'chatty' });
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/invalid configuration/);
+    expect(result.err).toMatch(/PORT: PORT must be a number \(got "abc"\)/);
+    expect(result.err).toMatch(/LOG_LEVEL/);
+  });
+});
+
+describe('weft org and keys commands', () => {
+  it('creates an org with its own keys, and creates, lists and revokes keys', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weft-cli-'));
+    const env = { WEFT_DATA_DIR: dataDir };
+    expect((await cli(['migrate'], env)).out).toMatch(/database is current/);
+    expect((await cli(['keys', 'list'], env)).err).toMatch(/no organization yet/);
+
+    const org = await cli(['org', 'create', 'Globex', '--owner-email', 'hank@globex.test', '--json'], env);
+    expect(org.code).toBe(0);
+    const created = JSON.parse(org.out) as { organization: { id: string; name: string }; keys: { kind: string; key: string }[] };
+    expect(created.organization.name).toBe('Globex');
+    expect(created.keys.map((k) => k.kind).sort()).toEqual(['live', 'test']);
+    const orgArgs = ['--org', created.organization.id];
+
+    const made = await cli(['keys', 'create', '--kind', 'live', '--name', 'deploy', ...orgArgs, '--json'], env);
+    const key = JSON.parse(made.out) as { id: string; key: string };
+    expect(key.key).toMatch(/^wk_live_/);
+
+    const listed = await cli(['keys', 'list', ...orgArgs], env);
+    expect(listed.out).toMatch(/deploy/);
+    expect(listed.out).not.toContain(key.key);
+    expect(listed.out.split('\n').filter((l) => /wk_(test|live)_/.test(l))).toHaveLength(3);
+
+    const revoked = await cli(['keys', 'revoke', key.id, ...orgArgs], env);
+    expect(revoked.code).toBe(0);
+    expect(revoked.out).toMatch(/revoked live key/);
+    expect((await cli(['keys', 'list', ...orgArgs], env)).out).not.toMatch(/deploy/);
+    expect((await cli(['keys', 'list', '--all', ...orgArgs], env)).out).toMatch(/deploy/);
+
+    const wrongKind = await cli(['keys', 'create', '--kind', 'prod', ...orgArgs], env);
+    expect(wrongKind.code).not.toBe(0);
+    expect(wrongKind.err).toMatch(/must be test or live/);
+    const unknownOrg = await cli(['keys', 'list', '--org', crypto.randomUUID()], env);
+    expect(unknownOrg.code).toBe(1);
+    expect(unknownOrg.err).toMatch(/no organization/);
+  }, 60_000);
+});

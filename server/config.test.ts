@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('has working defaults for a fresh machine', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: 'development',
+      port: 8787,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      dataDir: path.resolve('.weft'),
+      logLevel: 'info',
+      masterKey: undefined,
+      previousMasterKeys: [],
+    });
+  });
+
+  it('reads every setting', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://u:p@db:5432/weft',
+      WEFT_DATA_DIR: '/var/lib/weft',
+      LOG_LEVEL: 'debug',
+      WEFT_MASTER_KEY: 'k',
+      WEFT_PREVIOUS_MASTER_KEYS: 'a, b',
+      WEFT_RATE_LIMIT_PER_MINUTE: '60',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      databaseUrl: 'postgres://u:p@db:5432/weft',
+      dataDir: '/var/lib/weft',
+      logLevel: 'debug',
+      masterKey: 'k',
+      previousMasterKeys: ['a', 'b'],
+      rateLimitPerMinute: 60,
+    });
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', WEFT_MASTER_KEY: '  ' })).toMatchObject({ databaseUrl: undefined, masterKey: undefined });
+  });
+
+  it('reports every wrong value at once, naming the variable and what it got', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/^PORT: PORT must be a number \(got "eighty"\)/m);
+    expect(problems).toMatch(/^LOG_LEVEL: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "loud"\)/m);
+    expect(problems).toMatch(/^DATABASE_URL: DATABASE_URL must start with postgres:\/\//m);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be between 0 and 65535/);
+  });
+});
