@@ -3,8 +3,12 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Logger } from 'pino';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
 import { installErrorHandling } from './http/error-handler.ts';
@@ -20,9 +24,12 @@ export const API_KEY_HEADER = 'x-fastn-api-key';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** Builds the HTTP app without listening; `server/main.ts` listens, tests use `inject`. */
-export async function buildApp(deps: AppDeps, { logger }: { logger: Logger }): Promise<App> {
+export async function buildApp(
+  deps: AppDeps,
+  { logger }: { logger: FastifyBaseLogger },
+): Promise<App> {
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: deps.config.bodyLimitBytes,
     // One line per request, written by the onResponse hook below, instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -61,7 +68,8 @@ export async function buildApp(deps: AppDeps, { logger }: { logger: Logger }): P
       info: {
         title: 'Weft API',
         version: WEFT_VERSION,
-        description: 'Customers, connectors, connections, workflows and executions of a Weft installation.',
+        description:
+          'Customers, connectors, connections, workflows and executions of a Weft installation.',
       },
       components: {
         securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: API_KEY_HEADER } },
@@ -77,7 +85,13 @@ export async function buildApp(deps: AppDeps, { logger }: { logger: Logger }): P
       tags: ['System'],
       summary: 'Liveness and database check',
       security: [],
-      response: { 200: z.object({ status: z.literal('ok'), version: z.string(), database: z.enum(['pg', 'pglite']) }) },
+      response: {
+        200: z.object({
+          status: z.literal('ok'),
+          version: z.string(),
+          database: z.enum(['pg', 'pglite']),
+        }),
+      },
     },
     handler: async () => {
       await deps.db.owner((sql) => sql.query('SELECT 1'));
@@ -104,9 +118,13 @@ export async function buildApp(deps: AppDeps, { logger }: { logger: Logger }): P
         timeWindow: 60_000,
         keyGenerator: (request) => request.tenant?.actor.id ?? request.ip,
         errorResponseBuilder: (_request, context) =>
-          new AppError('rate_limited', `rate limit of ${context.max} requests per minute reached; retry after ${context.after}`, {
-            retryAfterSeconds: Math.ceil(context.ttl / 1000),
-          }),
+          new AppError(
+            'rate_limited',
+            `rate limit of ${context.max} requests per minute reached; retry after ${context.after}`,
+            {
+              retryAfterSeconds: Math.ceil(context.ttl / 1000),
+            },
+          ),
       });
       customersRoutes(v1, deps);
       apiKeysRoutes(v1, deps);

@@ -24,7 +24,8 @@ interface Started {
 /** Starts the real `weft start` and waits until it prints where it listens. */
 async function start(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, [BIN, 'start'], {
-    env: { PATH: process.env['PATH'] ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env },
+    // The child gets an almost empty environment: only what the test sets.
+    env: { PATH: process.env['PATH'] ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env }, // eslint-disable-line no-restricted-syntax
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -49,15 +50,24 @@ async function start(env: Record<string, string>): Promise<Started> {
 }
 
 async function stop(s: Started): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => s.child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    s.child.once('exit', (code) => resolve(code)),
+  );
   s.child.kill('SIGTERM');
   return exited;
 }
 
-async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
+async function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runCli(args, { out: (s) => (out += s), err: (s) => (err += s), env: { LOG_LEVEL: 'warn', ...env } });
+  const code = await runCli(args, {
+    out: (s) => (out += s),
+    err: (s) => (err += s),
+    env: { LOG_LEVEL: 'warn', ...env },
+  });
   return { code, out, err };
 }
 
@@ -65,11 +75,15 @@ describe('weft start', () => {
   it('bootstraps on first start, printing keys once, and prints none on the second', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weft-start-'));
     const first = await start({ WEFT_DATA_DIR: dataDir });
-    const keys = [...first.stdout().matchAll(/\b(wk_(?:test|live)_[A-Za-z0-9_-]{43})\b/g)].map((m) => m[1]);
+    const keys = [...first.stdout().matchAll(/\b(wk_(?:test|live)_[A-Za-z0-9_-]{43})\b/g)].map(
+      (m) => m[1],
+    );
     expect(new Set(keys).size).toBe(2);
     expect(first.stdout()).toContain(`Data           ${path.join(dataDir, 'data')}`);
     const testKey = keys.find((k) => k?.startsWith('wk_test_')) ?? '';
-    const res = await fetch(`${first.url}/api/v1/customers`, { headers: { 'x-fastn-api-key': testKey } });
+    const res = await fetch(`${first.url}/api/v1/customers`, {
+      headers: { 'x-fastn-api-key': testKey },
+    });
     expect(res.status).toBe(200);
     // Logs never carry the keys (only the one-time banner does).
     expect(first.stderr()).not.toContain(testKey);
@@ -78,7 +92,9 @@ describe('weft start', () => {
     const second = await start({ WEFT_DATA_DIR: dataDir });
     expect(second.stdout()).not.toMatch(/wk_(test|live)_/);
     expect(second.stdout()).toContain('listening on');
-    const again = await fetch(`${second.url}/api/v1/customers`, { headers: { 'x-fastn-api-key': testKey } });
+    const again = await fetch(`${second.url}/api/v1/customers`, {
+      headers: { 'x-fastn-api-key': testKey },
+    });
     expect(again.status).toBe(200);
 
     // A second process on the same embedded database is refused, clearly.
@@ -88,22 +104,26 @@ describe('weft start', () => {
     expect(await stop(second)).toBe(0);
   }, 60_000);
 
-  it.skipIf(!TEST_DRIVERS.includes('pg'))('on Postgres, two processes starting at once bootstrap exactly one organization', async () => {
-    const fresh = await createFreshDatabase('pg');
-    try {
-      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weft-start-'));
-      const env = { DATABASE_URL: fresh.url ?? '', WEFT_DATA_DIR: dataDir };
-      const both = await Promise.all([start(env), start(env)]);
-      const banners = both.filter((s) => /wk_live_/.test(s.stdout()));
-      expect(banners).toHaveLength(1);
-      expect(both.filter((s) => s.stdout().includes('listening on'))).toHaveLength(1);
-      // The banner names the database without its credentials.
-      expect(banners[0]?.stdout()).toMatch(/Data\s+postgres:\/\/127\.0\.0\.1:5432\/weft_test_/);
-      for (const s of both) expect(await stop(s)).toBe(0);
-    } finally {
-      await fresh.drop();
-    }
-  }, 60_000);
+  it.skipIf(!TEST_DRIVERS.includes('pg'))(
+    'on Postgres, two processes starting at once bootstrap exactly one organization',
+    async () => {
+      const fresh = await createFreshDatabase('pg');
+      try {
+        const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weft-start-'));
+        const env = { DATABASE_URL: fresh.url ?? '', WEFT_DATA_DIR: dataDir };
+        const both = await Promise.all([start(env), start(env)]);
+        const banners = both.filter((s) => /wk_live_/.test(s.stdout()));
+        expect(banners).toHaveLength(1);
+        expect(both.filter((s) => s.stdout().includes('listening on'))).toHaveLength(1);
+        // The banner names the database without its credentials.
+        expect(banners[0]?.stdout()).toMatch(/Data\s+postgres:\/\/127\.0\.0\.1:5432\/weft_test_/);
+        for (const s of both) expect(await stop(s)).toBe(0);
+      } finally {
+        await fresh.drop();
+      }
+    },
+    60_000,
+  );
 
   it('refuses bad configuration with a clear message and exit code 2', async () => {
     const result = await cli(['start'], { PORT: 'abc', LOG_LEVEL: 'chatty' });
@@ -121,14 +141,23 @@ describe('weft org and keys commands', () => {
     expect((await cli(['migrate'], env)).out).toMatch(/database is current/);
     expect((await cli(['keys', 'list'], env)).err).toMatch(/no organization yet/);
 
-    const org = await cli(['org', 'create', 'Globex', '--owner-email', 'hank@globex.test', '--json'], env);
+    const org = await cli(
+      ['org', 'create', 'Globex', '--owner-email', 'hank@globex.test', '--json'],
+      env,
+    );
     expect(org.code).toBe(0);
-    const created = JSON.parse(org.out) as { organization: { id: string; name: string }; keys: { kind: string; key: string }[] };
+    const created = JSON.parse(org.out) as {
+      organization: { id: string; name: string };
+      keys: { kind: string; key: string }[];
+    };
     expect(created.organization.name).toBe('Globex');
     expect(created.keys.map((k) => k.kind).sort()).toEqual(['live', 'test']);
     const orgArgs = ['--org', created.organization.id];
 
-    const made = await cli(['keys', 'create', '--kind', 'live', '--name', 'deploy', ...orgArgs, '--json'], env);
+    const made = await cli(
+      ['keys', 'create', '--kind', 'live', '--name', 'deploy', ...orgArgs, '--json'],
+      env,
+    );
     const key = JSON.parse(made.out) as { id: string; key: string };
     expect(key.key).toMatch(/^wk_live_/);
 

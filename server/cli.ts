@@ -19,8 +19,6 @@ interface Io {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-class UsageError extends Error {}
-
 function parseKind(value: string): Mode {
   const parsed = ApiKeyKindSchema.safeParse(value);
   if (!parsed.success) throw new InvalidArgumentError('must be test or live');
@@ -37,7 +35,14 @@ function operatorLabel(): string {
 
 function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Builds the `weft` command line. `run` resolves with the exit code for one-shot commands. */
@@ -48,7 +53,10 @@ export function buildCli(io: Io): Command {
     return config;
   };
   // Logs go to stderr in one-shot commands so stdout carries only the answer.
-  const cliLogger = (): Logger => createLogger(getConfig().logLevel === 'info' ? 'warn' : getConfig().logLevel, { write: (s: string) => io.err(s) } as never);
+  const cliLogger = (): Logger =>
+    createLogger(getConfig().logLevel === 'info' ? 'warn' : getConfig().logLevel, {
+      write: (s: string) => io.err(s),
+    });
   const withRuntime = async <T>(fn: (rt: Runtime) => Promise<T>): Promise<T> => {
     const runtime = await openRuntime({ config: getConfig(), logger: cliLogger() });
     try {
@@ -69,13 +77,15 @@ export function buildCli(io: Io): Command {
 
   program
     .command('start')
-    .description('Run the API, MCP endpoints and workers in one process (embedded Postgres unless DATABASE_URL is set)')
+    .description(
+      'Run the API, MCP endpoints and workers in one process (embedded Postgres unless DATABASE_URL is set)',
+    )
     .option('--no-workers', 'serve HTTP only; run `weft worker` elsewhere')
     .action(async (opts: { workers: boolean }) => {
       const cfg = getConfig();
       const logger = createLogger(cfg.logLevel);
       const server = await startServer({ config: cfg, logger, out: io.out, workers: opts.workers });
-      closeOnSignals({ close: server.close, logger });
+      closeOnSignals({ close: () => server.close(), logger });
     });
 
   program
@@ -99,9 +109,8 @@ export function buildCli(io: Io): Command {
     .command('migrate')
     .description('Apply pending database migrations and exit')
     .action(async () => {
-      await withRuntime(async (rt) => {
-        io.out(`database is current (${rt.dbLocation})\n`);
-      });
+      const location = await withRuntime((rt) => Promise.resolve(rt.dbLocation));
+      io.out(`database is current (${location})\n`);
     });
 
   const org = program.command('org').description('Organizations on this installation');
@@ -111,18 +120,26 @@ export function buildCli(io: Io): Command {
     .option('--owner-email <email>', "the owner's email", 'owner@localhost')
     .option('--owner-name <name>', "the owner's name")
     .option('--json', 'print JSON')
-    .action(async (name: string, opts: { ownerEmail: string; ownerName?: string; json?: boolean }) => {
-      const created = await withRuntime((rt) =>
-        createOrganization({ db: rt.db, name, ownerEmail: opts.ownerEmail, ownerName: opts.ownerName ?? null, actorLabel: operatorLabel() }),
-      );
-      print(created, opts.json, () =>
-        [
-          `Organization ${created.organization.name} (${created.organization.id}), owner ${created.owner.email}`,
-          'API keys (shown this once; store them now):',
-          ...created.keys.map((k) => `  ${k.kind.padEnd(5)} ${k.key}`),
-        ].join('\n'),
-      );
-    });
+    .action(
+      async (name: string, opts: { ownerEmail: string; ownerName?: string; json?: boolean }) => {
+        const created = await withRuntime((rt) =>
+          createOrganization({
+            db: rt.db,
+            name,
+            ownerEmail: opts.ownerEmail,
+            ownerName: opts.ownerName ?? null,
+            actorLabel: operatorLabel(),
+          }),
+        );
+        print(created, opts.json, () =>
+          [
+            `Organization ${created.organization.name} (${created.organization.id}), owner ${created.owner.email}`,
+            'API keys (shown this once; store them now):',
+            ...created.keys.map((k) => `  ${k.kind.padEnd(5)} ${k.key}`),
+          ].join('\n'),
+        );
+      },
+    );
 
   const keys = program.command('keys').description('API keys of an organization');
   const orgOption = ['--org <id>', 'organization id (default: the first organization)'] as const;
@@ -135,10 +152,19 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { kind: Mode; name: string; org?: string; json?: boolean }) => {
       const created = await withRuntime(async (rt) => {
-        const { tenant } = await operatorContext({ db: rt.db, orgId: opts.org, actorLabel: operatorLabel() });
+        const { tenant } = await operatorContext({
+          db: rt.db,
+          orgId: opts.org,
+          actorLabel: operatorLabel(),
+        });
         return createApiKey({ db: rt.db, tenant, input: { name: opts.name, kind: opts.kind } });
       });
-      print(created, opts.json, () => `${created.kind} key ${created.id} (${created.name}); shown this once:\n${created.key}`);
+      print(
+        created,
+        opts.json,
+        () =>
+          `${created.kind} key ${created.id} (${created.name}); shown this once:\n${created.key}`,
+      );
     });
   keys
     .command('list')
@@ -148,7 +174,11 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { all?: boolean; org?: string; json?: boolean }) => {
       const list = await withRuntime(async (rt) => {
-        const { tenant } = await operatorContext({ db: rt.db, orgId: opts.org, actorLabel: operatorLabel() });
+        const { tenant } = await operatorContext({
+          db: rt.db,
+          orgId: opts.org,
+          actorLabel: operatorLabel(),
+        });
         return listApiKeys({ db: rt.db, tenant, includeRevoked: opts.all === true });
       });
       print(list, opts.json, () =>
@@ -156,7 +186,14 @@ export function buildCli(io: Io): Command {
           ? 'no API keys'
           : table([
               ['ID', 'KIND', 'PREFIX', 'NAME', 'LAST USED', 'REVOKED'],
-              ...list.map((k) => [k.id, k.kind, `${k.prefix}…`, k.name, k.lastUsedAt ?? 'never', k.revokedAt ?? '']),
+              ...list.map((k) => [
+                k.id,
+                k.kind,
+                `${k.prefix}…`,
+                k.name,
+                k.lastUsedAt ?? 'never',
+                k.revokedAt ?? '',
+              ]),
             ]),
       );
     });
@@ -167,10 +204,18 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { org?: string; json?: boolean }) => {
       const revoked = await withRuntime(async (rt) => {
-        const { tenant } = await operatorContext({ db: rt.db, orgId: opts.org, actorLabel: operatorLabel() });
+        const { tenant } = await operatorContext({
+          db: rt.db,
+          orgId: opts.org,
+          actorLabel: operatorLabel(),
+        });
         return revokeApiKey({ db: rt.db, tenant, id });
       });
-      print(revoked, opts.json, () => `revoked ${revoked.kind} key ${revoked.id} (${revoked.prefix}…)`);
+      print(
+        revoked,
+        opts.json,
+        () => `revoked ${revoked.kind} key ${revoked.id} (${revoked.prefix}…)`,
+      );
     });
 
   return program;
@@ -190,10 +235,6 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     if (isAppError(error)) {
       io.err(`weft: ${error.message}\n`);
       return 1;
-    }
-    if (error instanceof UsageError) {
-      io.err(`weft: ${error.message}\n`);
-      return 2;
     }
     const code = (error as { code?: string; exitCode?: number }).code;
     if (typeof code === 'string' && code.startsWith('commander.')) {

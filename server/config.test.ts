@@ -41,7 +41,10 @@ describe('loadConfig', () => {
   });
 
   it('treats empty strings as unset', () => {
-    expect(loadConfig({ DATABASE_URL: '', WEFT_MASTER_KEY: '  ' })).toMatchObject({ databaseUrl: undefined, masterKey: undefined });
+    expect(loadConfig({ DATABASE_URL: '', WEFT_MASTER_KEY: '  ' })).toMatchObject({
+      databaseUrl: undefined,
+      masterKey: undefined,
+    });
   });
 
   it('reports every wrong value at once, naming the variable and what it got', () => {
@@ -54,7 +57,9 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
     expect(problems).toMatch(/^PORT: PORT must be a number \(got "eighty"\)/m);
-    expect(problems).toMatch(/^LOG_LEVEL: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "loud"\)/m);
+    expect(problems).toMatch(
+      /^LOG_LEVEL: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "loud"\)/m,
+    );
     expect(problems).toMatch(/^DATABASE_URL: DATABASE_URL must start with postgres:\/\//m);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be between 0 and 65535/);
   });

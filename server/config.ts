@@ -26,12 +26,20 @@ const ConfigSchema = z.object({
   ),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   WEFT_DATA_DIR: z.string().min(1).default('.weft'),
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+    .default('info'),
   WEFT_MASTER_KEY: optionalString,
   WEFT_PREVIOUS_MASTER_KEYS: optionalString,
-  WEFT_PUBLIC_URL: optionalString.pipe(z.url({ error: 'WEFT_PUBLIC_URL must be a URL' }).optional()),
+  WEFT_PUBLIC_URL: optionalString.pipe(
+    z.url({ error: 'WEFT_PUBLIC_URL must be a URL' }).optional(),
+  ),
   WEFT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
-  WEFT_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  WEFT_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
 });
 
 export interface Config {

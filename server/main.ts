@@ -11,7 +11,15 @@ export interface StartedServer {
   close(): Promise<void>;
 }
 
-function banner({ url, created, dbLocation }: { url: string; created: CreatedOrganization; dbLocation: string }): string {
+function banner({
+  url,
+  created,
+  dbLocation,
+}: {
+  url: string;
+  created: CreatedOrganization;
+  dbLocation: string;
+}): string {
   const lines = [
     '',
     '  Weft is running for the first time. An organization and its owner were created.',
@@ -47,11 +55,18 @@ export async function startServer({
   let running: Workers | null = null;
   try {
     const created = await bootstrapIfEmpty({ db: runtime.db, actorLabel: 'first start' });
-    const app = await buildApp({ config, db: runtime.db, keyring: runtime.keyring.keyring }, { logger });
+    const app = await buildApp(
+      { config, db: runtime.db, keyring: runtime.keyring.keyring },
+      { logger },
+    );
     const address = await app.listen({ port: config.port, host: config.host });
-    const url = config.publicUrl ?? address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
+    const url =
+      config.publicUrl ?? address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
     if (created) out(banner({ url, created, dbLocation: runtime.dbLocation }));
-    else out(`Weft is listening on ${url} (data: ${runtime.dbLocation}). API docs: ${url}/api/v1/docs\n`);
+    else
+      out(
+        `Weft is listening on ${url} (data: ${runtime.dbLocation}). API docs: ${url}/api/v1/docs\n`,
+      );
     if (workers) running = await startWorkers({ db: runtime.db, logger });
     return {
       url,
@@ -67,7 +82,13 @@ export async function startServer({
   }
 }
 
-export function closeOnSignals({ close, logger }: { close: () => Promise<void>; logger: Logger }): void {
+export function closeOnSignals({
+  close,
+  logger,
+}: {
+  close: () => Promise<void>;
+  logger: Logger;
+}): void {
   let closing = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) return;

@@ -14,12 +14,21 @@ export interface Runtime {
 }
 
 /** Opens the database, applies migrations and loads the master key: what every command needs. */
-export async function openRuntime({ config, logger }: { config: Config; logger: Logger }): Promise<Runtime> {
+export async function openRuntime({
+  config,
+  logger,
+}: {
+  config: Config;
+  logger: Logger;
+}): Promise<Runtime> {
   const keyring = await loadKeyring(config);
-  if (keyring.source === 'file-created') logger.info({ file: keyring.file }, 'created a new master key file (mode 0600); back it up');
+  if (keyring.source === 'file-created')
+    logger.info({ file: keyring.file }, 'created a new master key file (mode 0600); back it up');
   const { db, location } = await openDatabase(config);
   try {
-    const result = await migrate(db, { onApply: (m) => logger.info({ version: m.version, name: m.name }, 'applied migration') });
+    const result = await migrate(db, {
+      onApply: (m) => logger.info({ version: m.version, name: m.name }, 'applied migration'),
+    });
     logger.debug({ version: result.current }, 'database schema is current');
   } catch (error) {
     await db.close();

@@ -4,7 +4,10 @@ import { buildApp } from '../server/app.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../server/crypto/envelope.ts';
 import type { App } from '../server/http/types.ts';
 import { createLogger } from '../server/logger.ts';
-import { createOrganization, type CreatedOrganization } from '../server/modules/orgs/orgs.service.ts';
+import {
+  createOrganization,
+  type CreatedOrganization,
+} from '../server/modules/orgs/orgs.service.ts';
 import { createTestDatabase, type TestDatabase, type TestDriver } from './db.ts';
 import { insertMembership, insertUser } from '../server/db/repositories/orgs.repo.ts';
 import { operatorTenant, type Mode, type Role } from '../server/domain/tenant.ts';
@@ -54,7 +57,12 @@ export interface SeededOrg extends CreatedOrganization {
 }
 
 export async function seedOrg(t: TestApp, name: string): Promise<SeededOrg> {
-  const created = await createOrganization({ db: t.database.db, name, ownerEmail: `owner@${name.toLowerCase().replace(/\W/g, '')}.test`, actorLabel: 'test' });
+  const created = await createOrganization({
+    db: t.database.db,
+    name,
+    ownerEmail: `owner@${name.toLowerCase().replace(/\W/g, '')}.test`,
+    actorLabel: 'test',
+  });
   const testKey = created.keys.find((k) => k.kind === 'test')?.key;
   const liveKey = created.keys.find((k) => k.kind === 'live')?.key;
   if (!testKey || !liveKey) throw new Error('seeded org lacks keys');
@@ -66,10 +74,19 @@ export function withKey(key: string, headers: Record<string, string> = {}): Reco
 }
 
 /** A further user of the org with the given role, and a key that acts for them. */
-export async function seedUserKey(t: TestApp, org: SeededOrg, role: Role, kind: Mode = 'test'): Promise<string> {
+export async function seedUserKey(
+  t: TestApp,
+  org: SeededOrg,
+  role: Role,
+  kind: Mode = 'test',
+): Promise<string> {
   const orgId = org.organization.id;
   return t.database.db.tenant({ orgId }, async (sql) => {
-    const user = await insertUser(sql, { orgId, email: `${role}-${Math.random().toString(36).slice(2)}@x.test`, name: role });
+    const user = await insertUser(sql, {
+      orgId,
+      email: `${role}-${Math.random().toString(36).slice(2)}@x.test`,
+      name: role,
+    });
     await insertMembership(sql, { orgId, userId: user.id, role });
     const tenant = operatorTenant({ orgId, userId: user.id, label: 'test' });
     return (await insertApiKey(sql, { tenant, userId: user.id, name: `${role} key`, kind })).key;
@@ -80,7 +97,14 @@ export async function seedUserKey(t: TestApp, org: SeededOrg, role: Role, kind: 
 export async function rowCounts(t: TestApp): Promise<Record<string, number>> {
   return t.database.db.owner(async (sql) => {
     const counts: Record<string, number> = {};
-    for (const table of ['organizations', 'users', 'memberships', 'customers', 'api_keys', 'audit_log']) {
+    for (const table of [
+      'organizations',
+      'users',
+      'memberships',
+      'customers',
+      'api_keys',
+      'audit_log',
+    ]) {
       // The test databases are owned by a superuser, which RLS does not restrict.
       const [row] = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
       counts[table] = row?.n ?? 0;

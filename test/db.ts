@@ -9,7 +9,9 @@ import { TEST_DATABASE_URL } from './env.ts';
 export type TestDriver = 'pglite' | 'pg';
 
 /** PGlite always; real Postgres too when TEST_DATABASE_URL is set. */
-export const TEST_DRIVERS: readonly TestDriver[] = TEST_DATABASE_URL ? ['pglite', 'pg'] : ['pglite'];
+export const TEST_DRIVERS: readonly TestDriver[] = TEST_DATABASE_URL
+  ? ['pglite', 'pg']
+  : ['pglite'];
 
 export interface TestDatabase {
   db: Database;
@@ -21,9 +23,12 @@ export interface TestDatabase {
 }
 
 /** A fresh, empty database: a new PGlite in memory, or a new database on the test server. */
-export async function createFreshDatabase(driver: TestDriver, { poolSize = 4 }: { poolSize?: number } = {}): Promise<{ url: string | undefined; drop: () => Promise<void>; open: () => Promise<Database> }> {
+export async function createFreshDatabase(
+  driver: TestDriver,
+  { poolSize = 4 }: { poolSize?: number } = {},
+): Promise<{ url: string | undefined; drop: () => Promise<void>; open: () => Promise<Database> }> {
   if (driver === 'pglite') {
-    return { url: undefined, drop: async () => undefined, open: () => createPgliteDatabase({}) };
+    return { url: undefined, drop: () => Promise.resolve(), open: () => createPgliteDatabase({}) };
   }
   if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set');
   const name = `weft_test_${randomBytes(6).toString('hex')}`;
@@ -35,7 +40,7 @@ export async function createFreshDatabase(driver: TestDriver, { poolSize = 4 }: 
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    open: async () => createPgDatabase({ url: url.toString(), poolSize }),
+    open: () => Promise.resolve(createPgDatabase({ url: url.toString(), poolSize })),
     drop: async () => {
       const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await c.connect();
@@ -45,7 +50,10 @@ export async function createFreshDatabase(driver: TestDriver, { poolSize = 4 }: 
   };
 }
 
-export async function createTestDatabase(driver: TestDriver, options: { poolSize?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  driver: TestDriver,
+  options: { poolSize?: number } = {},
+): Promise<TestDatabase> {
   const fresh = await createFreshDatabase(driver, options);
   const db = await fresh.open();
   await migrate(db);

@@ -14,7 +14,9 @@ export default async function setup(): Promise<void> {
   try {
     await client.connect();
     const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
-    process.stdout.write(`\n  Real-Postgres leg: Postgres ${rows[0]?.server_version ?? '?'} via TEST_DATABASE_URL\n\n`);
+    process.stdout.write(
+      `\n  Real-Postgres leg: Postgres ${rows[0]?.server_version ?? '?'} via TEST_DATABASE_URL\n\n`,
+    );
   } finally {
     await client.end().catch(() => undefined);
   }

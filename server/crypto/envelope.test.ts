@@ -3,7 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
-import { createKeyring, DecryptError, generateMasterKey, keyIdOf, open, parseMasterKey, rewrap, seal, sealedKeyId } from './envelope.ts';
+import {
+  createKeyring,
+  DecryptError,
+  generateMasterKey,
+  keyIdOf,
+  open,
+  parseMasterKey,
+  rewrap,
+  seal,
+  sealedKeyId,
+} from './envelope.ts';
 import { loadKeyring } from './master-key.ts';
 
 const keyA = parseMasterKey(generateMasterKey());
@@ -24,8 +34,12 @@ describe('envelope encryption', () => {
 
   it('fails to open under another context (a ciphertext copied to another row or field)', () => {
     const sealed = seal({ keyring, plaintext: 'x', aad });
-    expect(() => open({ keyring, sealed, aad: 'org:1|connection:3|field:token' })).toThrow(DecryptError);
-    expect(() => open({ keyring, sealed, aad: 'org:2|connection:2|field:token' })).toThrow(DecryptError);
+    expect(() => open({ keyring, sealed, aad: 'org:1|connection:3|field:token' })).toThrow(
+      DecryptError,
+    );
+    expect(() => open({ keyring, sealed, aad: 'org:2|connection:2|field:token' })).toThrow(
+      DecryptError,
+    );
   });
 
   it('detects tampering and garbage', () => {
@@ -36,22 +50,40 @@ describe('envelope encryption', () => {
     const tampered = [parts[0], parts[1], parts[2], payload.toString('base64url')].join('.');
     expect(() => open({ keyring, sealed: tampered, aad })).toThrow(DecryptError);
     expect(() => open({ keyring, sealed: 'plaintext', aad })).toThrow(/not a sealed value/);
-    expect(() => open({ keyring, sealed: 'wenc1.abc.AA.AA', aad })).toThrow(/unknown master key id/);
+    expect(() => open({ keyring, sealed: 'wenc1.abc.AA.AA', aad })).toThrow(
+      /unknown master key id/,
+    );
   });
 
   it('rotates: new writes use the new key, old values still open, rewrap moves them over', () => {
-    const before = Array.from({ length: 200 }, (_, i) => ({ aad: `row:${i}`, sealed: seal({ keyring, plaintext: `secret-${i}`, aad: `row:${i}` }) }));
+    const before = Array.from({ length: 200 }, (_, i) => ({
+      aad: `row:${i}`,
+      sealed: seal({ keyring, plaintext: `secret-${i}`, aad: `row:${i}` }),
+    }));
     const rotated = createKeyring({ active: keyB, previous: [keyA] });
     expect(rotated.activeKid).toBe(keyIdOf(keyB));
-    const rewrapped = before.map((b) => ({ aad: b.aad, sealed: rewrap({ keyring: rotated, sealed: b.sealed, aad: b.aad }) }));
+    const rewrapped = before.map((b) => ({
+      aad: b.aad,
+      sealed: rewrap({ keyring: rotated, sealed: b.sealed, aad: b.aad }),
+    }));
     let failures = 0;
     rewrapped.forEach((r, i) => {
       expect(sealedKeyId(r.sealed)).toBe(rotated.activeKid);
-      if (open({ keyring: createKeyring({ active: keyB }), sealed: r.sealed, aad: r.aad }) !== `secret-${i}`) failures++;
+      if (
+        open({ keyring: createKeyring({ active: keyB }), sealed: r.sealed, aad: r.aad }) !==
+        `secret-${i}`
+      )
+        failures++;
     });
     expect(failures).toBe(0);
     // Without the old key, an un-rewrapped value cannot be read.
-    expect(() => open({ keyring: createKeyring({ active: keyB }), sealed: before[0]?.sealed ?? '', aad: 'row:0' })).toThrow(DecryptError);
+    expect(() =>
+      open({
+        keyring: createKeyring({ active: keyB }),
+        sealed: before[0]?.sealed ?? '',
+        aad: 'row:0',
+      }),
+    ).toThrow(DecryptError);
   });
 
   it('accepts master keys as hex or base64 and refuses anything else', () => {
@@ -86,9 +118,13 @@ describe('master key loading', () => {
 
   it('prefers WEFT_MASTER_KEY and explains a bad one', async () => {
     const key = generateMasterKey();
-    const loaded = await loadKeyring(loadConfig({ WEFT_MASTER_KEY: key, WEFT_DATA_DIR: '/nonexistent' }));
+    const loaded = await loadKeyring(
+      loadConfig({ WEFT_MASTER_KEY: key, WEFT_DATA_DIR: '/nonexistent' }),
+    );
     expect(loaded).toMatchObject({ source: 'env' });
     expect(loaded.keyring.activeKid).toBe(keyIdOf(parseMasterKey(key)));
-    await expect(loadKeyring(loadConfig({ WEFT_MASTER_KEY: 'nope' }))).rejects.toThrow(/^WEFT_MASTER_KEY: a master key must be 32 bytes/);
+    await expect(loadKeyring(loadConfig({ WEFT_MASTER_KEY: 'nope' }))).rejects.toThrow(
+      /^WEFT_MASTER_KEY: a master key must be 32 bytes/,
+    );
   });
 });

@@ -46,7 +46,13 @@ export function generateMasterKey(): string {
   return randomBytes(KEY_BYTES).toString('base64url');
 }
 
-export function createKeyring({ active, previous = [] }: { active: Buffer; previous?: readonly Buffer[] }): Keyring {
+export function createKeyring({
+  active,
+  previous = [],
+}: {
+  active: Buffer;
+  previous?: readonly Buffer[];
+}): Keyring {
   const keys = new Map<string, Buffer>();
   for (const key of [active, ...previous]) keys.set(keyIdOf(key), key);
   return { activeKid: keyIdOf(active), keys };
@@ -85,7 +91,11 @@ function parse(sealed: string): Parsed {
   const parts = sealed.split('.');
   if (parts.length !== 4 || parts[0] !== VERSION) throw new DecryptError('not a sealed value');
   const [, kid, wrapped, payload] = parts as [string, string, string, string];
-  return { kid, wrapped: Buffer.from(wrapped, 'base64url'), payload: Buffer.from(payload, 'base64url') };
+  return {
+    kid,
+    wrapped: Buffer.from(wrapped, 'base64url'),
+    payload: Buffer.from(payload, 'base64url'),
+  };
 }
 
 function kek(keyring: Keyring, kid: string): Buffer {
@@ -94,16 +104,37 @@ function kek(keyring: Keyring, kid: string): Buffer {
   return key;
 }
 
-export function seal({ keyring, plaintext, aad }: { keyring: Keyring; plaintext: string; aad: string }): string {
+export function seal({
+  keyring,
+  plaintext,
+  aad,
+}: {
+  keyring: Keyring;
+  plaintext: string;
+  aad: string;
+}): string {
   const aadBytes = Buffer.from(aad, 'utf8');
   const dek = randomBytes(KEY_BYTES);
   const payload = encrypt(dek, Buffer.from(plaintext, 'utf8'), aadBytes);
   const wrapped = encrypt(kek(keyring, keyring.activeKid), dek, aadBytes);
   dek.fill(0);
-  return [VERSION, keyring.activeKid, wrapped.toString('base64url'), payload.toString('base64url')].join('.');
+  return [
+    VERSION,
+    keyring.activeKid,
+    wrapped.toString('base64url'),
+    payload.toString('base64url'),
+  ].join('.');
 }
 
-export function open({ keyring, sealed, aad }: { keyring: Keyring; sealed: string; aad: string }): string {
+export function open({
+  keyring,
+  sealed,
+  aad,
+}: {
+  keyring: Keyring;
+  sealed: string;
+  aad: string;
+}): string {
   const aadBytes = Buffer.from(aad, 'utf8');
   const parsed = parse(sealed);
   const dek = decrypt(kek(keyring, parsed.kid), parsed.wrapped, aadBytes);
@@ -115,14 +146,27 @@ export function open({ keyring, sealed, aad }: { keyring: Keyring; sealed: strin
 }
 
 /** Re-wraps the data key under the active master key; the payload is untouched. */
-export function rewrap({ keyring, sealed, aad }: { keyring: Keyring; sealed: string; aad: string }): string {
+export function rewrap({
+  keyring,
+  sealed,
+  aad,
+}: {
+  keyring: Keyring;
+  sealed: string;
+  aad: string;
+}): string {
   const parsed = parse(sealed);
   if (parsed.kid === keyring.activeKid) return sealed;
   const aadBytes = Buffer.from(aad, 'utf8');
   const dek = decrypt(kek(keyring, parsed.kid), parsed.wrapped, aadBytes);
   const wrapped = encrypt(kek(keyring, keyring.activeKid), dek, aadBytes);
   dek.fill(0);
-  return [VERSION, keyring.activeKid, wrapped.toString('base64url'), parsed.payload.toString('base64url')].join('.');
+  return [
+    VERSION,
+    keyring.activeKid,
+    wrapped.toString('base64url'),
+    parsed.payload.toString('base64url'),
+  ].join('.');
 }
 
 export function sealedKeyId(sealed: string): string {

@@ -18,7 +18,9 @@ export async function loadKeyring(config: Config): Promise<LoadedKeyring> {
     try {
       return parseMasterKey(k);
     } catch (error) {
-      throw new Error(`WEFT_PREVIOUS_MASTER_KEYS entry ${i + 1}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`WEFT_PREVIOUS_MASTER_KEYS entry ${i + 1}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   });
   if (config.masterKey !== undefined) {
@@ -42,7 +44,11 @@ export async function loadKeyring(config: Config): Promise<LoadedKeyring> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   if (text !== undefined) {
-    return { keyring: createKeyring({ active: parseMasterKey(text), previous }), source: 'file', file };
+    return {
+      keyring: createKeyring({ active: parseMasterKey(text), previous }),
+      source: 'file',
+      file,
+    };
   }
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const created = generateMasterKey();
@@ -51,8 +57,16 @@ export async function loadKeyring(config: Config): Promise<LoadedKeyring> {
   } catch (error) {
     // Another process created it first: use theirs.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return { keyring: createKeyring({ active: parseMasterKey(await readFile(file, 'utf8')), previous }), source: 'file', file };
+    return {
+      keyring: createKeyring({ active: parseMasterKey(await readFile(file, 'utf8')), previous }),
+      source: 'file',
+      file,
+    };
   }
   await chmod(file, 0o600);
-  return { keyring: createKeyring({ active: parseMasterKey(created), previous }), source: 'file-created', file };
+  return {
+    keyring: createKeyring({ active: parseMasterKey(created), previous }),
+    source: 'file-created',
+    file,
+  };
 }

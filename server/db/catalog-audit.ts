@@ -43,7 +43,8 @@ export async function auditTenancy(sql: OwnerSql): Promise<string[]> {
       `SELECT attnotnull FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped`,
       [`public.${table.name}`, column],
     );
-    if (cols[0]?.attnotnull !== true) problems.push(`table ${table.name}: no NOT NULL tenant column ${column}`);
+    if (cols[0]?.attnotnull !== true)
+      problems.push(`table ${table.name}: no NOT NULL tenant column ${column}`);
     const policies = await sql.query<{ qual: string | null }>(
       `SELECT qual FROM pg_policies WHERE schemaname = 'public' AND tablename = $1`,
       [table.name],
@@ -73,7 +74,8 @@ export async function auditTenancy(sql: OwnerSql): Promise<string[]> {
     `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = $1`,
     [APP_ROLE],
   );
-  for (const o of owned) problems.push(`table ${o.tablename}: owned by ${APP_ROLE}, which could turn RLS off`);
+  for (const o of owned)
+    problems.push(`table ${o.tablename}: owned by ${APP_ROLE}, which could turn RLS off`);
 
   const views = await sql.query<{ name: string; kind: string; options: string[] | null }>(
     `SELECT c.relname AS name, c.relkind AS kind, c.reloptions AS options
@@ -83,7 +85,9 @@ export async function auditTenancy(sql: OwnerSql): Promise<string[]> {
   for (const v of views) {
     if (v.kind === 'm') problems.push(`materialized view ${v.name}: cannot carry RLS`);
     else if (!(v.options ?? []).some((o) => /^security_invoker=(true|on|1)$/i.test(o))) {
-      problems.push(`view ${v.name}: lacks security_invoker, so it reads as its owner and bypasses RLS`);
+      problems.push(
+        `view ${v.name}: lacks security_invoker, so it reads as its owner and bypasses RLS`,
+      );
     }
   }
 
@@ -93,7 +97,8 @@ export async function auditTenancy(sql: OwnerSql): Promise<string[]> {
   );
   for (const f of definers) {
     const read = tenantTables.find((t) => new RegExp(`\\b${t.name}\\b`, 'i').test(f.src));
-    if (read) problems.push(`function ${f.name}: SECURITY DEFINER and reads tenant table ${read.name}`);
+    if (read)
+      problems.push(`function ${f.name}: SECURITY DEFINER and reads tenant table ${read.name}`);
   }
 
   const uniques = await sql.query<{ table: string; index: string; columns: string[] }>(
@@ -108,7 +113,9 @@ export async function auditTenancy(sql: OwnerSql): Promise<string[]> {
   for (const u of uniques) {
     if (SYSTEM_TABLES.has(u.table)) continue;
     if (!u.columns.includes(tenantColumnOf(u.table))) {
-      problems.push(`unique index ${u.index} on ${u.table}(${u.columns.join(', ')}): spans tenants`);
+      problems.push(
+        `unique index ${u.index} on ${u.table}(${u.columns.join(', ')}): spans tenants`,
+      );
     }
   }
   return problems;

@@ -71,18 +71,26 @@ export function scopeStatement(settings: BatchSettings): string {
     parts.push(`set_config('weft.org_id', '${assertSettingValue('uuid', settings.orgId)}', true)`);
   }
   if (settings.customerId !== undefined) {
-    parts.push(`set_config('weft.customer_id', '${assertSettingValue('uuid', settings.customerId)}', true)`);
+    parts.push(
+      `set_config('weft.customer_id', '${assertSettingValue('uuid', settings.customerId)}', true)`,
+    );
   }
   if (settings.keyHash !== undefined) {
-    parts.push(`set_config('weft.key_hash', '${assertSettingValue('hex', settings.keyHash)}', true)`);
+    parts.push(
+      `set_config('weft.key_hash', '${assertSettingValue('hex', settings.keyHash)}', true)`,
+    );
   }
   return `SELECT ${parts.join(', ')}`;
 }
 
 export function tenantSettings(scope: TenantScope): BatchSettings {
-  return scope.customerId ? { orgId: scope.orgId, customerId: scope.customerId } : { orgId: scope.orgId };
+  return scope.customerId
+    ? { orgId: scope.orgId, customerId: scope.customerId }
+    : { orgId: scope.orgId };
 }
 
 export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+  return (
+    typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505'
+  );
 }

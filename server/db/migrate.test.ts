@@ -30,20 +30,27 @@ describe.each(TEST_DRIVERS)('migrations (%s)', (driver) => {
     expect(first.applied.map((m) => m.version)).toEqual(all.map((m) => m.version));
     const second = await migrate(db);
     expect(second.applied).toEqual([]);
-    const rows = await db.owner((sql) => sql.query<{ version: number; checksum: string }>('SELECT version, checksum FROM weft_migrations ORDER BY version'));
+    const rows = await db.owner((sql) =>
+      sql.query<{ version: number; checksum: string }>(
+        'SELECT version, checksum FROM weft_migrations ORDER BY version',
+      ),
+    );
     expect(rows).toEqual(all.map((m) => ({ version: m.version, checksum: m.checksum })));
   });
 
-  it.skipIf(driver !== 'pg')('two processes migrating at once apply each migration exactly once', async () => {
-    const f = await fresh();
-    const dbs = await Promise.all(Array.from({ length: 4 }, () => f.open()));
-    cleanup.push(async () => {
-      await Promise.all(dbs.map((db) => db.close()));
-    });
-    const results = await Promise.all(dbs.map((db) => migrate(db)));
-    const total = results.reduce((n, r) => n + r.applied.length, 0);
-    expect(total).toBe((await loadMigrations()).length);
-  });
+  it.skipIf(driver !== 'pg')(
+    'two processes migrating at once apply each migration exactly once',
+    async () => {
+      const f = await fresh();
+      const dbs = await Promise.all(Array.from({ length: 4 }, () => f.open()));
+      cleanup.push(async () => {
+        await Promise.all(dbs.map((db) => db.close()));
+      });
+      const results = await Promise.all(dbs.map((db) => migrate(db)));
+      const total = results.reduce((n, r) => n + r.applied.length, 0);
+      expect(total).toBe((await loadMigrations()).length);
+    },
+  );
 
   it('refuses to run when an applied migration was edited', async () => {
     const f = await fresh();
@@ -51,7 +58,8 @@ describe.each(TEST_DRIVERS)('migrations (%s)', (driver) => {
     cleanup.push(() => db.close());
     await migrate(db);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'weft-migrations-'));
-    for (const file of await readdir(MIGRATIONS)) await copyFile(path.join(MIGRATIONS, file), path.join(dir, file));
+    for (const file of await readdir(MIGRATIONS))
+      await copyFile(path.join(MIGRATIONS, file), path.join(dir, file));
     const [firstFile] = (await readdir(dir)).sort();
     await writeFile(path.join(dir, firstFile ?? ''), '-- edited\n', { flag: 'a' });
     await expect(migrate(db, { dir })).rejects.toThrow(/was changed after it was applied/);
@@ -62,10 +70,16 @@ describe.each(TEST_DRIVERS)('migrations (%s)', (driver) => {
     const db = await f.open();
     cleanup.push(() => db.close());
     const dir = await mkdtemp(path.join(os.tmpdir(), 'weft-migrations-'));
-    for (const file of await readdir(MIGRATIONS)) await copyFile(path.join(MIGRATIONS, file), path.join(dir, file));
-    await writeFile(path.join(dir, '9999_broken.sql'), 'CREATE TABLE half_done (id int);\nSELECT no_such_function();\n');
+    for (const file of await readdir(MIGRATIONS))
+      await copyFile(path.join(MIGRATIONS, file), path.join(dir, file));
+    await writeFile(
+      path.join(dir, '9999_broken.sql'),
+      'CREATE TABLE half_done (id int);\nSELECT no_such_function();\n',
+    );
     await expect(migrate(db, { dir })).rejects.toThrow(/migration 9999_broken failed/);
-    const [row] = await db.owner((sql) => sql.query<{ t: string | null }>(`SELECT to_regclass('public.half_done')::text AS t`));
+    const [row] = await db.owner((sql) =>
+      sql.query<{ t: string | null }>(`SELECT to_regclass('public.half_done')::text AS t`),
+    );
     expect(row?.t).toBeNull();
   });
 });

@@ -74,15 +74,16 @@ export async function migrate(
         await sql.exec('BEGIN');
         try {
           await sql.exec(m.sql);
-          await sql.query('INSERT INTO weft_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
-            m.version,
-            m.name,
-            m.checksum,
-          ]);
+          await sql.query(
+            'INSERT INTO weft_migrations (version, name, checksum) VALUES ($1, $2, $3)',
+            [m.version, m.name, m.checksum],
+          );
           await sql.exec('COMMIT');
         } catch (error) {
           await sql.exec('ROLLBACK');
-          throw new Error(`migration ${m.version}_${m.name} failed: ${(error as Error).message}`, { cause: error });
+          throw new Error(`migration ${m.version}_${m.name} failed: ${(error as Error).message}`, {
+            cause: error,
+          });
         }
         applied.push(m);
         onApply?.(m);

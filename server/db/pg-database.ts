@@ -1,5 +1,13 @@
 import pg from 'pg';
-import { scopeStatement, tenantSettings, type BatchSettings, type Database, type OwnerSql, type Row, type Sql } from './database.ts';
+import {
+  scopeStatement,
+  tenantSettings,
+  type BatchSettings,
+  type Database,
+  type OwnerSql,
+  type Row,
+  type Sql,
+} from './database.ts';
 
 // Keep bigint counts exact but small ones as numbers; timestamps stay Date objects.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => {
@@ -16,7 +24,11 @@ function sqlOf(client: pg.PoolClient): Sql {
   };
 }
 
-async function inTransaction<T>(pool: pg.Pool, opening: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+async function inTransaction<T>(
+  pool: pg.Pool,
+  opening: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -45,10 +57,14 @@ export function createPgDatabase({ url, poolSize }: { url: string; poolSize: num
   return {
     driver: 'pg',
     tenant(scope, fn) {
-      return inTransaction(pool, scopeStatement(tenantSettings(scope)), (client) => fn(sqlOf(client)));
+      return inTransaction(pool, scopeStatement(tenantSettings(scope)), (client) =>
+        fn(sqlOf(client)),
+      );
     },
     async batch(settings: BatchSettings, statements: string) {
-      const results = (await pool.query(`${scopeStatement(settings)}; ${statements}`)) as unknown as pg.QueryResult[] | pg.QueryResult;
+      const results = (await pool.query(
+        `${scopeStatement(settings)}; ${statements}`,
+      )) as unknown as pg.QueryResult[] | pg.QueryResult;
       const list = Array.isArray(results) ? results : [results];
       return list.slice(1).map((r) => r.rows as Row[]);
     },

@@ -1,5 +1,13 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { scopeStatement, tenantSettings, type BatchSettings, type Database, type OwnerSql, type Row, type Sql } from './database.ts';
+import {
+  scopeStatement,
+  tenantSettings,
+  type BatchSettings,
+  type Database,
+  type OwnerSql,
+  type Row,
+  type Sql,
+} from './database.ts';
 
 function sqlOf(tx: Transaction | PGlite): Sql {
   return {

@@ -32,16 +32,39 @@ describe.each(TEST_DRIVERS)('row-level security catalog audit (%s)', (driver) =>
   beforeAll(async () => {
     t = await createTestDatabase(driver);
     // Data in every tenant table, for two orgs, so "no rows" means something.
-    const a = await createOrganization({ db: t.db, name: 'Audit A', ownerEmail: 'a@a.test', actorLabel: 'test' });
-    await createOrganization({ db: t.db, name: 'Audit B', ownerEmail: 'b@b.test', actorLabel: 'test' });
+    const a = await createOrganization({
+      db: t.db,
+      name: 'Audit A',
+      ownerEmail: 'a@a.test',
+      actorLabel: 'test',
+    });
+    await createOrganization({
+      db: t.db,
+      name: 'Audit B',
+      ownerEmail: 'b@b.test',
+      actorLabel: 'test',
+    });
     orgA = a.organization.id;
-    await t.db.tenant({ orgId: orgA }, (sql) => sql.query(`INSERT INTO customers (org_id, name) VALUES ($1, 'c')`, [orgA]));
-    tenantTables = (await t.db.owner(listTables)).map((tb) => tb.name).filter((name) => !SYSTEM_TABLES.has(name));
+    await t.db.tenant({ orgId: orgA }, (sql) =>
+      sql.query(`INSERT INTO customers (org_id, name) VALUES ($1, 'c')`, [orgA]),
+    );
+    tenantTables = (await t.db.owner(listTables))
+      .map((tb) => tb.name)
+      .filter((name) => !SYSTEM_TABLES.has(name));
   });
   afterAll(() => t.close());
 
   it('the migrated schema has no tenancy problems', async () => {
-    expect(tenantTables).toEqual(expect.arrayContaining(['organizations', 'users', 'memberships', 'customers', 'api_keys', 'audit_log']));
+    expect(tenantTables).toEqual(
+      expect.arrayContaining([
+        'organizations',
+        'users',
+        'memberships',
+        'customers',
+        'api_keys',
+        'audit_log',
+      ]),
+    );
     expect(await t.db.owner(auditTenancy)).toEqual([]);
   });
 
@@ -84,27 +107,45 @@ describe.each(TEST_DRIVERS)('row-level security catalog audit (%s)', (driver) =>
 
   it('the application role is not superuser, cannot bypass RLS and cannot create objects', async () => {
     const [role] = await t.db.owner((sql) =>
-      sql.query<{ rolsuper: boolean; rolbypassrls: boolean; rolcreaterole: boolean; rolcreatedb: boolean }>(
+      sql.query<{
+        rolsuper: boolean;
+        rolbypassrls: boolean;
+        rolcreaterole: boolean;
+        rolcreatedb: boolean;
+      }>(
         'SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = $1',
         [APP_ROLE],
       ),
     );
-    expect(role).toEqual({ rolsuper: false, rolbypassrls: false, rolcreaterole: false, rolcreatedb: false });
+    expect(role).toEqual({
+      rolsuper: false,
+      rolbypassrls: false,
+      rolcreaterole: false,
+      rolcreatedb: false,
+    });
     const [schema] = await t.db.owner((sql) =>
-      sql.query<{ ok: boolean }>(`SELECT has_schema_privilege($1, 'public', 'CREATE') AS ok`, [APP_ROLE]),
+      sql.query<{ ok: boolean }>(`SELECT has_schema_privilege($1, 'public', 'CREATE') AS ok`, [
+        APP_ROLE,
+      ]),
     );
     expect(schema?.ok).toBe(false);
-    await expect(t.db.tenant({ orgId: orgA }, (sql) => sql.query('CREATE TABLE sneaky (id int)'))).rejects.toThrow(/permission denied/);
-    await expect(t.db.tenant({ orgId: orgA }, (sql) => sql.query('ALTER TABLE customers DISABLE ROW LEVEL SECURITY'))).rejects.toThrow(
-      /must be owner/,
-    );
+    await expect(
+      t.db.tenant({ orgId: orgA }, (sql) => sql.query('CREATE TABLE sneaky (id int)')),
+    ).rejects.toThrow(/permission denied/);
+    await expect(
+      t.db.tenant({ orgId: orgA }, (sql) =>
+        sql.query('ALTER TABLE customers DISABLE ROW LEVEL SECURITY'),
+      ),
+    ).rejects.toThrow(/must be owner/);
   });
 
   it("treats an unset tenant ('' after a reset, or never set) as no tenant: no rows, no writes", async () => {
     await t.db.owner(async (sql) => {
       // A setting that was set and then reset reads as '' (not NULL) for the rest of the session.
       await sql.exec(`SELECT set_config('weft.org_id', '${orgA}', false); RESET weft.org_id;`);
-      const [setting] = await sql.query<{ v: string | null }>(`SELECT current_setting('weft.org_id', true) AS v`);
+      const [setting] = await sql.query<{ v: string | null }>(
+        `SELECT current_setting('weft.org_id', true) AS v`,
+      );
       expect(setting?.v).toBe('');
       for (const setup of ['', `SELECT set_config('weft.org_id', '', true)`]) {
         await asAppRole(sql, setup, async () => {
@@ -114,7 +155,9 @@ describe.each(TEST_DRIVERS)('row-level security catalog audit (%s)', (driver) =>
           }
         });
         await expect(
-          asAppRole(sql, setup, () => sql.query(`INSERT INTO customers (org_id, name) VALUES ($1, 'intruder')`, [orgA])),
+          asAppRole(sql, setup, () =>
+            sql.query(`INSERT INTO customers (org_id, name) VALUES ($1, 'intruder')`, [orgA]),
+          ),
         ).rejects.toThrow(/row-level security/);
         await expect(
           asAppRole(sql, setup, () => sql.query(`UPDATE customers SET name = 'x' RETURNING id`)),
@@ -123,19 +166,35 @@ describe.each(TEST_DRIVERS)('row-level security catalog audit (%s)', (driver) =>
       await sql.exec('RESET ALL');
     });
     // The data is there: the zero counts above were the policies at work.
-    const [count] = await t.db.tenant({ orgId: orgA }, (sql) => sql.query<{ n: number }>('SELECT count(*)::int AS n FROM customers'));
+    const [count] = await t.db.tenant({ orgId: orgA }, (sql) =>
+      sql.query<{ n: number }>('SELECT count(*)::int AS n FROM customers'),
+    );
     expect(count?.n).toBe(1);
   });
 
   it('a customer-scoped transaction sees and changes only its own customer', async () => {
     const [c1, c2] = await t.db.tenant({ orgId: orgA }, async (sql) => [
-      (await sql.query<{ id: string }>(`INSERT INTO customers (org_id, name) VALUES ($1, 'one') RETURNING id`, [orgA]))[0]?.id ?? '',
-      (await sql.query<{ id: string }>(`INSERT INTO customers (org_id, name) VALUES ($1, 'two') RETURNING id`, [orgA]))[0]?.id ?? '',
+      (
+        await sql.query<{ id: string }>(
+          `INSERT INTO customers (org_id, name) VALUES ($1, 'one') RETURNING id`,
+          [orgA],
+        )
+      )[0]?.id ?? '',
+      (
+        await sql.query<{ id: string }>(
+          `INSERT INTO customers (org_id, name) VALUES ($1, 'two') RETURNING id`,
+          [orgA],
+        )
+      )[0]?.id ?? '',
     ]);
-    const seen = await t.db.tenant({ orgId: orgA, customerId: c1 }, (sql) => sql.query<{ id: string }>('SELECT id FROM customers'));
+    const seen = await t.db.tenant({ orgId: orgA, customerId: c1 }, (sql) =>
+      sql.query<{ id: string }>('SELECT id FROM customers'),
+    );
     expect(seen.map((r) => r.id)).toEqual([c1]);
     await expect(
-      t.db.tenant({ orgId: orgA, customerId: c1 }, (sql) => sql.query(`UPDATE customers SET name = 'x' WHERE id = $1 RETURNING id`, [c2])),
+      t.db.tenant({ orgId: orgA, customerId: c1 }, (sql) =>
+        sql.query(`UPDATE customers SET name = 'x' WHERE id = $1 RETURNING id`, [c2]),
+      ),
     ).resolves.toEqual([]);
   });
 });

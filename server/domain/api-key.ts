@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { IdSchema } from './common.ts';
 
-export const ApiKeyKindSchema = z.enum(['test', 'live']).describe('test keys act in test mode, live keys in live mode');
+export const ApiKeyKindSchema = z
+  .enum(['test', 'live'])
+  .describe('test keys act in test mode, live keys in live mode');
 
 export const ApiKeySchema = z
   .object({

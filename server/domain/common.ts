@@ -26,10 +26,15 @@ export const CursorSchema = z
 export function pageOf<T extends z.ZodType>(item: T) {
   return z.object({
     data: z.array(item),
-    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null at the end'),
+    nextCursor: z
+      .string()
+      .nullable()
+      .describe('Pass as `cursor` for the next page; null at the end'),
   });
 }
 
 export const JsonObjectSchema = z
   .record(z.string(), z.unknown())
-  .refine((value) => JSON.stringify(value).length <= 16_384, { message: 'must serialize to at most 16 KiB' });
+  .refine((value) => JSON.stringify(value).length <= 16_384, {
+    message: 'must serialize to at most 16 KiB',
+  });

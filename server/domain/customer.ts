@@ -42,7 +42,12 @@ export const ListCustomersQuerySchema = z
   .object({
     limit: LimitSchema,
     cursor: CursorSchema,
-    externalId: z.string().min(1).max(255).optional().describe('Only the customer with this external id'),
+    externalId: z
+      .string()
+      .min(1)
+      .max(255)
+      .optional()
+      .describe('Only the customer with this external id'),
   })
   .strict();
 export type ListCustomersQuery = z.infer<typeof ListCustomersQuerySchema>;

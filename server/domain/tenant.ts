@@ -47,7 +47,15 @@ export function requirePermission(tenant: Tenant, permission: Permission): void 
 }
 
 /** A full-permission tenant for the operator's CLI and first-start bootstrap. */
-export function operatorTenant({ orgId, userId, label }: { orgId: string; userId: string | null; label: string }): Tenant {
+export function operatorTenant({
+  orgId,
+  userId,
+  label,
+}: {
+  orgId: string;
+  userId: string | null;
+  label: string;
+}): Tenant {
   return {
     orgId,
     customerId: null,

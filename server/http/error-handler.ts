@@ -1,5 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import {
+  hasZodFastifySchemaValidationErrors,
+  isResponseSerializationError,
+} from 'fastify-type-provider-zod';
 import { AppError, ERROR_STATUS, type ErrorCode } from '../errors.ts';
 
 export interface ErrorBody {
@@ -19,34 +22,48 @@ export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
 }
 
 const FASTIFY_CODES: Partial<Record<string, (e: FastifyError) => AppError>> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: () => new AppError('invalid_json', 'request body is not valid JSON'),
+  FST_ERR_CTP_INVALID_JSON_BODY: () =>
+    new AppError('invalid_json', 'request body is not valid JSON'),
   FST_ERR_CTP_EMPTY_JSON_BODY: () =>
-    new AppError('invalid_json', "request body is empty but content-type is application/json; send '{}' or drop the header"),
-  FST_ERR_CTP_BODY_TOO_LARGE: () => new AppError('payload_too_large', 'request body is larger than the limit'),
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) => new AppError('unsupported_media_type', `${e.message}; send application/json`),
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new AppError('bad_request', 'content-length does not match the body'),
+    new AppError(
+      'invalid_json',
+      "request body is empty but content-type is application/json; send '{}' or drop the header",
+    ),
+  FST_ERR_CTP_BODY_TOO_LARGE: () =>
+    new AppError('payload_too_large', 'request body is larger than the limit'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) =>
+    new AppError('unsupported_media_type', `${e.message}; send application/json`),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
+    new AppError('bad_request', 'content-length does not match the body'),
 };
 
 function toAppError(error: FastifyError, request: FastifyRequest): AppError | null {
   if (error instanceof AppError) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = error.validationContext ?? 'request';
-    return new AppError('validation_failed', `invalid ${where}: ${error.validation.map((v) => `${v.instancePath || '/'} ${v.message}`).join('; ')}`, {
-      issues: error.validation.map((v) => ({
-        location: where,
-        path: v.instancePath || '/',
-        message: v.message,
-        ...(v.params['issue'] && typeof v.params['issue'] === 'object' && 'code' in v.params['issue']
-          ? { code: (v.params['issue'] as { code: string }).code }
-          : {}),
-      })),
-    });
+    return new AppError(
+      'validation_failed',
+      `invalid ${where}: ${error.validation.map((v) => `${v.instancePath || '/'} ${v.message}`).join('; ')}`,
+      {
+        issues: error.validation.map((v) => ({
+          location: where,
+          path: v.instancePath || '/',
+          message: v.message,
+          ...(v.params['issue'] &&
+          typeof v.params['issue'] === 'object' &&
+          'code' in v.params['issue']
+            ? { code: (v.params['issue'] as { code: string }).code }
+            : {}),
+        })),
+      },
+    );
   }
   if (isResponseSerializationError(error)) return null;
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
   if (mapped) return mapped(error);
   if (error.statusCode === 429) return new AppError('rate_limited', error.message);
-  if (error instanceof SyntaxError && error.statusCode === 400) return new AppError('invalid_json', 'request body is not valid JSON');
+  if (error instanceof SyntaxError && error.statusCode === 400)
+    return new AppError('invalid_json', 'request body is not valid JSON');
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     request.log.debug({ err: error }, 'client error');
     return new AppError('bad_request', error.message);
@@ -63,6 +80,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     return sendError(reply, new AppError('internal', `internal error (ref ${request.id})`));
   });
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}; see /api/v1/docs`)),
+    sendError(
+      reply,
+      new AppError(
+        'not_found',
+        `no route ${request.method} ${request.url.split('?')[0] ?? ''}; see /api/v1/docs`,
+      ),
+    ),
   );
 }

@@ -1,3 +1,4 @@
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, seedOrg, withKey, type SeededOrg, type TestApp } from '../../test/app.ts';
 import { TEST_DRIVERS } from '../../test/db.ts';
@@ -56,15 +57,17 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
         [tenants[0], tenants[1]],
         [tenants[1], tenants[0]],
       ] as [Tenancy, Tenancy][]) {
-        const targets = probe.resource === 'customer' ? other.customers.map((c) => c.id) : other.keyIds;
+        const targets =
+          probe.resource === 'customer' ? other.customers.map((c) => c.id) : other.keyIds;
         for (const id of targets) {
           for (const key of [self.org.testKey, self.org.liveKey]) {
-            const res = await t.app.inject({
-              method: method as 'GET',
+            const request: InjectOptions = {
+              method: method,
               url: path.replace('{id}', id),
               headers: withKey(key),
-              ...(probe.payload !== undefined && { payload: probe.payload }),
-            });
+              ...(probe.payload !== undefined && { payload: probe.payload as object }),
+            };
+            const res = await t.app.inject(request);
             expect(res.statusCode, `${route} ${res.body}`).toBe(404);
             expect(res.json<{ error: { code: string } }>().error.code).toBe('not_found');
             expect(res.body).not.toContain(other.org.organization.name);
@@ -74,12 +77,24 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
       // The other tenant's resources are intact.
       for (const tenant of tenants) {
         for (const c of tenant.customers) {
-          const res = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${c.id}`, headers: withKey(tenant.org.liveKey) });
+          const res = await t.app.inject({
+            method: 'GET',
+            url: `/api/v1/customers/${c.id}`,
+            headers: withKey(tenant.org.liveKey),
+          });
           expect(res.statusCode).toBe(200);
           expect(res.json<{ name: string }>().name).not.toBe('hijacked');
         }
-        const keys = await t.app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: withKey(tenant.org.liveKey) });
-        expect(keys.json<{ data: { revokedAt: string | null }[] }>().data.every((k) => k.revokedAt === null)).toBe(true);
+        const keys = await t.app.inject({
+          method: 'GET',
+          url: '/api/v1/api-keys',
+          headers: withKey(tenant.org.liveKey),
+        });
+        expect(
+          keys
+            .json<{ data: { revokedAt: string | null }[] }>()
+            .data.every((k) => k.revokedAt === null),
+        ).toBe(true);
       }
     });
   }
@@ -90,21 +105,54 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
       [tenants[1], tenants[0]],
     ] as [Tenancy, Tenancy][]) {
       const headers = withKey(self.org.testKey);
-      const list = await t.app.inject({ method: 'GET', url: '/api/v1/customers?limit=200', headers });
-      expect(list.json<{ data: { id: string }[] }>().data.map((c) => c.id).sort()).toEqual(self.customers.map((c) => c.id).sort());
+      const list = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/customers?limit=200',
+        headers,
+      });
+      expect(
+        list
+          .json<{ data: { id: string }[] }>()
+          .data.map((c) => c.id)
+          .sort(),
+      ).toEqual(self.customers.map((c) => c.id).sort());
       // Same external id in both orgs: each sees its own.
-      const byExt = await t.app.inject({ method: 'GET', url: '/api/v1/customers?externalId=shared-ext-1', headers });
-      expect(byExt.json<{ data: { id: string }[] }>().data.map((c) => c.id)).toEqual([self.customers[0]?.id]);
-      const keys = await t.app.inject({ method: 'GET', url: '/api/v1/api-keys?includeRevoked=true', headers });
+      const byExt = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/customers?externalId=shared-ext-1',
+        headers,
+      });
+      expect(byExt.json<{ data: { id: string }[] }>().data.map((c) => c.id)).toEqual([
+        self.customers[0]?.id,
+      ]);
+      const keys = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/api-keys?includeRevoked=true',
+        headers,
+      });
       const keyIds = keys.json<{ data: { id: string }[] }>().data.map((k) => k.id);
       expect(keyIds.some((id) => other.keyIds.includes(id))).toBe(false);
       expect(keyIds).toEqual(expect.arrayContaining(self.keyIds));
-      const audit = await t.app.inject({ method: 'GET', url: '/api/v1/audit-log?limit=200', headers });
-      const resources = audit.json<{ data: { resourceId: string | null }[] }>().data.map((e) => e.resourceId);
+      const audit = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/audit-log?limit=200',
+        headers,
+      });
+      const resources = audit
+        .json<{ data: { resourceId: string | null }[] }>()
+        .data.map((e) => e.resourceId);
       expect(resources.length).toBeGreaterThan(0);
-      expect(resources.some((r) => r !== null && [...other.keyIds, ...other.customers.map((c) => c.id), other.org.organization.id].includes(r))).toBe(
-        false,
-      );
+      expect(
+        resources.some(
+          (r) =>
+            r !== null &&
+            [
+              ...other.keyIds,
+              ...other.customers.map((c) => c.id),
+              other.org.organization.id,
+            ].includes(r),
+        ),
+      ).toBe(false);
     }
   });
 
@@ -113,14 +161,23 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
     await t.database.db.owner(async (sql) => {
       await sql.exec(`BEGIN; SET LOCAL ROLE ${APP_ROLE};`);
       try {
-        for (const table of ['organizations', 'users', 'memberships', 'customers', 'api_keys', 'audit_log']) {
+        for (const table of [
+          'organizations',
+          'users',
+          'memberships',
+          'customers',
+          'api_keys',
+          'audit_log',
+        ]) {
           expect(await sql.query(`SELECT * FROM ${table}`), table).toEqual([]);
         }
       } finally {
         await sql.exec('ROLLBACK');
       }
       await sql.exec(`BEGIN; SET LOCAL ROLE ${APP_ROLE};`);
-      await expect(sql.query(`INSERT INTO customers (org_id, name) VALUES ($1, 'x')`, [orgA])).rejects.toThrow(/row-level security/);
+      await expect(
+        sql.query(`INSERT INTO customers (org_id, name) VALUES ($1, 'x')`, [orgA]),
+      ).rejects.toThrow(/row-level security/);
       await sql.exec('ROLLBACK');
     });
   });

@@ -30,7 +30,14 @@ function toApiKey(row: ApiKeyRow): ApiKey {
 
 export async function insert(
   db: Sql,
-  args: { orgId: string; userId: string; name: string; kind: Mode; prefix: string; keyHash: string },
+  args: {
+    orgId: string;
+    userId: string;
+    name: string;
+    kind: Mode;
+    prefix: string;
+    keyHash: string;
+  },
 ): Promise<ApiKey> {
   const rows = await db.query<ApiKeyRow>(
     `INSERT INTO api_keys (org_id, user_id, name, kind, prefix, key_hash)
@@ -40,7 +47,10 @@ export async function insert(
   return toApiKey(rows[0] as ApiKeyRow);
 }
 
-export async function list(db: Sql, { includeRevoked }: { includeRevoked: boolean }): Promise<ApiKey[]> {
+export async function list(
+  db: Sql,
+  { includeRevoked }: { includeRevoked: boolean },
+): Promise<ApiKey[]> {
   const rows = await db.query<ApiKeyRow>(
     `SELECT ${COLUMNS} FROM api_keys WHERE ($1::boolean OR revoked_at IS NULL) ORDER BY created_at DESC, id DESC`,
     [includeRevoked],
@@ -79,7 +89,10 @@ export interface KeyHolderRow {
  * One round trip: as weft_app with only the key hash set, the key_holder_lookup policy shows
  * this key's row; its org is then set for the rest of the batch so the membership is visible.
  */
-export async function findByHash(db: Database, { keyHash }: { keyHash: string }): Promise<KeyHolderRow | null> {
+export async function findByHash(
+  db: Database,
+  { keyHash }: { keyHash: string },
+): Promise<KeyHolderRow | null> {
   const results = await db.batch(
     { keyHash },
     `SELECT set_config('weft.org_id',

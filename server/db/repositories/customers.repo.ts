@@ -25,7 +25,12 @@ function toCustomer(row: CustomerRow): Customer {
 
 export async function insert(
   db: Sql,
-  { orgId, name, externalId, metadata }: { orgId: string; name: string; externalId: string | null; metadata: Record<string, unknown> },
+  {
+    orgId,
+    name,
+    externalId,
+    metadata,
+  }: { orgId: string; name: string; externalId: string | null; metadata: Record<string, unknown> },
 ): Promise<Customer> {
   const rows = await db.query<CustomerRow>(
     `INSERT INTO customers (org_id, name, external_id, metadata) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
@@ -41,7 +46,11 @@ export async function findById(db: Sql, { id }: { id: string }): Promise<Custome
 
 export async function list(
   db: Sql,
-  { limit, after, externalId }: { limit: number; after: { createdAt: string; id: string } | null; externalId: string | null },
+  {
+    limit,
+    after,
+    externalId,
+  }: { limit: number; after: { createdAt: string; id: string } | null; externalId: string | null },
 ): Promise<Customer[]> {
   const rows = await db.query<CustomerRow>(
     `SELECT ${COLUMNS} FROM customers
@@ -56,7 +65,12 @@ export async function list(
 
 export async function update(
   db: Sql,
-  { id, name, externalId, metadata }: { id: string; name?: string; externalId?: string | null; metadata?: Record<string, unknown> },
+  {
+    id,
+    name,
+    externalId,
+    metadata,
+  }: { id: string; name?: string; externalId?: string | null; metadata?: Record<string, unknown> },
 ): Promise<Customer | null> {
   const rows = await db.query<CustomerRow>(
     `UPDATE customers SET

@@ -13,7 +13,10 @@ export interface User {
   name: string | null;
 }
 
-export async function insertOrganization(db: Sql, { id, name }: { id: string; name: string }): Promise<Organization> {
+export async function insertOrganization(
+  db: Sql,
+  { id, name }: { id: string; name: string },
+): Promise<Organization> {
   const rows = await db.query<{ id: string; name: string; created_at: Date }>(
     'INSERT INTO organizations (id, name) VALUES ($1, $2) RETURNING id, name, created_at',
     [id, name],
@@ -22,7 +25,10 @@ export async function insertOrganization(db: Sql, { id, name }: { id: string; na
   return { id: row.id, name: row.name, createdAt: row.created_at.toISOString() };
 }
 
-export async function findOrganization(db: Sql, { id }: { id: string }): Promise<Organization | null> {
+export async function findOrganization(
+  db: Sql,
+  { id }: { id: string },
+): Promise<Organization | null> {
   const rows = await db.query<{ id: string; name: string; created_at: Date }>(
     'SELECT id, name, created_at FROM organizations WHERE id = $1',
     [id],
@@ -42,8 +48,15 @@ export async function insertUser(
   return rows[0] as User;
 }
 
-export async function insertMembership(db: Sql, { orgId, userId, role }: { orgId: string; userId: string; role: Role }): Promise<void> {
-  await db.query('INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)', [orgId, userId, role]);
+export async function insertMembership(
+  db: Sql,
+  { orgId, userId, role }: { orgId: string; userId: string; role: Role },
+): Promise<void> {
+  await db.query('INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)', [
+    orgId,
+    userId,
+    role,
+  ]);
 }
 
 export async function findFirstOwner(db: Sql): Promise<User | null> {
@@ -56,10 +69,15 @@ export async function findFirstOwner(db: Sql): Promise<User | null> {
 
 /** System table, owner connection only. */
 export async function findInstallation(db: OwnerSql): Promise<{ defaultOrgId: string } | null> {
-  const rows = await db.query<{ default_org_id: string }>('SELECT default_org_id FROM installation');
+  const rows = await db.query<{ default_org_id: string }>(
+    'SELECT default_org_id FROM installation',
+  );
   return rows[0] ? { defaultOrgId: rows[0].default_org_id } : null;
 }
 
-export async function insertInstallation(db: OwnerSql, { defaultOrgId }: { defaultOrgId: string }): Promise<void> {
+export async function insertInstallation(
+  db: OwnerSql,
+  { defaultOrgId }: { defaultOrgId: string },
+): Promise<void> {
   await db.query('INSERT INTO installation (default_org_id) VALUES ($1)', [defaultOrgId]);
 }

@@ -1,10 +1,21 @@
 import { z } from 'zod';
-import { ApiKeySchema, CreateApiKeySchema, CreatedApiKeySchema, ListApiKeysQuerySchema } from '../../domain/api-key.ts';
+import {
+  ApiKeySchema,
+  CreateApiKeySchema,
+  CreatedApiKeySchema,
+  ListApiKeysQuerySchema,
+} from '../../domain/api-key.ts';
 import { ErrorBodySchema, IdParamsSchema } from '../../domain/common.ts';
 import { tenantOf, type App, type AppDeps } from '../../http/types.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.service.ts';
 
-const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 422: ErrorBodySchema, 429: ErrorBodySchema };
+const errors = {
+  400: ErrorBodySchema,
+  401: ErrorBodySchema,
+  403: ErrorBodySchema,
+  422: ErrorBodySchema,
+  429: ErrorBodySchema,
+};
 const tags = ['API keys'];
 
 export function apiKeysRoutes(app: App, { db }: AppDeps): void {
@@ -16,7 +27,11 @@ export function apiKeysRoutes(app: App, { db }: AppDeps): void {
       response: { 200: z.object({ data: z.array(ApiKeySchema) }), ...errors },
     },
     handler: async (request) => ({
-      data: await listApiKeys({ db, tenant: tenantOf(request), includeRevoked: request.query.includeRevoked }),
+      data: await listApiKeys({
+        db,
+        tenant: tenantOf(request),
+        includeRevoked: request.query.includeRevoked,
+      }),
     }),
   });
 

@@ -30,23 +30,52 @@ export async function insertApiKey(
   return { ...apiKey, key: generated.key };
 }
 
-export async function createApiKey({ db, tenant, input }: { db: Database; tenant: Tenant; input: CreateApiKey }): Promise<CreatedApiKey> {
+export async function createApiKey({
+  db,
+  tenant,
+  input,
+}: {
+  db: Database;
+  tenant: Tenant;
+  input: CreateApiKey;
+}): Promise<CreatedApiKey> {
   requirePermission(tenant, 'api_keys:write');
   // A test key must not mint its way into live mode.
   if (tenant.mode === 'test' && input.kind === 'live') {
-    throw new AppError('forbidden', 'a test key can create only test keys; use a live key to create live keys');
+    throw new AppError(
+      'forbidden',
+      'a test key can create only test keys; use a live key to create live keys',
+    );
   }
   const userId = tenant.actor.userId;
   if (userId === null) throw new AppError('forbidden', 'this caller has no user to own a key');
-  return db.tenant(tenant, (sql) => insertApiKey(sql, { tenant, userId, name: input.name, kind: input.kind }));
+  return db.tenant(tenant, (sql) =>
+    insertApiKey(sql, { tenant, userId, name: input.name, kind: input.kind }),
+  );
 }
 
-export async function listApiKeys({ db, tenant, includeRevoked }: { db: Database; tenant: Tenant; includeRevoked: boolean }): Promise<ApiKey[]> {
+export async function listApiKeys({
+  db,
+  tenant,
+  includeRevoked,
+}: {
+  db: Database;
+  tenant: Tenant;
+  includeRevoked: boolean;
+}): Promise<ApiKey[]> {
   requirePermission(tenant, 'api_keys:read');
   return db.tenant(tenant, (sql) => apiKeysRepo.list(sql, { includeRevoked }));
 }
 
-export async function revokeApiKey({ db, tenant, id }: { db: Database; tenant: Tenant; id: string }): Promise<ApiKey> {
+export async function revokeApiKey({
+  db,
+  tenant,
+  id,
+}: {
+  db: Database;
+  tenant: Tenant;
+  id: string;
+}): Promise<ApiKey> {
   requirePermission(tenant, 'api_keys:write');
   const revoked = await db.tenant(tenant, async (sql) => {
     const existing = await apiKeysRepo.findById(sql, { id });
@@ -56,10 +85,17 @@ export async function revokeApiKey({ db, tenant, id }: { db: Database; tenant: T
     }
     const key = await apiKeysRepo.revoke(sql, { id });
     if (key && existing.revokedAt === null) {
-      await recordAudit(sql, { tenant, action: 'api_key.revoke', resourceType: 'api_key', resourceId: id, details: { prefix: key.prefix } });
+      await recordAudit(sql, {
+        tenant,
+        action: 'api_key.revoke',
+        resourceType: 'api_key',
+        resourceId: id,
+        details: { prefix: key.prefix },
+      });
     }
     return key;
   });
-  if (!revoked) throw new AppError('not_found', `no API key ${id}; list API keys to see the ids that exist`);
+  if (!revoked)
+    throw new AppError('not_found', `no API key ${id}; list API keys to see the ids that exist`);
   return revoked;
 }

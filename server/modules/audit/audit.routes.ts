@@ -24,8 +24,14 @@ export function auditRoutes(app: App, { db }: AppDeps): void {
       tags: ['Audit log'],
       summary: 'Recent writes, newest first',
       querystring: z.object({ limit: LimitSchema }).strict(),
-      response: { 200: z.object({ data: z.array(AuditEntrySchema) }), 401: ErrorBodySchema, 403: ErrorBodySchema },
+      response: {
+        200: z.object({ data: z.array(AuditEntrySchema) }),
+        401: ErrorBodySchema,
+        403: ErrorBodySchema,
+      },
     },
-    handler: async (request) => ({ data: await listAudit({ db, tenant: tenantOf(request), limit: request.query.limit }) }),
+    handler: async (request) => ({
+      data: await listAudit({ db, tenant: tenantOf(request), limit: request.query.limit }),
+    }),
   });
 }

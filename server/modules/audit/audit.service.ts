@@ -40,7 +40,15 @@ export async function recordAudit(
   });
 }
 
-export async function listAudit({ db, tenant, limit }: { db: Database; tenant: Tenant; limit: number }): Promise<AuditEntry[]> {
+export async function listAudit({
+  db,
+  tenant,
+  limit,
+}: {
+  db: Database;
+  tenant: Tenant;
+  limit: number;
+}): Promise<AuditEntry[]> {
   requirePermission(tenant, 'audit:read');
   return db.tenant(tenant, (sql) => auditRepo.list(sql, { limit }));
 }

@@ -29,8 +29,10 @@ export async function authenticateApiKey({
   }
   const row = await apiKeysRepo.findByHash(db, { keyHash: hashKey(key) });
   if (!row) throw new AppError('unauthorized', 'unknown API key');
-  if (row.revoked_at !== null) throw new AppError('unauthorized', 'this API key has been revoked; create a new one');
-  if (row.role === null) throw new AppError('unauthorized', "this API key's user no longer belongs to the organization");
+  if (row.revoked_at !== null)
+    throw new AppError('unauthorized', 'this API key has been revoked; create a new one');
+  if (row.role === null)
+    throw new AppError('unauthorized', "this API key's user no longer belongs to the organization");
 
   const tenant: Tenant = {
     orgId: row.org_id,
@@ -41,7 +43,9 @@ export async function authenticateApiKey({
     requestId,
   };
   if (row.last_used_at === null || Date.now() - row.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
-    db.tenant(tenant, (sql) => apiKeysRepo.touch(sql, { id: row.id })).catch((error: unknown) => onTouchError?.(error));
+    db.tenant(tenant, (sql) => apiKeysRepo.touch(sql, { id: row.id })).catch((error: unknown) =>
+      onTouchError?.(error),
+    );
   }
   return tenant;
 }

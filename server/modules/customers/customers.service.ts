@@ -1,6 +1,11 @@
 import { isUniqueViolation, type Database } from '../../db/database.ts';
 import * as customersRepo from '../../db/repositories/customers.repo.ts';
-import type { CreateCustomer, Customer, ListCustomersQuery, UpdateCustomer } from '../../domain/customer.ts';
+import type {
+  CreateCustomer,
+  Customer,
+  ListCustomersQuery,
+  UpdateCustomer,
+} from '../../domain/customer.ts';
 import { requirePermission, type Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -12,7 +17,10 @@ function encodeCursor(customer: Customer): string {
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
   const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) {
-    throw new AppError('bad_request', 'cursor is not one this API returned; start again without it');
+    throw new AppError(
+      'bad_request',
+      'cursor is not one this API returned; start again without it',
+    );
   }
   return { createdAt, id };
 }
@@ -22,14 +30,27 @@ function notFound(id: string): AppError {
 }
 
 function duplicateExternalId(externalId: string | null | undefined): AppError {
-  return new AppError('conflict', `a customer with externalId ${JSON.stringify(externalId)} already exists`, {
-    field: 'externalId',
-  });
+  return new AppError(
+    'conflict',
+    `a customer with externalId ${JSON.stringify(externalId)} already exists`,
+    {
+      field: 'externalId',
+    },
+  );
 }
 
-export async function createCustomer({ db, tenant, input }: { db: Database; tenant: Tenant; input: CreateCustomer }): Promise<Customer> {
+export async function createCustomer({
+  db,
+  tenant,
+  input,
+}: {
+  db: Database;
+  tenant: Tenant;
+  input: CreateCustomer;
+}): Promise<Customer> {
   requirePermission(tenant, 'customers:write');
-  if (tenant.customerId !== null) throw new AppError('forbidden', 'a customer-scoped key cannot create customers');
+  if (tenant.customerId !== null)
+    throw new AppError('forbidden', 'a customer-scoped key cannot create customers');
   try {
     return await db.tenant(tenant, async (sql) => {
       const customer = await customersRepo.insert(sql, {
@@ -54,7 +75,15 @@ export async function createCustomer({ db, tenant, input }: { db: Database; tena
   }
 }
 
-export async function getCustomer({ db, tenant, id }: { db: Database; tenant: Tenant; id: string }): Promise<Customer> {
+export async function getCustomer({
+  db,
+  tenant,
+  id,
+}: {
+  db: Database;
+  tenant: Tenant;
+  id: string;
+}): Promise<Customer> {
   requirePermission(tenant, 'customers:read');
   const customer = await db.tenant(tenant, (sql) => customersRepo.findById(sql, { id }));
   if (!customer) throw notFound(id);
@@ -73,7 +102,11 @@ export async function listCustomers({
   requirePermission(tenant, 'customers:read');
   const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
   const rows = await db.tenant(tenant, (sql) =>
-    customersRepo.list(sql, { limit: query.limit + 1, after, externalId: query.externalId ?? null }),
+    customersRepo.list(sql, {
+      limit: query.limit + 1,
+      after,
+      externalId: query.externalId ?? null,
+    }),
   );
   const data = rows.slice(0, query.limit);
   const last = data.at(-1);
@@ -120,12 +153,26 @@ export async function updateCustomer({
   }
 }
 
-export async function deleteCustomer({ db, tenant, id }: { db: Database; tenant: Tenant; id: string }): Promise<void> {
+export async function deleteCustomer({
+  db,
+  tenant,
+  id,
+}: {
+  db: Database;
+  tenant: Tenant;
+  id: string;
+}): Promise<void> {
   requirePermission(tenant, 'customers:write');
   const deleted = await db.tenant(tenant, async (sql) => {
     const removed = await customersRepo.remove(sql, { id });
     if (removed) {
-      await recordAudit(sql, { tenant, action: 'customer.delete', resourceType: 'customer', resourceId: id, customerId: id });
+      await recordAudit(sql, {
+        tenant,
+        action: 'customer.delete',
+        resourceType: 'customer',
+        resourceId: id,
+        customerId: id,
+      });
     }
     return removed;
   });

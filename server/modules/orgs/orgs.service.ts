@@ -35,7 +35,10 @@ export async function createOrganization({
     throw new AppError('validation_failed', 'organization name must be 1–200 characters');
   }
   if (!/^[^\s@]+@[^\s@]+$/.test(ownerEmail)) {
-    throw new AppError('validation_failed', `owner email ${JSON.stringify(ownerEmail)} is not an email address`);
+    throw new AppError(
+      'validation_failed',
+      `owner email ${JSON.stringify(ownerEmail)} is not an email address`,
+    );
   }
   const orgId = randomUUID();
   return db.tenant({ orgId }, async (sql) => {
@@ -43,7 +46,13 @@ export async function createOrganization({
     const owner = await orgsRepo.insertUser(sql, { orgId, email: ownerEmail, name: ownerName });
     await orgsRepo.insertMembership(sql, { orgId, userId: owner.id, role: 'owner' });
     const tenant = operatorTenant({ orgId, userId: owner.id, label: actorLabel });
-    await recordAudit(sql, { tenant, action: 'organization.create', resourceType: 'organization', resourceId: orgId, details: { name: trimmed } });
+    await recordAudit(sql, {
+      tenant,
+      action: 'organization.create',
+      resourceType: 'organization',
+      resourceId: orgId,
+      details: { name: trimmed },
+    });
     const keys = [
       await insertApiKey(sql, { tenant, userId: owner.id, name: 'Default test key', kind: 'test' }),
       await insertApiKey(sql, { tenant, userId: owner.id, name: 'Default live key', kind: 'live' }),
@@ -56,12 +65,23 @@ export async function createOrganization({
  * First start on an empty database: creates the first organization. Two processes starting at
  * once serialize on an advisory lock, so exactly one bootstraps; the other gets null.
  */
-export async function bootstrapIfEmpty({ db, actorLabel }: { db: Database; actorLabel: string }): Promise<CreatedOrganization | null> {
+export async function bootstrapIfEmpty({
+  db,
+  actorLabel,
+}: {
+  db: Database;
+  actorLabel: string;
+}): Promise<CreatedOrganization | null> {
   return db.owner(async (sql) => {
     await sql.query('SELECT pg_advisory_lock($1)', [BOOTSTRAP_LOCK_KEY]);
     try {
       if (await orgsRepo.findInstallation(sql)) return null;
-      const created = await createOrganization({ db, name: 'My organization', ownerEmail: 'owner@localhost', actorLabel });
+      const created = await createOrganization({
+        db,
+        name: 'My organization',
+        ownerEmail: 'owner@localhost',
+        actorLabel,
+      });
       await orgsRepo.insertInstallation(sql, { defaultOrgId: created.organization.id });
       return created;
     } finally {
@@ -81,7 +101,11 @@ export async function operatorContext({
   actorLabel: string;
 }): Promise<{ tenant: Tenant; organization: Organization }> {
   const id = orgId ?? (await db.owner((sql) => orgsRepo.findInstallation(sql)))?.defaultOrgId;
-  if (id === undefined) throw new AppError('not_found', 'no organization yet: run `weft start` once, or `weft org create <name>`');
+  if (id === undefined)
+    throw new AppError(
+      'not_found',
+      'no organization yet: run `weft start` once, or `weft org create <name>`',
+    );
   const found = await db.tenant({ orgId: id }, async (sql) => ({
     organization: await orgsRepo.findOrganization(sql, { id }),
     owner: await orgsRepo.findFirstOwner(sql),
