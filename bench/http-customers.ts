@@ -26,9 +26,9 @@ import { createLogger } from '../server/logger.ts';
 import { createCustomer } from '../server/modules/customers/customers.service.ts';
 import { createOrganization } from '../server/modules/orgs/orgs.service.ts';
 import type { BenchSettings } from './env.ts';
-import { runLoad, type LoadResult } from './load.ts';
+import { runLoad, stopLoad, type LoadResult } from './load.ts';
 
-export const PATH = '/api/v1/customers';
+const PATH = '/api/v1/customers';
 const CUSTOMERS = 20;
 const WARMUP_SECONDS = 2;
 const API_KEY_HEADER = 'x-fastn-api-key';
@@ -48,6 +48,8 @@ export interface TargetResult {
 export interface HttpCustomersReport {
   readonly benchmark: 'http-customers';
   readonly startedAt: string;
+  /** The signal that cut the run short, if one did. */
+  readonly interrupted: NodeJS.Signals | null;
   readonly node: string;
   readonly cpus: number;
   readonly path: string;
@@ -233,12 +235,39 @@ async function checkTarget(target: RunningTarget): Promise<void> {
     throw new Error(`GET ${PATH} returned ${count} customers, expected ${CUSTOMERS}`);
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Set by SIGINT/SIGTERM: the running load is stopped, no further target starts, and the normal
+ * clean-up (close servers, close pools, drop the database) runs. A second signal kills at once.
+ */
+let interruptedBy: NodeJS.Signals | null = null;
+
+function onSignal(signal: NodeJS.Signals): void {
+  interruptedBy = signal;
+  stopLoad();
+}
+
+/** A function, not a read of the variable, so that no narrowing outlives an await. */
+function interruption(): NodeJS.Signals | null {
+  return interruptedBy;
+}
+
+function skippedIfInterrupted(target: TargetName): TargetResult | null {
+  const signal = interruption();
+  return signal === null ? null : { target, status: 'skipped', reason: `interrupted (${signal})` };
+}
+
 async function measure(
   name: TargetName,
   start: () => Promise<RunningTarget>,
   settings: BenchSettings,
   log: (line: string) => void,
 ): Promise<TargetResult> {
+  const skipped = skippedIfInterrupted(name);
+  if (skipped !== null) return skipped;
   log(`${name}: starting`);
   let target: RunningTarget | undefined;
   try {
@@ -253,13 +282,75 @@ async function measure(
     const load = await runLoad({ ...options, durationSeconds: settings.durationSeconds });
     return { target: name, status: 'ok', load };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    log(`${name}: FAILED: ${reason}`);
-    return { target: name, status: 'failed', reason };
+    const skipped = skippedIfInterrupted(name);
+    if (skipped !== null) return skipped;
+    log(`${name}: FAILED: ${messageOf(error)}`);
+    return { target: name, status: 'failed', reason: messageOf(error) };
   } finally {
     await target
       ?.close()
-      .catch((error: unknown) => log(`${name}: closing failed: ${String(error)}`));
+      .catch((error: unknown) => log(`${name}: closing failed: ${messageOf(error)}`));
+  }
+}
+
+/** baseline and weft-pg, on a throwaway database that is dropped whatever happens. */
+async function measurePostgres(
+  bench: BenchDatabase,
+  poolSize: number,
+  settings: BenchSettings,
+  logger: Logger,
+  log: (line: string) => void,
+): Promise<TargetResult[]> {
+  const { url } = bench;
+  const db = createPgDatabase({ url, poolSize });
+  try {
+    log(`created database ${bench.name}; migrating and seeding it`);
+    let key: string;
+    try {
+      key = await prepareWeftDatabase(db);
+    } catch (error) {
+      const reason = `could not prepare database ${bench.name}: ${messageOf(error)}`;
+      log(reason);
+      return [
+        { target: 'baseline', status: 'failed', reason },
+        { target: 'weft-pg', status: 'failed', reason },
+      ];
+    }
+    return [
+      await measure('baseline', () => startBaseline(url, poolSize), settings, log),
+      await measure('weft-pg', () => startWeft(db, key, configFor(url), logger), settings, log),
+    ];
+  } finally {
+    await db.close().catch(() => undefined);
+    await bench.drop().then(
+      () => log(`dropped database ${bench.name}`),
+      (error: unknown) =>
+        log(`could not drop database ${bench.name} (${messageOf(error)}); drop it by hand`),
+    );
+  }
+}
+
+async function measurePglite(
+  settings: BenchSettings,
+  logger: Logger,
+  log: (line: string) => void,
+): Promise<TargetResult> {
+  let db: Database | undefined;
+  try {
+    db = await createPgliteDatabase({});
+    const key = await prepareWeftDatabase(db);
+    const ready = db;
+    return await measure(
+      'weft-pglite',
+      () => startWeft(ready, key, configFor(undefined), logger),
+      settings,
+      log,
+    );
+  } catch (error) {
+    log(`weft-pglite: FAILED: ${messageOf(error)}`);
+    return { target: 'weft-pglite', status: 'failed', reason: messageOf(error) };
+  } finally {
+    await db?.close().catch(() => undefined);
   }
 }
 
@@ -269,102 +360,41 @@ export async function runHttpCustomers(
 ): Promise<HttpCustomersReport> {
   const startedAt = new Date().toISOString();
   const logger = createLogger('silent');
+  const poolSize = configFor(undefined).databasePoolSize;
   const results: TargetResult[] = [];
 
-  let bench: BenchDatabase | undefined;
-  let unreachable: string | undefined;
-  try {
-    bench = await createBenchDatabase(settings.databaseUrl);
-  } catch (error) {
-    unreachable = `Postgres at ${redact(settings.databaseUrl)} is unreachable (${error instanceof Error ? error.message : String(error)})`;
-    log(`${unreachable}: skipping baseline and weft-pg`);
-  }
-
-  // An interrupted run still drops its database.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
-    if (bench === undefined) exit();
-    else bench.drop().then(exit, exit);
-  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-
-  const poolSize = configFor(bench?.url).databasePoolSize;
+  let postgres: string | null = null;
   try {
-    if (bench === undefined) {
-      const reason = unreachable ?? 'Postgres is unreachable';
+    let bench: BenchDatabase | undefined;
+    try {
+      bench = await createBenchDatabase(settings.databaseUrl);
+    } catch (error) {
+      const reason = `Postgres at ${redact(settings.databaseUrl)} is unreachable (${messageOf(error)})`;
+      log(`${reason}: skipping baseline and weft-pg`);
       results.push(
         { target: 'baseline', status: 'skipped', reason },
         { target: 'weft-pg', status: 'skipped', reason },
       );
-    } else {
-      const { url } = bench;
-      log(`created database ${bench.name}; migrating and seeding it`);
-      const pgDb = createPgDatabase({ url, poolSize });
-      try {
-        const key = await prepareWeftDatabase(pgDb).catch((error: unknown) => {
-          const reason = `could not prepare the database: ${error instanceof Error ? error.message : String(error)}`;
-          log(reason);
-          results.push(
-            { target: 'baseline', status: 'failed', reason },
-            { target: 'weft-pg', status: 'failed', reason },
-          );
-          return undefined;
-        });
-        if (key !== undefined) {
-          results.push(
-            await measure('baseline', () => startBaseline(url, poolSize), settings, log),
-          );
-          results.push(
-            await measure(
-              'weft-pg',
-              () => startWeft(pgDb, key, configFor(url), logger),
-              settings,
-              log,
-            ),
-          );
-        }
-      } finally {
-        await pgDb.close().catch(() => undefined);
-      }
     }
-
-    let pglite: Database | undefined;
-    try {
-      pglite = await createPgliteDatabase({});
-      const key = await prepareWeftDatabase(pglite);
-      const db = pglite;
-      results.push(
-        await measure(
-          'weft-pglite',
-          () => startWeft(db, key, configFor(undefined), logger),
-          settings,
-          log,
-        ),
-      );
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      log(`weft-pglite: FAILED: ${reason}`);
-      results.push({ target: 'weft-pglite', status: 'failed', reason });
-    } finally {
-      await pglite?.close().catch(() => undefined);
+    if (bench !== undefined) {
+      postgres = bench.serverVersion;
+      results.push(...(await measurePostgres(bench, poolSize, settings, logger, log)));
     }
+    results.push(
+      skippedIfInterrupted('weft-pglite') ?? (await measurePglite(settings, logger, log)),
+    );
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (bench !== undefined) {
-      await bench.drop().then(
-        () => log(`dropped database ${bench.name}`),
-        (error: unknown) =>
-          log(`could not drop database ${bench.name}: ${String(error)}; drop it by hand`),
-      );
-    }
   }
 
   const baseline = results.find((r) => r.target === 'baseline')?.load?.requestsPerSec;
   return {
     benchmark: 'http-customers',
     startedAt,
+    interrupted: interruption(),
     node: process.version,
     cpus: availableParallelism(),
     path: PATH,
@@ -373,7 +403,7 @@ export async function runHttpCustomers(
     durationSeconds: settings.durationSeconds,
     warmupSeconds: WARMUP_SECONDS,
     poolSize,
-    postgres: bench?.serverVersion ?? null,
+    postgres,
     results: results.map((r) => ({
       ...r,
       ratioToBaseline:

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 /*
@@ -10,6 +10,16 @@ import { createRequire } from 'node:module';
  * target, so the ratios between targets stay fair even where absolute numbers are low.
  */
 const AUTOCANNON_CLI = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+const running = new Set<ChildProcess>();
+
+/** Stops every load generator still running (an interrupted run); their runLoad calls reject. */
+export function stopLoad(): void {
+  for (const child of running) child.kill();
+}
+
+// Never leave a load generator behind when this process exits early.
+process.on('exit', stopLoad);
 
 export interface LoadOptions {
   readonly url: string;
@@ -66,10 +76,11 @@ export async function runLoad({
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  running.add(child);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', resolve);
-  });
+  }).finally(() => running.delete(child));
   const line = stdout.trim().split('\n').at(-1) ?? '';
   if (code !== 0 || !line.startsWith('{')) {
     throw new Error(

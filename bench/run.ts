@@ -36,7 +36,8 @@ function table(report: HttpCustomersReport): string {
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join('  ');
+      .join('  ')
+      .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(head), rule, ...rows.slice(1).map(line)].join('\n');
 }
@@ -61,11 +62,17 @@ async function main(): Promise<number> {
         `${r.target} ${r.status === 'skipped' ? 'was SKIPPED' : 'FAILED'}: ${r.reason ?? ''}`,
       );
   }
-  if (report.results.some((r) => r.status === 'skipped')) {
+  if (report.interrupted !== null) {
+    out.push(`Interrupted by ${report.interrupted}: the results are incomplete.`);
+  } else if (report.postgres === null) {
     out.push('The Postgres targets were not measured; only embedded PGlite ran.');
   }
   process.stdout.write(`${out.join('\n')}\n`);
 
+  if (report.interrupted !== null) {
+    process.stdout.write('\nnot writing results: the run was interrupted\n');
+    return report.interrupted === 'SIGINT' ? 130 : 143;
+  }
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, 'http-customers.json');
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
