@@ -16,6 +16,7 @@ import { redactUrl } from './logger.ts';
 import type { App, AppDeps } from './http/types.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { createAuthCache } from './modules/auth/auth-cache.ts';
 import { authenticateApiKey } from './modules/auth/auth.service.ts';
 import { customersRoutes } from './modules/customers/customers.routes.ts';
 import { WEFT_VERSION } from './version.ts';
@@ -101,12 +102,16 @@ export async function buildApp(
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
+  const authCache = await createAuthCache({ db: deps.db });
+  app.addHook('onClose', () => authCache.close());
+
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', async (request) => {
         const header = request.headers[API_KEY_HEADER];
         request.tenant = await authenticateApiKey({
           db: deps.db,
+          cache: authCache,
           key: Array.isArray(header) ? header[0] : header,
           requestId: request.id,
           onTouchError: (error) => request.log.warn({ err: error }, 'could not record API key use'),

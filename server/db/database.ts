@@ -12,6 +12,24 @@ export interface Sql {
   query<R = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
+/** A transaction's handle: queries, plus notifications delivered only if it commits. */
+export interface TxSql extends Sql {
+  /** NOTIFY on commit: to every listening process, and to this process's listeners at once. */
+  notify(channel: string, payload: string): Promise<void>;
+}
+
+export interface Listener {
+  /** False while delivery may be interrupted (a lost LISTEN connection): do not trust caches. */
+  connected(): boolean;
+  close(): Promise<void>;
+}
+
+export interface ListenHandlers {
+  onMessage(payload: string): void;
+  /** Delivery was interrupted: anything cached from past messages may be stale. */
+  onReset(): void;
+}
+
 export interface TenantScope {
   readonly orgId: string;
   /** Set for customer-scoped callers; rows of other customers become invisible. */
@@ -35,7 +53,9 @@ export type Driver = 'pg' | 'pglite';
 export interface Database {
   readonly driver: Driver;
   /** A transaction as `weft_app` with the tenant set; commits when `fn` resolves. */
-  tenant<T>(scope: TenantScope, fn: (sql: Sql) => Promise<T>): Promise<T>;
+  tenant<T>(scope: TenantScope, fn: (sql: TxSql) => Promise<T>): Promise<T>;
+  /** Subscribes to notifications sent with `TxSql.notify` by any process on this database. */
+  listen(channel: string, handlers: ListenHandlers): Promise<Listener>;
   /**
    * Runs parameterless statements in one round trip as `weft_app`, in one implicit transaction
    * with the given settings, and returns each statement's rows. For the hot authentication path;
@@ -87,6 +107,35 @@ export function tenantSettings(scope: TenantScope): BatchSettings {
   return scope.customerId
     ? { orgId: scope.orgId, customerId: scope.customerId }
     : { orgId: scope.orgId };
+}
+
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function assertChannel(channel: string): string {
+  if (!CHANNEL.test(channel)) throw new Error(`invalid notification channel ${channel}`);
+  return channel;
+}
+
+/** In-process delivery of committed notifications (the same process must not wait for the server). */
+export class LocalDispatch {
+  readonly #handlers = new Map<string, Set<ListenHandlers>>();
+
+  add(channel: string, handlers: ListenHandlers): () => void {
+    const set = this.#handlers.get(channel) ?? new Set<ListenHandlers>();
+    set.add(handlers);
+    this.#handlers.set(channel, set);
+    return () => set.delete(handlers);
+  }
+
+  deliver(notifications: readonly { channel: string; payload: string }[]): void {
+    for (const n of notifications) {
+      for (const h of this.#handlers.get(n.channel) ?? []) h.onMessage(n.payload);
+    }
+  }
+
+  resetAll(channel: string): void {
+    for (const h of this.#handlers.get(channel) ?? []) h.onReset();
+  }
 }
 
 export function isUniqueViolation(error: unknown): boolean {

@@ -1,12 +1,18 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import {
+  assertChannel,
+  LocalDispatch,
   scopeStatement,
   tenantSettings,
   type BatchSettings,
   type Database,
+  type Listener,
+  type ListenHandlers,
   type OwnerSql,
   type Row,
   type Sql,
+  type TxSql,
 } from './database.ts';
 
 // Keep bigint counts exact but small ones as numbers; timestamps stay Date objects.
@@ -15,10 +21,29 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => {
   return Number.isSafeInteger(n) ? n : value;
 });
 
+const statementNames = new Map<string, string>();
+
+/**
+ * Every parameterized query runs as a named prepared statement, so Postgres parses and plans it
+ * once per connection instead of once per call (planning under RLS costs more than running a
+ * small query). All application transactions run as the same role, so the plans are shared.
+ */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `w_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 function sqlOf(client: pg.PoolClient): Sql {
   return {
     async query<R = Row>(text: string, params?: readonly unknown[]): Promise<R[]> {
-      const result = await client.query(text, params as unknown[] | undefined);
+      const result =
+        params === undefined || params.length === 0
+          ? await client.query(text)
+          : await client.query({ name: statementName(text), text, values: params as unknown[] });
       return result.rows as R[];
     },
   };
@@ -49,17 +74,101 @@ async function inTransaction<T>(
   }
 }
 
+/**
+ * A dedicated LISTEN connection that reconnects with backoff. While it is down, `connected()`
+ * is false and handlers were told to reset: notifications sent meanwhile are lost.
+ */
+function listenWithReconnect({
+  url,
+  channel,
+  handlers,
+}: {
+  url: string;
+  channel: string;
+  handlers: ListenHandlers;
+}): Promise<Listener> {
+  let client: pg.Client | null = null;
+  let up = false;
+  let closed = false;
+  let delay = 250;
+  let timer: NodeJS.Timeout | undefined;
+
+  const down = () => {
+    if (up) handlers.onReset();
+    up = false;
+    client?.removeAllListeners();
+    client?.end().catch(() => undefined);
+    client = null;
+    if (!closed) {
+      timer = setTimeout(() => void connect(), delay);
+      timer.unref();
+      delay = Math.min(delay * 2, 30_000);
+    }
+  };
+
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url, application_name: 'weft-listen' });
+    client = c;
+    c.on('error', down);
+    c.on('end', down);
+    c.on('notification', (msg) => {
+      if (msg.channel === channel && msg.payload !== undefined) handlers.onMessage(msg.payload);
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${channel}`);
+      if (closed) {
+        await c.end();
+        return;
+      }
+      up = true;
+      delay = 250;
+    } catch {
+      down();
+    }
+  };
+
+  return connect().then(() => ({
+    connected: () => up,
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      up = false;
+      const c = client;
+      client = null;
+      c?.removeAllListeners();
+      await c?.end().catch(() => undefined);
+    },
+  }));
+}
+
 export function createPgDatabase({ url, poolSize }: { url: string; poolSize: number }): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'weft' });
   // An idle client error (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  const local = new LocalDispatch();
+  const listeners = new Set<Listener>();
 
   return {
     driver: 'pg',
-    tenant(scope, fn) {
-      return inTransaction(pool, scopeStatement(tenantSettings(scope)), (client) =>
-        fn(sqlOf(client)),
-      );
+    async tenant(scope, fn) {
+      const pending: { channel: string; payload: string }[] = [];
+      const result = await inTransaction(pool, scopeStatement(tenantSettings(scope)), (client) => {
+        const tx: TxSql = {
+          ...sqlOf(client),
+          async notify(channel, payload) {
+            await client.query({
+              name: 'w_notify',
+              text: 'SELECT pg_notify($1, $2)',
+              values: [assertChannel(channel), payload],
+            });
+            pending.push({ channel, payload });
+          },
+        };
+        return fn(tx);
+      });
+      local.deliver(pending);
+      return result;
     },
     async batch(settings: BatchSettings, statements: string) {
       const results = (await pool.query(
@@ -67,6 +176,21 @@ export function createPgDatabase({ url, poolSize }: { url: string; poolSize: num
       )) as unknown as pg.QueryResult[] | pg.QueryResult;
       const list = Array.isArray(results) ? results : [results];
       return list.slice(1).map((r) => r.rows as Row[]);
+    },
+    async listen(channel, handlers) {
+      assertChannel(channel);
+      const removeLocal = local.add(channel, handlers);
+      const remote = await listenWithReconnect({ url, channel, handlers });
+      const listener: Listener = {
+        connected: () => remote.connected(),
+        async close() {
+          removeLocal();
+          listeners.delete(listener);
+          await remote.close();
+        },
+      };
+      listeners.add(listener);
+      return listener;
     },
     async owner(fn) {
       const client = await pool.connect();
@@ -83,6 +207,7 @@ export function createPgDatabase({ url, poolSize }: { url: string; poolSize: num
       }
     },
     async close() {
+      await Promise.all([...listeners].map((l) => l.close()));
       await pool.end();
     },
   };

@@ -1,5 +1,7 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import {
+  assertChannel,
+  LocalDispatch,
   scopeStatement,
   tenantSettings,
   type BatchSettings,
@@ -18,17 +20,30 @@ function sqlOf(tx: Transaction | PGlite): Sql {
   };
 }
 
-/** Embedded Postgres: one connection, transactions serialized by PGlite itself. */
+/**
+ * Embedded Postgres: one connection, transactions serialized by PGlite itself. It is used by
+ * one process only (the data directory is locked), so notifications are delivered in-process.
+ */
 export async function createPgliteDatabase({ dataDir }: { dataDir?: string }): Promise<Database> {
   const pglite = dataDir === undefined ? await PGlite.create() : await PGlite.create({ dataDir });
+  const local = new LocalDispatch();
 
   return {
     driver: 'pglite',
-    tenant(scope, fn) {
-      return pglite.transaction(async (tx) => {
+    async tenant(scope, fn) {
+      const pending: { channel: string; payload: string }[] = [];
+      const result = await pglite.transaction(async (tx) => {
         await tx.exec(scopeStatement(tenantSettings(scope)));
-        return fn(sqlOf(tx));
+        return fn({
+          ...sqlOf(tx),
+          notify(channel, payload) {
+            pending.push({ channel: assertChannel(channel), payload });
+            return Promise.resolve();
+          },
+        });
       });
+      local.deliver(pending);
+      return result;
     },
     batch(settings: BatchSettings, statements: string) {
       return pglite.transaction(async (tx) => {
@@ -36,7 +51,17 @@ export async function createPgliteDatabase({ dataDir }: { dataDir?: string }): P
         return results.slice(1).map((r) => r.rows as Row[]);
       });
     },
-    async owner(fn) {
+    listen(channel, handlers) {
+      const remove = local.add(assertChannel(channel), handlers);
+      return Promise.resolve({
+        connected: () => true,
+        close: () => {
+          remove();
+          return Promise.resolve();
+        },
+      });
+    },
+    owner(fn) {
       const sql: OwnerSql = {
         ...sqlOf(pglite),
         async exec(text) {

@@ -4,6 +4,7 @@ import type { ApiKey, CreateApiKey, CreatedApiKey } from '../../domain/api-key.t
 import { requirePermission, type Mode, type Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { announceAuthChange } from '../auth/auth-cache.ts';
 import { generateKey } from './key-format.ts';
 
 /** Inside an open transaction: used by org creation as well as the API. */
@@ -84,6 +85,8 @@ export async function revokeApiKey({
       throw new AppError('forbidden', 'a test key cannot revoke live keys; use a live key');
     }
     const key = await apiKeysRepo.revoke(sql, { id });
+    // Every process drops the key from its auth cache as this commits.
+    await announceAuthChange(sql, { keyId: id });
     if (key && existing.revokedAt === null) {
       await recordAudit(sql, {
         tenant,
