@@ -9,6 +9,7 @@ import {
   type CreatedOrganization,
 } from '../server/modules/orgs/orgs.service.ts';
 import { createTestDatabase, type TestDatabase, type TestDriver } from './db.ts';
+import { tenantTables } from '../server/db/catalog-audit.ts';
 import { insertMembership, insertUser } from '../server/db/repositories/orgs.repo.ts';
 import { operatorTenant, type Mode, type Role } from '../server/domain/tenant.ts';
 import { insertApiKey } from '../server/modules/api-keys/api-keys.service.ts';
@@ -97,14 +98,7 @@ export async function seedUserKey(
 export async function rowCounts(t: TestApp): Promise<Record<string, number>> {
   return t.database.db.owner(async (sql) => {
     const counts: Record<string, number> = {};
-    for (const table of [
-      'organizations',
-      'users',
-      'memberships',
-      'customers',
-      'api_keys',
-      'audit_log',
-    ]) {
+    for (const table of await tenantTables(sql)) {
       // The test databases are owned by a superuser, which RLS does not restrict.
       const [row] = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
       counts[table] = row?.n ?? 0;

@@ -98,6 +98,10 @@ function parse(sealed: string): Parsed {
   };
 }
 
+function format({ kid, wrapped, payload }: Parsed): string {
+  return [VERSION, kid, wrapped.toString('base64url'), payload.toString('base64url')].join('.');
+}
+
 function kek(keyring: Keyring, kid: string): Buffer {
   const key = keyring.keys.get(kid);
   if (!key) throw new DecryptError(`unknown master key id ${kid}`);
@@ -118,12 +122,7 @@ export function seal({
   const payload = encrypt(dek, Buffer.from(plaintext, 'utf8'), aadBytes);
   const wrapped = encrypt(kek(keyring, keyring.activeKid), dek, aadBytes);
   dek.fill(0);
-  return [
-    VERSION,
-    keyring.activeKid,
-    wrapped.toString('base64url'),
-    payload.toString('base64url'),
-  ].join('.');
+  return format({ kid: keyring.activeKid, wrapped, payload });
 }
 
 export function open({
@@ -161,12 +160,7 @@ export function rewrap({
   const dek = decrypt(kek(keyring, parsed.kid), parsed.wrapped, aadBytes);
   const wrapped = encrypt(kek(keyring, keyring.activeKid), dek, aadBytes);
   dek.fill(0);
-  return [
-    VERSION,
-    keyring.activeKid,
-    wrapped.toString('base64url'),
-    parsed.payload.toString('base64url'),
-  ].join('.');
+  return format({ kid: keyring.activeKid, wrapped, payload: parsed.payload });
 }
 
 export function sealedKeyId(sealed: string): string {

@@ -23,6 +23,10 @@ export async function listTables(sql: OwnerSql): Promise<TableRow[]> {
   );
 }
 
+export async function tenantTables(sql: OwnerSql): Promise<string[]> {
+  return (await listTables(sql)).map((t) => t.name).filter((name) => !SYSTEM_TABLES.has(name));
+}
+
 /**
  * Reads the catalog and lists every way the schema could let one tenant see another's rows:
  * tables without forced RLS or a tenant policy, an application role that can bypass RLS,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, TEST_DRIVERS, type TestDatabase } from '../../test/db.ts';
 import { createOrganization } from '../modules/orgs/orgs.service.ts';
-import { auditTenancy, listTables, SYSTEM_TABLES } from './catalog-audit.ts';
+import { auditTenancy, tenantTables as listTenantTables } from './catalog-audit.ts';
 import { APP_ROLE, type OwnerSql } from './database.ts';
 
 /** Runs `fn` as the application role inside a transaction that is rolled back. */
@@ -48,9 +48,7 @@ describe.each(TEST_DRIVERS)('row-level security catalog audit (%s)', (driver) =>
     await t.db.tenant({ orgId: orgA }, (sql) =>
       sql.query(`INSERT INTO customers (org_id, name) VALUES ($1, 'c')`, [orgA]),
     );
-    tenantTables = (await t.db.owner(listTables))
-      .map((tb) => tb.name)
-      .filter((name) => !SYSTEM_TABLES.has(name));
+    tenantTables = await t.db.owner(listTenantTables);
   });
   afterAll(() => t.close());
 

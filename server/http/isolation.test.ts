@@ -2,6 +2,7 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, seedOrg, withKey, type SeededOrg, type TestApp } from '../../test/app.ts';
 import { TEST_DRIVERS } from '../../test/db.ts';
+import { tenantTables } from '../db/catalog-audit.ts';
 import { APP_ROLE } from '../db/database.ts';
 
 interface Tenancy {
@@ -161,14 +162,7 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
     await t.database.db.owner(async (sql) => {
       await sql.exec(`BEGIN; SET LOCAL ROLE ${APP_ROLE};`);
       try {
-        for (const table of [
-          'organizations',
-          'users',
-          'memberships',
-          'customers',
-          'api_keys',
-          'audit_log',
-        ]) {
+        for (const table of await tenantTables(sql)) {
           expect(await sql.query(`SELECT * FROM ${table}`), table).toEqual([]);
         }
       } finally {
