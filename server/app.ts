@@ -19,10 +19,23 @@ import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { createAuthCache } from './modules/auth/auth-cache.ts';
 import { authenticateApiKey } from './modules/auth/auth.service.ts';
 import { customersRoutes } from './modules/customers/customers.routes.ts';
+import { connectionsRoutes } from './modules/connections/connections.routes.ts';
+import { completeAuthorization } from './modules/connections/connections.service.ts';
+import { createConnectionRuntime } from './modules/connections/runtime.ts';
+import { connectorsRoutes } from './modules/connectors/connectors.routes.ts';
 import { WEFT_VERSION } from './version.ts';
 
 export const API_KEY_HEADER = 'x-fastn-api-key';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function callbackPage({ ok, message }: { ok: boolean; message: string }): string {
+  return `<!doctype html><meta charset="utf-8"><title>${ok ? 'Connected' : 'Connection failed'}</title>
+<body style="font-family:system-ui;margin:4rem auto;max-width:32rem"><h1>${ok ? 'Connected' : 'Connection failed'}</h1><p>${escapeHtml(message)}</p></body>`;
+}
 
 /** Builds the HTTP app without listening; `server/main.ts` listens, tests use `inject`. */
 export async function buildApp(
@@ -104,6 +117,43 @@ export async function buildApp(
 
   const authCache = await createAuthCache({ db: deps.db });
   app.addHook('onClose', () => authCache.close());
+  const runtime =
+    deps.runtime ??
+    (await createConnectionRuntime({
+      config: deps.config,
+      db: deps.db,
+      keyring: deps.keyring,
+      onError: (message, error) => app.log.error({ err: error }, message),
+    }));
+  if (!deps.runtime) app.addHook('onClose', () => runtime.close());
+
+  // The provider sends the user's browser here: no API key, the one-time state identifies it.
+  app.get('/api/v1/oauth/callback', {
+    schema: {
+      tags: ['Connections'],
+      summary: 'OAuth 2.0 redirect target (called by the provider, not by you)',
+      security: [],
+      querystring: z.object({ state: z.string().max(200), code: z.string().max(4000).optional(), error: z.string().max(200).optional() }).passthrough(),
+    },
+    handler: async (request, reply) => {
+      const q = request.query;
+      try {
+        const done = await completeAuthorization({ runtime, state: q.state, code: q.code, error: q.error });
+        if (done.returnUrl) {
+          const target = new URL(done.returnUrl);
+          target.searchParams.set('connectionId', done.connectionId);
+          target.searchParams.set('status', 'connected');
+          return reply.redirect(target.toString(), 302);
+        }
+        return reply.type('text/html').send(callbackPage({ ok: true, message: 'Connected. You can close this window.' }));
+      } catch (error) {
+        if (error instanceof AppError) {
+          return reply.code(error.status).type('text/html').send(callbackPage({ ok: false, message: error.message }));
+        }
+        throw error;
+      }
+    },
+  });
 
   await app.register(
     async (v1) => {
@@ -132,6 +182,8 @@ export async function buildApp(
           ),
       });
       customersRoutes(v1, deps);
+      connectorsRoutes(v1, deps, runtime);
+      connectionsRoutes(v1, runtime);
       apiKeysRoutes(v1, deps);
       auditRoutes(v1, deps);
     },

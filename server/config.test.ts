@@ -63,4 +63,36 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/^DATABASE_URL: DATABASE_URL must start with postgres:\/\//m);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be between 0 and 65535/);
   });
+
+  it('reads the SSRF test allowlist as exact ip:port pairs, in tests only', () => {
+    expect(loadConfig({}).ssrfTestAllowlist).toEqual([]);
+    expect(
+      loadConfig({ NODE_ENV: 'test', WEFT_SSRF_TEST_ALLOWLIST: ' 127.0.0.1:43123, [::1]:8080 ' })
+        .ssrfTestAllowlist,
+    ).toEqual(['127.0.0.1:43123', '[::1]:8080']);
+    expect(loadConfig({ NODE_ENV: 'production', WEFT_SSRF_TEST_ALLOWLIST: ' ' })).toMatchObject({
+      ssrfTestAllowlist: [],
+    });
+
+    for (const bad of ['localhost:80', '127.0.0.1', '127.0.0.1:0', '127.0.0.1:70000', '::1:80']) {
+      expect(() => loadConfig({ NODE_ENV: 'test', WEFT_SSRF_TEST_ALLOWLIST: bad })).toThrow(
+        /WEFT_SSRF_TEST_ALLOWLIST must be comma-separated ip:port pairs/,
+      );
+    }
+  });
+
+  it('refuses to start with an SSRF test allowlist outside tests', () => {
+    for (const NODE_ENV of ['production', 'development']) {
+      let error: unknown;
+      try {
+        loadConfig({ NODE_ENV, WEFT_SSRF_TEST_ALLOWLIST: '127.0.0.1:43123' });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        `WEFT_SSRF_TEST_ALLOWLIST: refusing to start: WEFT_SSRF_TEST_ALLOWLIST is for tests only (NODE_ENV is ${NODE_ENV})`,
+      ]);
+    }
+  });
 });

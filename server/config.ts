@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -8,6 +9,20 @@ const optionalString = z
   .trim()
   .transform((value) => (value === '' ? undefined : value))
   .optional();
+
+/** `127.0.0.1:8080` or `[::1]:8080`; server/net/ssrf.ts parses the same form. */
+function isAddressPort(entry: string): boolean {
+  const match = /^(?:\[([^\]]+)\]|([\d.]+)):(\d{1,5})$/.exec(entry);
+  const port = Number(match?.[3]);
+  const ipOk = match?.[1] !== undefined ? net.isIPv6(match[1]) : net.isIPv4(match?.[2] ?? '');
+  return ipOk && port >= 1 && port <= 65535;
+}
+
+const commaList = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 
 const ConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -40,6 +55,12 @@ const ConfigSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  WEFT_SSRF_TEST_ALLOWLIST: optionalString
+    .transform(commaList)
+    .refine((entries) => entries.every(isAddressPort), {
+      error:
+        'WEFT_SSRF_TEST_ALLOWLIST must be comma-separated ip:port pairs such as 127.0.0.1:8080 or [::1]:8080',
+    }),
 });
 
 export interface Config {
@@ -55,6 +76,8 @@ export interface Config {
   readonly publicUrl: string | undefined;
   readonly rateLimitPerMinute: number;
   readonly bodyLimitBytes: number;
+  /** Loopback `ip:port` pairs outbound requests may reach in tests (fake third-party servers). */
+  readonly ssrfTestAllowlist: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -79,6 +102,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     );
   }
   const c = parsed.data;
+  if (c.WEFT_SSRF_TEST_ALLOWLIST.length > 0 && c.NODE_ENV !== 'test') {
+    throw new ConfigError([
+      `WEFT_SSRF_TEST_ALLOWLIST: refusing to start: WEFT_SSRF_TEST_ALLOWLIST is for tests only (NODE_ENV is ${c.NODE_ENV})`,
+    ]);
+  }
   return {
     env: c.NODE_ENV,
     port: c.PORT,
@@ -95,5 +123,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     publicUrl: c.WEFT_PUBLIC_URL,
     rateLimitPerMinute: c.WEFT_RATE_LIMIT_PER_MINUTE,
     bodyLimitBytes: c.WEFT_BODY_LIMIT_BYTES,
+    ssrfTestAllowlist: c.WEFT_SSRF_TEST_ALLOWLIST,
   };
 }

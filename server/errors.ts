@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
+  | 'connection_expired'
+  | 'credentials_rejected'
+  | 'upstream_error'
   | 'internal';
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -23,6 +26,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  connection_expired: 409,
+  credentials_rejected: 424,
+  upstream_error: 502,
   internal: 500,
 };
 

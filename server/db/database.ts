@@ -41,6 +41,7 @@ export interface BatchSettings {
   readonly orgId?: string;
   readonly customerId?: string;
   readonly keyHash?: string;
+  readonly oauthState?: string;
 }
 
 export interface OwnerSql extends Sql {
@@ -63,6 +64,11 @@ export interface Database {
    * `assertSettingValue` does.
    */
   batch(settings: BatchSettings, statements: string): Promise<Row[][]>;
+  /**
+   * Runs `fn` while holding a lock named `key`, exclusive across every process on this database
+   * (a session advisory lock on pg; released if the process dies). `fn` runs its own transactions.
+   */
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /** As the connecting (owner) role, without a tenant: migrations and system tables only. */
   owner<T>(fn: (sql: OwnerSql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -78,8 +84,10 @@ export function isUuid(value: string): boolean {
 }
 
 /** Values inlined into SQL text; a strict charset rules out injection. */
-export function assertSettingValue(kind: 'uuid' | 'hex', value: string): string {
-  const ok = kind === 'uuid' ? UUID.test(value) : HEX.test(value);
+const STATE = /^[A-Za-z0-9_-]{43}$/;
+
+export function assertSettingValue(kind: 'uuid' | 'hex' | 'state', value: string): string {
+  const ok = kind === 'uuid' ? UUID.test(value) : kind === 'hex' ? HEX.test(value) : STATE.test(value);
   if (!ok) throw new Error(`refusing to set a malformed ${kind} tenant setting`);
   return value;
 }
@@ -100,6 +108,9 @@ export function scopeStatement(settings: BatchSettings): string {
       `set_config('weft.key_hash', '${assertSettingValue('hex', settings.keyHash)}', true)`,
     );
   }
+  if (settings.oauthState !== undefined) {
+    parts.push(`set_config('weft.oauth_state', '${assertSettingValue('state', settings.oauthState)}', true)`);
+  }
   return `SELECT ${parts.join(', ')}`;
 }
 
@@ -114,6 +125,26 @@ const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 export function assertChannel(channel: string): string {
   if (!CHANNEL.test(channel)) throw new Error(`invalid notification channel ${channel}`);
   return channel;
+}
+
+/** A keyed mutex for one process. */
+export class KeyedMutex {
+  readonly #tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    let release: () => void = () => undefined;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => mine);
+    this.#tails.set(key, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    }
+  }
 }
 
 /** In-process delivery of committed notifications (the same process must not wait for the server). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import {
   assertChannel,
+  KeyedMutex,
   LocalDispatch,
   scopeStatement,
   tenantSettings,
@@ -148,6 +149,13 @@ export function createPgDatabase({ url, poolSize }: { url: string; poolSize: num
   pool.on('error', () => undefined);
   const local = new LocalDispatch();
   const listeners = new Set<Listener>();
+  const mutex = new KeyedMutex();
+  let lockPool: pg.Pool | undefined;
+  const createLockPool = () => {
+    const created = new pg.Pool({ connectionString: url, max: 4, application_name: 'weft-lock' });
+    created.on('error', () => undefined);
+    return created;
+  };
 
   return {
     driver: 'pg',
@@ -192,6 +200,31 @@ export function createPgDatabase({ url, poolSize }: { url: string; poolSize: num
       listeners.add(listener);
       return listener;
     },
+    async withLock(key, fn) {
+      // Same-process callers queue here first, so they do not each hold a pooled connection.
+      return mutex.run(key, async () => {
+        // Locks live on their own small pool so that lock holders, whose work needs further
+        // connections, can never take the whole main pool and wait on themselves.
+        lockPool ??= createLockPool();
+        const client = await lockPool.connect();
+        let broken: Error | undefined;
+        try {
+          await client.query({ name: 'w_lock', text: 'SELECT pg_advisory_lock(hashtextextended($1, 0))', values: [key] });
+          try {
+            return await fn();
+          } finally {
+            try {
+              await client.query({ name: 'w_unlock', text: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', values: [key] });
+            } catch (error) {
+              // A lock we cannot release must not go back to the pool with the connection.
+              broken = error as Error;
+            }
+          }
+        } finally {
+          client.release(broken ?? false);
+        }
+      });
+    },
     async owner(fn) {
       const client = await pool.connect();
       try {
@@ -208,6 +241,7 @@ export function createPgDatabase({ url, poolSize }: { url: string; poolSize: num
     },
     async close() {
       await Promise.all([...listeners].map((l) => l.close()));
+      await lockPool?.end();
       await pool.end();
     },
   };

@@ -1,6 +1,7 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import {
   assertChannel,
+  KeyedMutex,
   LocalDispatch,
   scopeStatement,
   tenantSettings,
@@ -27,6 +28,7 @@ function sqlOf(tx: Transaction | PGlite): Sql {
 export async function createPgliteDatabase({ dataDir }: { dataDir?: string }): Promise<Database> {
   const pglite = dataDir === undefined ? await PGlite.create() : await PGlite.create({ dataDir });
   const local = new LocalDispatch();
+  const mutex = new KeyedMutex();
 
   return {
     driver: 'pglite',
@@ -60,6 +62,10 @@ export async function createPgliteDatabase({ dataDir }: { dataDir?: string }): P
           return Promise.resolve();
         },
       });
+    },
+    withLock(key, fn) {
+      // One process owns the embedded database, so an in-process lock is exclusive.
+      return mutex.run(key, fn);
     },
     owner(fn) {
       const sql: OwnerSql = {

@@ -9,14 +9,26 @@ export const PERMISSIONS = [
   'api_keys:read',
   'api_keys:write',
   'audit:read',
+  'connectors:read',
+  'connectors:write',
+  'connections:read',
+  'connections:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   owner: PERMISSIONS,
   admin: PERMISSIONS,
-  member: ['customers:read', 'customers:write', 'api_keys:read'],
-  viewer: ['customers:read'],
+  member: [
+    'customers:read',
+    'customers:write',
+    'api_keys:read',
+    'connectors:read',
+    'connectors:write',
+    'connections:read',
+    'connections:write',
+  ],
+  viewer: ['customers:read', 'connectors:read', 'connections:read'],
 };
 
 export type Mode = 'test' | 'live';

@@ -10,11 +10,14 @@ import type { Config } from '../config.ts';
 import type { Keyring } from '../crypto/envelope.ts';
 import type { Database } from '../db/database.ts';
 import type { Tenant } from '../domain/tenant.ts';
+import type { ConnectionRuntime } from '../modules/connections/runtime.ts';
 
 export interface AppDeps {
   readonly config: Config;
   readonly db: Database;
   readonly keyring: Keyring;
+  /** Connection machinery; built from the rest when omitted. */
+  readonly runtime?: ConnectionRuntime;
 }
 
 export type App = FastifyInstance<

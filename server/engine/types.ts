@@ -1,0 +1,58 @@
+/** An outbound request, fully built (auth applied), before it is sent. */
+export interface OutboundRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body?: string | undefined;
+}
+
+export interface OutboundResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface SendOptions {
+  timeoutMs: number;
+  maxResponseBytes: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** Sends one request: the guarded HTTP client in production, anything on loopback in tests. */
+export type Send = (request: OutboundRequest, options: SendOptions) => Promise<OutboundResponse>;
+
+/** A failure to get any response (refused, reset, timeout, too large, blocked). */
+export class TransportError extends Error {
+  readonly kind: 'network' | 'timeout' | 'too_large' | 'blocked';
+  readonly retryable: boolean;
+  constructor({ kind, message, retryable }: { kind: TransportError['kind']; message: string; retryable: boolean }) {
+    super(message);
+    this.name = 'TransportError';
+    this.kind = kind;
+    this.retryable = retryable;
+  }
+}
+
+/** A finished outbound call, for the trace. The URL carries no credentials. */
+export interface Span {
+  traceId: string;
+  name: string;
+  kind: 'action' | 'proxy' | 'token' | 'test';
+  method: string;
+  url: string;
+  status: number | null;
+  durationMs: number;
+  attempts: number;
+  error: string | null;
+  startedAt: Date;
+}
+
+export function getPath(value: unknown, path: string): unknown {
+  let current = value;
+  for (const part of path.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    if (!Object.hasOwn(current, part)) return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}

@@ -1,0 +1,222 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as connectionsRepo from '../../db/repositories/connections.repo.ts';
+import type { ConnectionRecord, OAuthAppRecord } from '../../db/repositories/connections.repo.ts';
+import { open } from '../../crypto/envelope.ts';
+import type { AuthMethod, Connector, OAuth2Method } from '../../domain/connector.ts';
+import { AppError } from '../../errors.ts';
+import { fillTemplate } from '../../engine/auth-apply.ts';
+import { parseBody } from '../../engine/engine.ts';
+import { getPath, TransportError, type OutboundRequest, type Span } from '../../engine/types.ts';
+import { openCredentials, oauthSecretAad, sealCredentials } from './credentials.ts';
+import type { ConnectionRuntime } from './runtime.ts';
+
+export interface TokenSet {
+  accessToken: string;
+  refreshToken: string | null;
+  expiresAt: Date | null;
+  scope: string | null;
+}
+
+export interface OAuthClient {
+  clientId: string;
+  clientSecret: string | null;
+  authorizeUrl: string | null;
+  tokenUrl: string;
+  scopes: string[];
+}
+
+/** The org's OAuth app overrides what the connector declares. */
+export function oauthClientOf({
+  runtime,
+  orgId,
+  method,
+  app,
+}: {
+  runtime: ConnectionRuntime;
+  orgId: string;
+  method: OAuth2Method;
+  app: OAuthAppRecord | null;
+}): OAuthClient {
+  if (app === null) {
+    throw new AppError('bad_request', 'no OAuth app is configured for this connector; PUT /api/v1/connectors/{connector}/oauth-app first');
+  }
+  return {
+    clientId: app.clientId,
+    clientSecret:
+      app.clientSecretSealed === null
+        ? null
+        : open({ keyring: runtime.keyring, sealed: app.clientSecretSealed, aad: oauthSecretAad({ orgId, appId: app.id }) }),
+    authorizeUrl: app.authorizeUrl ?? method.authorizeUrl ?? null,
+    tokenUrl: app.tokenUrl ?? method.tokenUrl,
+    scopes: app.scopes.length > 0 ? app.scopes : method.scopes,
+  };
+}
+
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+export class GrantRejected extends Error {
+  readonly error: string;
+  constructor(error: string, description: string | null) {
+    super(`the provider rejected the grant (${error}${description ? `: ${description}` : ''})`);
+    this.name = 'GrantRejected';
+    this.error = error;
+  }
+}
+
+const FATAL_GRANT_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope']);
+
+/**
+ * One request to a token endpoint. Never retried: with rotating refresh tokens a retry after a
+ * lost answer would replay a spent token and get the whole grant revoked.
+ */
+export async function requestToken({
+  runtime,
+  method,
+  client,
+  params,
+  trace,
+}: {
+  runtime: ConnectionRuntime;
+  method: OAuth2Method;
+  client: OAuthClient;
+  params: Record<string, string>;
+  trace: (span: Span) => void;
+}): Promise<TokenSet> {
+  const form = new URLSearchParams(params);
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+  if (method.tokenAuth === 'basic' && client.clientSecret !== null) {
+    const id = encodeURIComponent(client.clientId);
+    const secret = encodeURIComponent(client.clientSecret);
+    headers['authorization'] = `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+  } else {
+    form.set('client_id', client.clientId);
+    if (client.clientSecret !== null) form.set('client_secret', client.clientSecret);
+  }
+  const request: OutboundRequest = { method: 'POST', url: new URL(client.tokenUrl), headers, body: form.toString() };
+  const started = performance.now();
+  const startedAt = new Date();
+  const span = (status: number | null, error: string | null): Span => ({
+    traceId: randomBytes(8).toString('hex'),
+    name: `token:${params['grant_type'] ?? 'unknown'}`,
+    kind: 'token',
+    method: 'POST',
+    url: client.tokenUrl,
+    status,
+    durationMs: performance.now() - started,
+    attempts: 1,
+    error,
+    startedAt,
+  });
+  let response;
+  try {
+    response = await runtime.engine.send(request, { timeoutMs: 20_000, maxResponseBytes: 256 * 1024 });
+  } catch (error) {
+    trace(span(null, error instanceof TransportError ? error.message : 'token request failed'));
+    throw new AppError('upstream_error', `the token endpoint could not be reached: ${error instanceof TransportError ? error.message : 'network error'}`);
+  }
+  const body = parseBody(response);
+  trace(span(response.status, response.status >= 400 ? `HTTP ${response.status}` : null));
+  const field = (name: string): unknown => getPath(body, name);
+  if (response.status >= 400 || typeof field('access_token') !== 'string') {
+    const error = typeof field('error') === 'string' ? (field('error') as string) : null;
+    const description = typeof field('error_description') === 'string' ? (field('error_description') as string).slice(0, 200) : null;
+    if (error !== null && FATAL_GRANT_ERRORS.has(error)) throw new GrantRejected(error, description);
+    if (response.status === 400 || response.status === 401) throw new GrantRejected(error ?? `http_${response.status}`, description);
+    throw new AppError('upstream_error', `the token endpoint answered ${response.status}${error ? ` (${error})` : ''}; try again later`);
+  }
+  const expiresIn = Number(field('expires_in'));
+  return {
+    accessToken: field('access_token') as string,
+    refreshToken: typeof field('refresh_token') === 'string' ? (field('refresh_token') as string) : null,
+    expiresAt: Number.isFinite(expiresIn) && expiresIn > 0 ? new Date(Date.now() + expiresIn * 1000) : null,
+    scope: typeof field('scope') === 'string' ? (field('scope') as string) : null,
+  };
+}
+
+/** Runs a custom method's token exchange with the connection's fields. */
+export async function exchangeCustomToken({
+  runtime,
+  method,
+  values,
+  trace,
+}: {
+  runtime: ConnectionRuntime;
+  method: Extract<AuthMethod, { type: 'custom' }>;
+  values: Readonly<Record<string, string>>;
+  trace: (span: Span) => void;
+}): Promise<{ token: string; expiresAt: Date | null }> {
+  const exchange = method.tokenExchange;
+  if (exchange === undefined) throw new Error('no token exchange declared');
+  const headers: Record<string, string> = { accept: 'application/json' };
+  for (const [k, t] of Object.entries(exchange.headers ?? {})) headers[k.toLowerCase()] = fillTemplate(t, values);
+  const fields = Object.fromEntries(Object.entries(exchange.body ?? {}).map(([k, t]) => [k, fillTemplate(t, values)]));
+  let body: string | undefined;
+  if (exchange.method === 'POST') {
+    body = exchange.bodyType === 'form' ? new URLSearchParams(fields).toString() : JSON.stringify(fields);
+    headers['content-type'] = exchange.bodyType === 'form' ? 'application/x-www-form-urlencoded' : 'application/json';
+  }
+  const url = new URL(fillTemplate(exchange.url, values));
+  const started = performance.now();
+  const startedAt = new Date();
+  let response;
+  try {
+    response = await runtime.engine.send({ method: exchange.method, url, headers, body }, { timeoutMs: 20_000, maxResponseBytes: 256 * 1024 });
+  } catch (error) {
+    throw new AppError('upstream_error', `the token exchange failed: ${error instanceof TransportError ? error.message : 'network error'}`);
+  }
+  trace({
+    traceId: randomBytes(8).toString('hex'),
+    name: 'token:exchange',
+    kind: 'token',
+    method: exchange.method,
+    url: `${url.origin}${url.pathname}`,
+    status: response.status,
+    durationMs: performance.now() - started,
+    attempts: 1,
+    error: response.status >= 400 ? `HTTP ${response.status}` : null,
+    startedAt,
+  });
+  const parsed = parseBody(response);
+  const token = getPath(parsed, exchange.tokenPath);
+  if (response.status >= 400 || typeof token !== 'string' || token === '') {
+    if (response.status === 400 || response.status === 401 || response.status === 403) {
+      throw new GrantRejected(`http_${response.status}`, 'the token exchange refused the credentials');
+    }
+    throw new AppError('upstream_error', `the token exchange answered ${response.status} without a token at ${exchange.tokenPath}`);
+  }
+  const expiresIn = exchange.expiresInPath === undefined ? exchange.ttlSeconds : Number(getPath(parsed, exchange.expiresInPath));
+  return { token, expiresAt: expiresIn !== undefined && Number.isFinite(expiresIn) && expiresIn > 0 ? new Date(Date.now() + expiresIn * 1000) : null };
+}
+
+export function findMethod(connector: Connector, key: string): AuthMethod {
+  const method = connector.authMethods.find((m) => m.key === key);
+  if (!method) {
+    throw new AppError('bad_request', `connector '${connector.slug}' has no auth method '${key}' (it has: ${connector.authMethods.map((m) => m.key).join(', ') || 'none'})`);
+  }
+  return method;
+}
+
+/** Seals a fresh token set into the connection (in the caller's transaction). */
+export async function storeTokens({
+  runtime,
+  sql,
+  record,
+  tokens,
+}: {
+  runtime: ConnectionRuntime;
+  sql: Parameters<typeof connectionsRepo.mergeCredentials>[0];
+  record: Pick<ConnectionRecord, 'id' | 'orgId'>;
+  tokens: TokenSet;
+}): Promise<void> {
+  const values: Record<string, string> = { access_token: tokens.accessToken };
+  if (tokens.refreshToken !== null) values['refresh_token'] = tokens.refreshToken;
+  const sealed = sealCredentials({ keyring: runtime.keyring, orgId: record.orgId, connectionId: record.id, values });
+  await connectionsRepo.mergeCredentials(sql, { id: record.id, credentials: sealed, tokenExpiresAt: tokens.expiresAt, refreshed: true, status: 'active' });
+}
+
+export function openRecord(runtime: ConnectionRuntime, record: ConnectionRecord): Record<string, string> {
+  return openCredentials({ keyring: runtime.keyring, orgId: record.orgId, connectionId: record.id, sealed: record.credentials });
+}
