@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { engineTable, runEngineBench } from './engine.ts';
 import { readBenchSettings } from './env.ts';
 import { runHttpCustomers, type HttpCustomersReport, type TargetResult } from './http-customers.ts';
 
@@ -43,8 +44,18 @@ function table(report: HttpCustomersReport): string {
 }
 
 async function main(): Promise<number> {
-  const settings = readBenchSettings();
+  const which = process.argv[2] ?? 'all';
   const log = (text: string) => process.stderr.write(`[bench] ${text}\n`);
+  if (which === 'engine' || which === 'all') {
+    const rows = await runEngineBench({ calls: 5000, log });
+    process.stdout.write(
+      `\nAction engine: sequential calls against a local server, node ${process.version}\n\n${engineTable(rows)}\n\n`,
+    );
+    await mkdir(RESULTS_DIR, { recursive: true });
+    await writeFile(path.join(RESULTS_DIR, 'engine.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    if (which === 'engine') return 0;
+  }
+  const settings = readBenchSettings();
   const report = await runHttpCustomers(settings, log);
 
   const out = [

@@ -22,7 +22,10 @@ import { customersRoutes } from './modules/customers/customers.routes.ts';
 import { connectionsRoutes } from './modules/connections/connections.routes.ts';
 import { completeAuthorization } from './modules/connections/connections.service.ts';
 import { createConnectionRuntime } from './modules/connections/runtime.ts';
-import { connectorsRoutes } from './modules/connectors/connectors.routes.ts';
+import {
+  connectorDocumentJsonSchema,
+  connectorsRoutes,
+} from './modules/connectors/connectors.routes.ts';
 import { WEFT_VERSION } from './version.ts';
 
 export const API_KEY_HEADER = 'x-fastn-api-key';
@@ -114,6 +117,14 @@ export async function buildApp(
   });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  app.get('/api/v1/connectors/format.schema.json', {
+    schema: {
+      tags: ['Connectors'],
+      summary: 'JSON Schema of the connector export format (no key needed)',
+      security: [],
+    },
+    handler: () => connectorDocumentJsonSchema,
+  });
 
   const authCache = await createAuthCache({ db: deps.db });
   app.addHook('onClose', () => authCache.close());
@@ -133,22 +144,38 @@ export async function buildApp(
       tags: ['Connections'],
       summary: 'OAuth 2.0 redirect target (called by the provider, not by you)',
       security: [],
-      querystring: z.object({ state: z.string().max(200), code: z.string().max(4000).optional(), error: z.string().max(200).optional() }).passthrough(),
+      querystring: z
+        .object({
+          state: z.string().max(200),
+          code: z.string().max(4000).optional(),
+          error: z.string().max(200).optional(),
+        })
+        .passthrough(),
     },
     handler: async (request, reply) => {
       const q = request.query;
       try {
-        const done = await completeAuthorization({ runtime, state: q.state, code: q.code, error: q.error });
+        const done = await completeAuthorization({
+          runtime,
+          state: q.state,
+          code: q.code,
+          error: q.error,
+        });
         if (done.returnUrl) {
           const target = new URL(done.returnUrl);
           target.searchParams.set('connectionId', done.connectionId);
           target.searchParams.set('status', 'connected');
           return reply.redirect(target.toString(), 302);
         }
-        return reply.type('text/html').send(callbackPage({ ok: true, message: 'Connected. You can close this window.' }));
+        return reply
+          .type('text/html')
+          .send(callbackPage({ ok: true, message: 'Connected. You can close this window.' }));
       } catch (error) {
         if (error instanceof AppError) {
-          return reply.code(error.status).type('text/html').send(callbackPage({ ok: false, message: error.message }));
+          return reply
+            .code(error.status)
+            .type('text/html')
+            .send(callbackPage({ ok: false, message: error.message }));
         }
         throw error;
       }

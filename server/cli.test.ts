@@ -1,60 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFreshDatabase, TEST_DRIVERS } from '../test/db.ts';
+import { startWeftProcess, type WeftProcess } from '../test/processes.ts';
 import { runCli } from './cli.ts';
 
-const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'weft.ts');
-const children: ChildProcess[] = [];
+const children: WeftProcess[] = [];
 
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+afterEach(async () => {
+  for (const child of children.splice(0)) await child.kill();
 });
 
-interface Started {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  url: string;
-}
+type Started = WeftProcess;
 
-/** Starts the real `weft start` and waits until it prints where it listens. */
 async function start(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, 'start'], {
-    // The child gets an almost empty environment: only what the test sets.
-    env: { PATH: process.env['PATH'] ?? '', PORT: '0', LOG_LEVEL: 'warn', ...env }, // eslint-disable-line no-restricted-syntax
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /(?:URL\s+|listening on )(http:\/\/\S+)/.exec(out);
-      if (m?.[1]) {
-        clearInterval(timer);
-        resolve(m[1]);
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`weft start exited with ${code}: ${err}`));
-    });
-  });
-  return { child, url, stdout: () => out, stderr: () => err };
+  const started = await startWeftProcess(env);
+  children.push(started);
+  return started;
 }
 
 async function stop(s: Started): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) =>
-    s.child.once('exit', (code) => resolve(code)),
-  );
-  s.child.kill('SIGTERM');
-  return exited;
+  return s.stop();
 }
 
 async function cli(

@@ -10,6 +10,7 @@ import { closeOnSignals, startServer } from './main.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './modules/api-keys/api-keys.service.ts';
 import { createOrganization, operatorContext } from './modules/orgs/orgs.service.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
+import { rotateSecrets } from './modules/secrets/rotation.ts';
 import { startWorkers } from './workers.ts';
 import { WEFT_VERSION } from './version.ts';
 
@@ -216,6 +217,36 @@ export function buildCli(io: Io): Command {
         opts.json,
         () => `revoked ${revoked.kind} key ${revoked.id} (${revoked.prefix}…)`,
       );
+    });
+
+  program
+    .command('secrets')
+    .description('Stored secrets')
+    .command('rotate')
+    .description(
+      'Re-wrap every stored secret under WEFT_MASTER_KEY (keep the old key in WEFT_PREVIOUS_MASTER_KEYS while it runs)',
+    )
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const report = await withRuntime((rt) =>
+        rotateSecrets({
+          db: rt.db,
+          keyring: rt.keyring.keyring,
+          onProgress: (done, total) => io.err(`\rrotating secrets: ${done}/${total} organizations`),
+        }),
+      );
+      io.err('\n');
+      print(report, opts.json, () =>
+        [
+          `re-wrapped ${report.rewrapped} secrets in ${report.orgs} organizations (${report.alreadyCurrent} already current)`,
+          ...report.failed.map((f) => `  FAILED ${f.where} (org ${f.orgId}): ${f.reason}`),
+          report.failed.length === 0
+            ? 'no failures: the previous master keys can be removed'
+            : 'some secrets could not be read: keep the previous keys',
+        ].join('\n'),
+      );
+      if (report.failed.length > 0)
+        throw new Error(`${report.failed.length} secrets could not be re-wrapped`);
     });
 
   return program;

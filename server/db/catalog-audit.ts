@@ -1,7 +1,11 @@
 import { APP_ROLE, type OwnerSql } from './database.ts';
 
 /** Tables that hold no tenant data; the application role must have no access to them at all. */
-export const SYSTEM_TABLES: ReadonlySet<string> = new Set(['weft_migrations', 'installation']);
+export const SYSTEM_TABLES: ReadonlySet<string> = new Set([
+  'weft_migrations',
+  'installation',
+  'org_registry',
+]);
 /** The column that names the tenant, where it is not `org_id`. */
 const TENANT_COLUMN: Readonly<Record<string, string>> = { organizations: 'id' };
 

@@ -87,7 +87,8 @@ export function isUuid(value: string): boolean {
 const STATE = /^[A-Za-z0-9_-]{43}$/;
 
 export function assertSettingValue(kind: 'uuid' | 'hex' | 'state', value: string): string {
-  const ok = kind === 'uuid' ? UUID.test(value) : kind === 'hex' ? HEX.test(value) : STATE.test(value);
+  const ok =
+    kind === 'uuid' ? UUID.test(value) : kind === 'hex' ? HEX.test(value) : STATE.test(value);
   if (!ok) throw new Error(`refusing to set a malformed ${kind} tenant setting`);
   return value;
 }
@@ -109,7 +110,9 @@ export function scopeStatement(settings: BatchSettings): string {
     );
   }
   if (settings.oauthState !== undefined) {
-    parts.push(`set_config('weft.oauth_state', '${assertSettingValue('state', settings.oauthState)}', true)`);
+    parts.push(
+      `set_config('weft.oauth_state', '${assertSettingValue('state', settings.oauthState)}', true)`,
+    );
   }
   return `SELECT ${parts.join(', ')}`;
 }

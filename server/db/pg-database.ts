@@ -209,12 +209,20 @@ export function createPgDatabase({ url, poolSize }: { url: string; poolSize: num
         const client = await lockPool.connect();
         let broken: Error | undefined;
         try {
-          await client.query({ name: 'w_lock', text: 'SELECT pg_advisory_lock(hashtextextended($1, 0))', values: [key] });
+          await client.query({
+            name: 'w_lock',
+            text: 'SELECT pg_advisory_lock(hashtextextended($1, 0))',
+            values: [key],
+          });
           try {
             return await fn();
           } finally {
             try {
-              await client.query({ name: 'w_unlock', text: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', values: [key] });
+              await client.query({
+                name: 'w_unlock',
+                text: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))',
+                values: [key],
+              });
             } catch (error) {
               // A lock we cannot release must not go back to the pool with the connection.
               broken = error as Error;

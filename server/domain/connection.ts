@@ -23,11 +23,16 @@ export const ConnectionSchema = z
     authMethod: z.string().describe('Key of the connector auth method in use'),
     status: z.enum(CONNECTION_STATUSES),
     statusReason: z.string().nullable(),
-    credentialFields: z.array(z.string()).describe('Names of the stored credential fields (never their values)'),
+    credentialFields: z
+      .array(z.string())
+      .describe('Names of the stored credential fields (never their values)'),
     config: z.record(z.string(), z.unknown()),
     tokenExpiresAt: z.string().nullable(),
     lastRefreshedAt: z.string().nullable(),
-    reconnectUrl: z.string().nullable().describe('Where to send the user to authorize again, when expired'),
+    reconnectUrl: z
+      .string()
+      .nullable()
+      .describe('Where to send the user to authorize again, when expired'),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -39,13 +44,21 @@ const CredentialValue = z.string().min(1).max(16_384);
 export const CreateConnectionSchema = z
   .object({
     connector: z.string().min(1).max(100).describe('Connector id or slug'),
-    customerId: IdSchema.nullable().default(null).describe("The customer this connection belongs to; null for the org's test connection"),
+    customerId: IdSchema.nullable()
+      .default(null)
+      .describe("The customer this connection belongs to; null for the org's test connection"),
     name: z.string().trim().min(1).max(200).optional(),
-    authMethod: z.string().max(41).optional().describe('Auth method key; defaults to the connector’s first method'),
+    authMethod: z
+      .string()
+      .max(41)
+      .optional()
+      .describe('Auth method key; defaults to the connector’s first method'),
     credentials: z
       .record(z.string().max(64), CredentialValue)
       .default({})
-      .describe('Field values for the auth method (e.g. apiKey, username/password, token). Stored encrypted, never returned'),
+      .describe(
+        'Field values for the auth method (e.g. apiKey, username/password, token). Stored encrypted, never returned',
+      ),
     config: z
       .object({ serverVariables: z.record(z.string(), z.string().max(500)).optional() })
       .strict()
@@ -87,17 +100,33 @@ export const StartOAuthQuerySchema = z
   .object({
     connector: z.string().min(1).max(100).optional(),
     customerId: IdSchema.optional(),
-    connectionId: IdSchema.optional().describe('Re-authorize an existing connection instead of creating one'),
-    redirectUri: z.url({ protocol: /^https?$/ }).optional().describe('Callback URL registered at the provider; defaults to this server’s /api/v1/oauth/callback'),
-    returnUrl: z.url({ protocol: /^https?$/ }).optional().describe('Where to send the user after the callback'),
+    connectionId: IdSchema.optional().describe(
+      'Re-authorize an existing connection instead of creating one',
+    ),
+    redirectUri: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(
+        'Callback URL registered at the provider; defaults to this server’s /api/v1/oauth/callback',
+      ),
+    returnUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('Where to send the user after the callback'),
   })
   .strict()
-  .refine((q) => q.connectionId !== undefined || q.connector !== undefined, { message: 'give connector (and customerId) or connectionId' });
+  .refine((q) => q.connectionId !== undefined || q.connector !== undefined, {
+    message: 'give connector (and customerId) or connectionId',
+  });
 
 export const ProxyRequestSchema = z
   .object({
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']),
-    path: z.string().min(1).max(4000).regex(/^\//, 'must start with / (relative to the connector base URL)'),
+    path: z
+      .string()
+      .min(1)
+      .max(4000)
+      .regex(/^\//, 'must start with / (relative to the connector base URL)'),
     query: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
     headers: z.record(z.string(), z.string().max(8000)).optional(),
     body: z.unknown().optional(),
@@ -109,7 +138,10 @@ export type ProxyRequest = z.infer<typeof ProxyRequestSchema>;
 export const RunActionSchema = z
   .object({
     input: z.record(z.string(), z.unknown()).default({}),
-    allPages: z.boolean().default(false).describe('Follow pagination and return every item (up to maxItems)'),
+    allPages: z
+      .boolean()
+      .default(false)
+      .describe('Follow pagination and return every item (up to maxItems)'),
     maxItems: z.number().int().min(1).max(10_000).default(1000),
   })
   .strict();

@@ -5,7 +5,10 @@ import { IdSchema } from './common.ts';
 
 const Slug = z
   .string()
-  .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _, starting with a letter (max 63)');
+  .regex(
+    /^[a-z][a-z0-9_-]{0,62}$/,
+    'lowercase letters, digits, - and _, starting with a letter (max 63)',
+  );
 const ActionSlug = z
   .string()
   .regex(/^[a-zA-Z][a-zA-Z0-9_]{0,99}$/, 'letters, digits and _, starting with a letter (max 100)');
@@ -51,7 +54,9 @@ export const OAuth2MethodSchema = z
       })
       .strict()
       .optional()
-      .describe('A response that means "token expired" although it is not a 401, e.g. a 200 with error.code=token_expired'),
+      .describe(
+        'A response that means "token expired" although it is not a 401, e.g. a 200 with error.code=token_expired',
+      ),
     authorizeParams: z.record(z.string(), z.string()).optional(),
   })
   .strict();
@@ -108,7 +113,9 @@ export type OAuth2Method = z.infer<typeof OAuth2MethodSchema>;
 export type AuthMethodType = AuthMethod['type'];
 
 /** Credential fields each method needs when a connection is created. */
-export function credentialFieldsOf(method: AuthMethod): { name: string; secret: boolean; required: boolean }[] {
+export function credentialFieldsOf(
+  method: AuthMethod,
+): { name: string; secret: boolean; required: boolean }[] {
   switch (method.type) {
     case 'none':
       return [];
@@ -132,7 +139,12 @@ export const ParameterSchema = z
   .object({
     name: z.string().min(1).max(200).describe('Key in the action input'),
     in: z.enum(['path', 'query', 'header', 'cookie', 'body']),
-    wireName: z.string().min(1).max(200).optional().describe('Name on the wire when it differs from `name`'),
+    wireName: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Name on the wire when it differs from `name`'),
     required: z.boolean().default(false),
     description: z.string().max(4000).optional(),
     schema: JsonSchema.optional(),
@@ -182,13 +194,22 @@ export const ActionInputSchema = z
     name: z.string().min(1).max(200),
     description: z.string().max(10_000).optional(),
     method: z.enum(HTTP_METHODS),
-    path: z.string().min(1).max(2000).regex(/^\//, 'must start with /').describe('Path template, e.g. /customers/{id}'),
+    path: z
+      .string()
+      .min(1)
+      .max(2000)
+      .regex(/^\//, 'must start with /')
+      .describe('Path template, e.g. /customers/{id}'),
     parameters: z.array(ParameterSchema).max(500).default([]),
     bodyType: z.enum(['json', 'form']).default('json'),
-    inputSchema: JsonSchema.optional().describe('JSON Schema of the whole input; derived from parameters when omitted'),
+    inputSchema: JsonSchema.optional().describe(
+      'JSON Schema of the whole input; derived from parameters when omitted',
+    ),
     outputSchema: JsonSchema.optional(),
     pagination: PaginationSchema.optional(),
-    cdmEntity: z.enum(['Contact', 'Product', 'Order', 'Invoice', 'InventoryLevel', 'Fulfillment']).optional(),
+    cdmEntity: z
+      .enum(['Contact', 'Product', 'Order', 'Invoice', 'InventoryLevel', 'Fulfillment'])
+      .optional(),
     tags: z.array(z.string().max(100)).max(50).default([]),
     deprecated: z.boolean().default(false),
   })
@@ -210,7 +231,11 @@ export const SignatureSchema = z
     header: z.string().max(200).optional(),
     prefix: z.string().max(50).optional(),
     encoding: z.enum(['hex', 'base64']).default('hex'),
-    secretField: z.string().max(100).optional().describe('Connection credential holding the signing secret'),
+    secretField: z
+      .string()
+      .max(100)
+      .optional()
+      .describe('Connection credential holding the signing secret'),
   })
   .strict();
 
@@ -222,7 +247,13 @@ export const SubscriptionSchema = z.discriminatedUnion('mode', [
       unsubscribeAction: ActionSlug.optional(),
     })
     .strict(),
-  z.object({ mode: z.literal('poll'), action: ActionSlug, intervalSeconds: z.number().int().min(30).default(300) }).strict(),
+  z
+    .object({
+      mode: z.literal('poll'),
+      action: ActionSlug,
+      intervalSeconds: z.number().int().min(30).default(300),
+    })
+    .strict(),
   z.object({ mode: z.literal('manual') }).strict(),
 ]);
 
@@ -267,7 +298,9 @@ const connectorFields = {
   domain: z.string().max(253).optional().describe("The app's domain, e.g. stripe.com"),
   visibility: z.enum(['private', 'public']).default('private'),
   iconUrl: HttpUrl.optional(),
-  baseUrl: UrlTemplate.optional().describe('API base URL; may use {variables} from serverVariables'),
+  baseUrl: UrlTemplate.optional().describe(
+    'API base URL; may use {variables} from serverVariables',
+  ),
   serverVariables: z.record(z.string(), ServerVariableSchema).default({}),
   authMethods: z.array(AuthMethodSchema).max(10).default([]),
   rateLimit: RateLimitSchema.optional(),
@@ -280,7 +313,10 @@ function uniqueAuthKeys(methods: readonly AuthMethod[]): boolean {
 export const CreateConnectorSchema = z
   .object(connectorFields)
   .strict()
-  .refine((c) => uniqueAuthKeys(c.authMethods), { message: 'auth method keys must be unique', path: ['authMethods'] });
+  .refine((c) => uniqueAuthKeys(c.authMethods), {
+    message: 'auth method keys must be unique',
+    path: ['authMethods'],
+  });
 export type CreateConnector = z.infer<typeof CreateConnectorSchema>;
 
 export const UpdateConnectorSchema = z
@@ -334,16 +370,30 @@ export const ConnectorDocumentSchema = z
   .strict()
   .superRefine((doc, ctx) => {
     if (!uniqueAuthKeys(doc.connector.authMethods)) {
-      ctx.addIssue({ code: 'custom', message: 'auth method keys must be unique', path: ['connector', 'authMethods'] });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'auth method keys must be unique',
+        path: ['connector', 'authMethods'],
+      });
     }
     const seen = new Set<string>();
     doc.actions.forEach((a, i) => {
-      if (seen.has(a.slug)) ctx.addIssue({ code: 'custom', message: `duplicate action slug ${a.slug}`, path: ['actions', i, 'slug'] });
+      if (seen.has(a.slug))
+        ctx.addIssue({
+          code: 'custom',
+          message: `duplicate action slug ${a.slug}`,
+          path: ['actions', i, 'slug'],
+        });
       seen.add(a.slug);
     });
     const names = new Set<string>();
     doc.events.forEach((e, i) => {
-      if (names.has(e.name)) ctx.addIssue({ code: 'custom', message: `duplicate event ${e.name}`, path: ['events', i, 'name'] });
+      if (names.has(e.name))
+        ctx.addIssue({
+          code: 'custom',
+          message: `duplicate event ${e.name}`,
+          path: ['events', i, 'name'],
+        });
       names.add(e.name);
     });
   });

@@ -6,19 +6,30 @@ import type { OutboundRequest } from './types.ts';
 export function fillTemplate(template: string, values: Readonly<Record<string, string>>): string {
   return template.replace(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, (_, name: string) => {
     const value = values[name];
-    if (value === undefined) throw new AppError('bad_request', `the auth template uses {{${name}}}, which the connection does not have`);
+    if (value === undefined)
+      throw new AppError(
+        'bad_request',
+        `the auth template uses {{${name}}}, which the connection does not have`,
+      );
     return value;
   });
 }
 
 function addCookie(request: OutboundRequest, name: string, value: string): void {
   const cookie = `${name}=${encodeURIComponent(value)}`;
-  request.headers['cookie'] = request.headers['cookie'] ? `${request.headers['cookie']}; ${cookie}` : cookie;
+  request.headers['cookie'] = request.headers['cookie']
+    ? `${request.headers['cookie']}; ${cookie}`
+    : cookie;
 }
 
-function requireField(values: Readonly<Record<string, string>>, field: string, context: string): string {
+function requireField(
+  values: Readonly<Record<string, string>>,
+  field: string,
+  context: string,
+): string {
   const value = values[field];
-  if (value === undefined || value === '') throw new AppError('bad_request', `${context}: the credential '${field}' is missing`);
+  if (value === undefined || value === '')
+    throw new AppError('bad_request', `${context}: the credential '${field}' is missing`);
   return value;
 }
 
@@ -44,7 +55,8 @@ export function applyAuth({
     case 'basic': {
       const user = requireField(values, 'username', context);
       const pass = values['password'] ?? '';
-      request.headers['authorization'] = `Basic ${Buffer.from(`${user}:${pass}`, 'utf8').toString('base64')}`;
+      request.headers['authorization'] =
+        `Basic ${Buffer.from(`${user}:${pass}`, 'utf8').toString('base64')}`;
       return;
     }
     case 'bearer':
@@ -68,7 +80,9 @@ export function applyAuth({
         request.url.searchParams.set(name, fillTemplate(template, values));
       }
       if (method.body && Object.keys(method.body).length > 0) {
-        const extra = Object.fromEntries(Object.entries(method.body).map(([k, t]) => [k, fillTemplate(t, values)]));
+        const extra = Object.fromEntries(
+          Object.entries(method.body).map(([k, t]) => [k, fillTemplate(t, values)]),
+        );
         if (request.headers['content-type'] === 'application/x-www-form-urlencoded') {
           const form = new URLSearchParams(request.body ?? '');
           for (const [k, v] of Object.entries(extra)) form.set(k, v);
@@ -76,7 +90,10 @@ export function applyAuth({
         } else {
           const parsed: unknown = request.body ? JSON.parse(request.body) : {};
           if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-            throw new AppError('bad_request', `${context}: body credentials need a JSON object body`);
+            throw new AppError(
+              'bad_request',
+              `${context}: body credentials need a JSON object body`,
+            );
           }
           request.body = JSON.stringify({ ...parsed, ...extra });
           request.headers['content-type'] = 'application/json';
@@ -92,10 +109,21 @@ export function redactedUrl(request: OutboundRequest, method: AuthMethod | null)
   const url = new URL(request.url);
   const secretParams = new Set<string>();
   if (method?.type === 'api_key' && method.in === 'query') secretParams.add(method.name);
-  if (method?.type === 'custom') for (const name of Object.keys(method.query ?? {})) secretParams.add(name);
-  for (const name of ['api_key', 'apikey', 'access_token', 'token', 'key', 'client_secret', 'password']) secretParams.add(name);
+  if (method?.type === 'custom')
+    for (const name of Object.keys(method.query ?? {})) secretParams.add(name);
+  for (const name of [
+    'api_key',
+    'apikey',
+    'access_token',
+    'token',
+    'key',
+    'client_secret',
+    'password',
+  ])
+    secretParams.add(name);
   for (const name of [...url.searchParams.keys()]) {
-    if (secretParams.has(name) || secretParams.has(name.toLowerCase())) url.searchParams.set(name, '[redacted]');
+    if (secretParams.has(name) || secretParams.has(name.toLowerCase()))
+      url.searchParams.set(name, '[redacted]');
   }
   url.username = '';
   url.password = '';

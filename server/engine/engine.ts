@@ -7,7 +7,14 @@ import { itemsOf, nextPage } from './pagination.ts';
 import type { BudgetConfig, RateBudgets } from './rate-budget.ts';
 import { buildActionRequest } from './request-builder.ts';
 import { DEFAULT_RETRY, sendWithRetry, waitFromHeaders, type RetryPolicy } from './retry.ts';
-import { getPath, TransportError, type OutboundRequest, type OutboundResponse, type Send, type Span } from './types.ts';
+import {
+  getPath,
+  TransportError,
+  type OutboundRequest,
+  type OutboundResponse,
+  type Send,
+  type Span,
+} from './types.ts';
 
 /** What the engine needs to authenticate one connection's calls. */
 export interface CallAuth {
@@ -39,10 +46,18 @@ export interface CallOutcome {
   span: Span;
 }
 
-const DROPPED_RESPONSE_HEADERS = new Set(['set-cookie', 'set-cookie2', 'authorization', 'proxy-authenticate', 'www-authenticate']);
+const DROPPED_RESPONSE_HEADERS = new Set([
+  'set-cookie',
+  'set-cookie2',
+  'authorization',
+  'proxy-authenticate',
+  'www-authenticate',
+]);
 
 export function publicHeaders(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([k]) => !DROPPED_RESPONSE_HEADERS.has(k)));
+  return Object.fromEntries(
+    Object.entries(headers).filter(([k]) => !DROPPED_RESPONSE_HEADERS.has(k)),
+  );
 }
 
 export function parseBody(response: OutboundResponse): unknown {
@@ -67,7 +82,8 @@ function isExpiredSignal(method: AuthMethod, response: OutboundResponse, body: u
   if (signal.bodyPath === undefined) return signal.status !== undefined;
   const value = getPath(body, signal.bodyPath);
   if (value === undefined || value === null) return false;
-  return signal.bodyValues === undefined || signal.bodyValues.includes(String(value));
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return signal.bodyValues === undefined || signal.bodyValues.includes(text);
 }
 
 /**
@@ -100,7 +116,13 @@ export async function executeRequest({
   let lastMethod = '';
   const attempt = async (): Promise<{ response: OutboundResponse; body: unknown }> => {
     const request = build();
-    if (auth) applyAuth({ method: auth.method, values: await auth.values(), request, context: auth.context });
+    if (auth)
+      applyAuth({
+        method: auth.method,
+        values: await auth.values(),
+        request,
+        context: auth.context,
+      });
     lastUrl = redactedUrl(request, auth?.method ?? null);
     lastMethod = request.method;
     const outcome = await sendWithRetry({
@@ -137,13 +159,28 @@ export async function executeRequest({
   };
   try {
     let result = await attempt();
-    if (auth && isExpiredSignal(auth.method, result.response, result.body) && (await auth.refresh())) {
+    if (
+      auth &&
+      isExpiredSignal(auth.method, result.response, result.body) &&
+      (await auth.refresh())
+    ) {
       result = await attempt();
     }
     const span = finish(result.response.status, null);
     return { ...result, attempts, durationMs: span.durationMs, span };
   } catch (error) {
-    finish(null, error instanceof TransportError || error instanceof AppError ? error.message : 'internal error');
+    finish(
+      null,
+      error instanceof TransportError || error instanceof AppError
+        ? error.message
+        : 'internal error',
+    );
+    if (error instanceof TransportError) {
+      throw new AppError('upstream_error', `${name}: ${error.message}`, {
+        kind: error.kind,
+        ...(auth && { connection: auth.context }),
+      });
+    }
     throw error;
   }
 }
@@ -163,7 +200,11 @@ export interface ActionCallResult {
 function rateLimited(response: OutboundResponse): AppError {
   const wait = waitFromHeaders(response.headers, Date.now());
   const retryAfterSeconds = wait === null ? 60 : Math.ceil(wait / 1000);
-  return new AppError('rate_limited', `the API is rate limiting this connection; retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
+  return new AppError(
+    'rate_limited',
+    `the API is rate limiting this connection; retry after ${retryAfterSeconds} s`,
+    { retryAfterSeconds },
+  );
 }
 
 /**
@@ -202,7 +243,16 @@ export async function executeAction({
     );
   }
   const call = (build: () => OutboundRequest) =>
-    executeRequest({ deps, build, auth, budgetKey, budget, name: action.slug, kind: 'action', traceId });
+    executeRequest({
+      deps,
+      build,
+      auth,
+      budgetKey,
+      budget,
+      name: action.slug,
+      kind: 'action',
+      traceId,
+    });
 
   let pageInput = input;
   let outcome = await call(() => buildActionRequest({ action, base, input: pageInput }));
@@ -217,12 +267,21 @@ export async function executeAction({
   let attempts = outcome.attempts;
   let durationMs = outcome.durationMs;
   while (items.length < maxItems) {
-    const next = nextPage({ pagination, input: pageInput, response: outcome.response, body: outcome.body });
+    const next = nextPage({
+      pagination,
+      input: pageInput,
+      response: outcome.response,
+      body: outcome.body,
+    });
     if (next === null) break;
     if ('url' in next) {
       const target = new URL(next.url, base);
       if (target.origin !== base.origin) break;
-      outcome = await call(() => ({ method: action.method, url: new URL(target), headers: { accept: 'application/json' } }));
+      outcome = await call(() => ({
+        method: action.method,
+        url: new URL(target),
+        headers: { accept: 'application/json' },
+      }));
     } else {
       pageInput = next.input;
       outcome = await call(() => buildActionRequest({ action, base, input: pageInput }));
@@ -236,7 +295,13 @@ export async function executeAction({
     if (pageItems.length === 0) break;
     items.push(...pageItems);
   }
-  return { ...toResult(first, traceId), attempts, durationMs, items: items.slice(0, maxItems), pages };
+  return {
+    ...toResult(first, traceId),
+    attempts,
+    durationMs,
+    items: items.slice(0, maxItems),
+    pages,
+  };
 }
 
 function toResult(outcome: CallOutcome, traceId: string): ActionCallResult {

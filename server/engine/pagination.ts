@@ -11,7 +11,8 @@ export function nextLink(header: string | undefined): string | null {
   if (!header) return null;
   for (const part of header.split(/,(?=\s*<)/)) {
     const match = /<([^>]*)>\s*;(.*)/.exec(part.trim());
-    if (match && /\brel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/i.test(match[2] ?? '')) return match[1] ?? null;
+    if (match && /\brel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/i.test(match[2] ?? ''))
+      return match[1] ?? null;
   }
   return null;
 }
@@ -37,14 +38,24 @@ export function nextPage({
   switch (pagination.style) {
     case 'cursor': {
       const cursor = getPath(body, pagination.nextCursorPath);
-      if (cursor === undefined || cursor === null || cursor === '' || cursor === false || items.length === 0) return null;
+      if (
+        cursor === undefined ||
+        cursor === null ||
+        cursor === '' ||
+        cursor === false ||
+        items.length === 0
+      )
+        return null;
       if (input[pagination.cursorParam] === cursor) return null;
       return { input: { ...input, [pagination.cursorParam]: cursor } };
     }
     case 'offset': {
       if (items.length === 0) return null;
       const offset = Number(input[pagination.offsetParam] ?? 0) + items.length;
-      const total = pagination.totalPath === undefined ? undefined : Number(getPath(body, pagination.totalPath));
+      const total =
+        pagination.totalPath === undefined
+          ? undefined
+          : Number(getPath(body, pagination.totalPath));
       if (total !== undefined && Number.isFinite(total) && offset >= total) return null;
       const limit = Number(input[pagination.limitParam] ?? Number.NaN);
       if (Number.isFinite(limit) && items.length < limit) return null;
@@ -52,7 +63,8 @@ export function nextPage({
     }
     case 'page': {
       if (items.length === 0) return null;
-      if (pagination.hasMorePath !== undefined && getPath(body, pagination.hasMorePath) !== true) return null;
+      if (pagination.hasMorePath !== undefined && getPath(body, pagination.hasMorePath) !== true)
+        return null;
       const page = Number(input[pagination.pageParam] ?? pagination.firstPage) + 1;
       return { input: { ...input, [pagination.pageParam]: page } };
     }

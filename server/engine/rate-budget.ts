@@ -18,7 +18,10 @@ export class RateBudgets {
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
 
-  constructor({ now = Date.now, sleep }: { now?: () => number; sleep?: (ms: number) => Promise<void> } = {}) {
+  constructor({
+    now = Date.now,
+    sleep,
+  }: { now?: () => number; sleep?: (ms: number) => Promise<void> } = {}) {
     this.#now = now;
     this.#sleep = sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -26,7 +29,11 @@ export class RateBudgets {
   #bucket(key: string, config: BudgetConfig | null): Bucket {
     let bucket = this.#buckets.get(key);
     if (!bucket) {
-      bucket = { tokens: config ? (config.burst ?? Math.max(1, Math.ceil(config.requestsPerSecond))) : 0, updatedAt: this.#now(), pausedUntil: 0 };
+      bucket = {
+        tokens: config ? (config.burst ?? Math.max(1, Math.ceil(config.requestsPerSecond))) : 0,
+        updatedAt: this.#now(),
+        pausedUntil: 0,
+      };
       this.#buckets.set(key, bucket);
     }
     return bucket;
@@ -43,7 +50,10 @@ export class RateBudgets {
       }
       if (!config) return;
       const capacity = config.burst ?? Math.max(1, Math.ceil(config.requestsPerSecond));
-      bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.updatedAt) / 1000) * config.requestsPerSecond);
+      bucket.tokens = Math.min(
+        capacity,
+        bucket.tokens + ((now - bucket.updatedAt) / 1000) * config.requestsPerSecond,
+      );
       bucket.updatedAt = now;
       if (bucket.tokens >= 1) {
         bucket.tokens -= 1;

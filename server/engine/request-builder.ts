@@ -12,17 +12,31 @@ export function resolveBaseUrl({
   serverVariables: Record<string, { default: string; enum?: string[] | undefined }>;
   values: Record<string, string>;
 }): URL {
-  if (baseUrl === null) throw new AppError('bad_request', 'the connector has no base URL; set baseUrl on the connector');
+  if (baseUrl === null)
+    throw new AppError(
+      'bad_request',
+      'the connector has no base URL; set baseUrl on the connector',
+    );
   const filled = baseUrl.replace(/\{([^}]+)\}/g, (_, name: string) => {
     const variable = serverVariables[name];
     const value = values[name] ?? variable?.default;
-    if (value === undefined) throw new AppError('bad_request', `base URL variable {${name}} has no value; set it in the connection config`);
+    if (value === undefined)
+      throw new AppError(
+        'bad_request',
+        `base URL variable {${name}} has no value; set it in the connection config`,
+      );
     if (variable?.enum && !variable.enum.includes(value)) {
-      throw new AppError('validation_failed', `base URL variable {${name}} must be one of ${variable.enum.join(', ')}`);
+      throw new AppError(
+        'validation_failed',
+        `base URL variable {${name}} must be one of ${variable.enum.join(', ')}`,
+      );
     }
     // A value must not be able to change the host in a way the template did not intend.
     if (/[/?#@\\]/.test(value) && !/^[a-z0-9.-]+$/i.test(value)) {
-      throw new AppError('validation_failed', `base URL variable {${name}} has characters that are not allowed`);
+      throw new AppError(
+        'validation_failed',
+        `base URL variable {${name}} has characters that are not allowed`,
+      );
     }
     return value;
   });
@@ -39,7 +53,8 @@ function wire(p: Parameter): string {
 
 function scalar(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   return JSON.stringify(value);
 }
 
@@ -47,7 +62,8 @@ function scalar(value: unknown): string {
 export function joinUrl(base: URL, path: string): URL {
   const relative = path.replace(/^\/+/, '');
   const url = new URL(relative, base);
-  if (url.origin !== base.origin) throw new AppError('validation_failed', 'the path leaves the connector’s base URL');
+  if (url.origin !== base.origin)
+    throw new AppError('validation_failed', 'the path leaves the connector’s base URL');
   return url;
 }
 
@@ -56,7 +72,8 @@ function formEncode(value: Record<string, unknown>): string {
   const add = (key: string, v: unknown) => {
     if (v === undefined || v === null) return;
     if (Array.isArray(v)) v.forEach((item, i) => add(`${key}[${i}]`, item));
-    else if (typeof v === 'object') for (const [k, inner] of Object.entries(v)) add(`${key}[${k}]`, inner);
+    else if (typeof v === 'object')
+      for (const [k, inner] of Object.entries(v)) add(`${key}[${k}]`, inner);
     else form.append(key, scalar(v));
   };
   for (const [k, v] of Object.entries(value)) add(k, v);
@@ -68,11 +85,21 @@ function formEncode(value: Record<string, unknown>): string {
  * percent-encoded into the template, query arrays repeat the key, body fields become a JSON or
  * form body. Inputs that match no parameter are refused rather than silently dropped.
  */
-export function buildActionRequest({ action, base, input }: { action: Action; base: URL; input: Record<string, unknown> }): OutboundRequest {
+export function buildActionRequest({
+  action,
+  base,
+  input,
+}: {
+  action: Action;
+  base: URL;
+  input: Record<string, unknown>;
+}): OutboundRequest {
   const byName = new Map(action.parameters.map((p) => [p.name, p]));
   for (const key of Object.keys(input)) {
     if (!byName.has(key)) {
-      throw new AppError('validation_failed', `action ${action.slug} has no input '${key}'`, { field: key });
+      throw new AppError('validation_failed', `action ${action.slug} has no input '${key}'`, {
+        field: key,
+      });
     }
   }
   let path = action.path;
@@ -85,7 +112,10 @@ export function buildActionRequest({ action, base, input }: { action: Action; ba
   for (const p of action.parameters) {
     const value = input[p.name];
     if (value === undefined) {
-      if (p.required && p.in === 'path') throw new AppError('validation_failed', `missing path parameter ${p.name}`, { field: p.name });
+      if (p.required && p.in === 'path')
+        throw new AppError('validation_failed', `missing path parameter ${p.name}`, {
+          field: p.name,
+        });
       continue;
     }
     switch (p.in) {

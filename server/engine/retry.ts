@@ -1,4 +1,10 @@
-import { TransportError, type OutboundRequest, type OutboundResponse, type Send, type SendOptions } from './types.ts';
+import {
+  TransportError,
+  type OutboundRequest,
+  type OutboundResponse,
+  type Send,
+  type SendOptions,
+} from './types.ts';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -8,7 +14,12 @@ export interface RetryPolicy {
   maxWaitMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 250, maxDelayMs: 10_000, maxWaitMs: 60_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 4,
+  baseDelayMs: 250,
+  maxDelayMs: 10_000,
+  maxWaitMs: 60_000,
+};
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
@@ -94,7 +105,8 @@ export async function sendWithRetry({
     }
     const res = response as OutboundResponse;
     const status = res.status;
-    const retryable = status === 429 || (status >= 500 && status <= 599 && (idempotent || status === 503));
+    const retryable =
+      status === 429 || (status >= 500 && status <= 599 && (idempotent || status === 503));
     if (!retryable || last) return { response: res, attempts: attempt };
     const asked = waitFromHeaders(res.headers, now());
     if (asked !== null) {

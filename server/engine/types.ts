@@ -25,7 +25,15 @@ export type Send = (request: OutboundRequest, options: SendOptions) => Promise<O
 export class TransportError extends Error {
   readonly kind: 'network' | 'timeout' | 'too_large' | 'blocked';
   readonly retryable: boolean;
-  constructor({ kind, message, retryable }: { kind: TransportError['kind']; message: string; retryable: boolean }) {
+  constructor({
+    kind,
+    message,
+    retryable,
+  }: {
+    kind: TransportError['kind'];
+    message: string;
+    retryable: boolean;
+  }) {
     super(message);
     this.name = 'TransportError';
     this.kind = kind;

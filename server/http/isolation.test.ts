@@ -9,15 +9,102 @@ interface Tenancy {
   org: SeededOrg;
   customers: { id: string; externalId: string }[];
   keyIds: string[];
+  connector: { id: string; slug: string };
+  actionId: string;
+  eventId: string;
+  connectionId: string;
+  traceId: string;
 }
 
-/** How to probe each route that takes another tenant's id; a new route must be added here. */
-const ID_ROUTES: Record<string, { resource: 'customer' | 'apiKey'; payload?: unknown }> = {
-  'GET /api/v1/customers/{id}': { resource: 'customer' },
-  'PATCH /api/v1/customers/{id}': { resource: 'customer', payload: { name: 'hijacked' } },
-  'DELETE /api/v1/customers/{id}': { resource: 'customer' },
-  'POST /api/v1/api-keys/{id}/revoke': { resource: 'apiKey' },
+type Probe = (self: Tenancy, other: Tenancy) => { urls: string[]; payload?: unknown };
+
+/**
+ * How to probe each route that takes an id or a name: with the caller's own key and the other
+ * tenant's ids (and unique slugs). A new route with a path parameter must be added here.
+ */
+const PROBES: Record<string, Probe> = {
+  'GET /api/v1/customers/{id}': (_, o) => ({
+    urls: o.customers.map((c) => `/api/v1/customers/${c.id}`),
+  }),
+  'PATCH /api/v1/customers/{id}': (_, o) => ({
+    urls: o.customers.map((c) => `/api/v1/customers/${c.id}`),
+    payload: { name: 'hijacked' },
+  }),
+  'DELETE /api/v1/customers/{id}': (_, o) => ({
+    urls: o.customers.map((c) => `/api/v1/customers/${c.id}`),
+  }),
+  'POST /api/v1/api-keys/{id}/revoke': (_, o) => ({
+    urls: o.keyIds.map((id) => `/api/v1/api-keys/${id}/revoke`),
+  }),
+  'GET /api/v1/connectors/{connector}': (_, o) => ({ urls: connectorUrls(o, '') }),
+  'PATCH /api/v1/connectors/{connector}': (_, o) => ({
+    urls: connectorUrls(o, ''),
+    payload: { name: 'hijacked' },
+  }),
+  'DELETE /api/v1/connectors/{connector}': (_, o) => ({ urls: connectorUrls(o, '') }),
+  'GET /api/v1/connectors/{connector}/export': (_, o) => ({ urls: connectorUrls(o, '/export') }),
+  'GET /api/v1/connectors/{connector}/actions': (_, o) => ({ urls: connectorUrls(o, '/actions') }),
+  'POST /api/v1/connectors/{connector}/actions': (_, o) => ({
+    urls: connectorUrls(o, '/actions'),
+    payload: { slug: 'planted', name: 'planted', method: 'GET', path: '/x' },
+  }),
+  'GET /api/v1/connectors/{connector}/actions/{action}': (s, o) => ({
+    urls: [
+      ...connectorUrls(o, `/actions/${o.actionId}`),
+      `/api/v1/connectors/${s.connector.slug}/actions/${o.actionId}`,
+    ],
+  }),
+  'DELETE /api/v1/connectors/{connector}/actions/{action}': (s, o) => ({
+    urls: [
+      ...connectorUrls(o, `/actions/${o.actionId}`),
+      `/api/v1/connectors/${s.connector.slug}/actions/${o.actionId}`,
+    ],
+  }),
+  'GET /api/v1/connectors/{connector}/events': (_, o) => ({ urls: connectorUrls(o, '/events') }),
+  'POST /api/v1/connectors/{connector}/events': (_, o) => ({
+    urls: connectorUrls(o, '/events'),
+    payload: { name: 'planted.event' },
+  }),
+  'DELETE /api/v1/connectors/{connector}/events/{event}': (s, o) => ({
+    urls: [
+      ...connectorUrls(o, `/events/${o.eventId}`),
+      `/api/v1/connectors/${s.connector.slug}/events/${o.eventId}`,
+    ],
+  }),
+  'PUT /api/v1/connectors/{connector}/oauth-app': (_, o) => ({
+    urls: connectorUrls(o, '/oauth-app'),
+    payload: { clientId: 'planted' },
+  }),
+  'GET /api/v1/connectors/{connector}/oauth-app': (_, o) => ({
+    urls: connectorUrls(o, '/oauth-app'),
+  }),
+  'GET /api/v1/connections/{id}': (_, o) => ({ urls: [`/api/v1/connections/${o.connectionId}`] }),
+  'DELETE /api/v1/connections/{id}': (_, o) => ({
+    urls: [`/api/v1/connections/${o.connectionId}`],
+  }),
+  'POST /api/v1/connections/{id}/test': (_, o) => ({
+    urls: [`/api/v1/connections/${o.connectionId}/test`],
+  }),
+  'POST /api/v1/connections/{id}/actions/{action}': (_, o) => ({
+    urls: [`/api/v1/connections/${o.connectionId}/actions/ping`],
+    payload: { input: {} },
+  }),
+  'POST /api/v1/connections/{id}/proxy': (_, o) => ({
+    urls: [`/api/v1/connections/${o.connectionId}/proxy`],
+    payload: { method: 'GET', path: '/' },
+  }),
+  'GET /api/v1/connections/{id}/spans': (_, o) => ({
+    urls: [`/api/v1/connections/${o.connectionId}/spans`],
+  }),
+  'GET /api/v1/traces/{traceId}': (_, o) => ({ urls: [`/api/v1/traces/${o.traceId}`] }),
 };
+
+function connectorUrls(other: Tenancy, suffix: string): string[] {
+  return [
+    `/api/v1/connectors/${other.connector.id}${suffix}`,
+    `/api/v1/connectors/${other.connector.slug}${suffix}`,
+  ];
+}
 
 describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (driver) => {
   let t: TestApp;
@@ -27,75 +114,164 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
     t = await createTestApp(driver, { env: { WEFT_RATE_LIMIT_PER_MINUTE: '100000' } });
     for (const name of ['Org A', 'Org B']) {
       const org = await seedOrg(t, name);
+      const headers = withKey(org.liveKey);
       const customers = [];
       for (const n of [1, 2]) {
         const res = await t.app.inject({
           method: 'POST',
           url: '/api/v1/customers',
-          headers: withKey(org.liveKey),
+          headers,
           payload: { name: `${name} customer ${n}`, externalId: `shared-ext-${n}` },
         });
         expect(res.statusCode).toBe(201);
         customers.push(res.json<{ id: string; externalId: string }>());
       }
-      tenants.push({ org, customers, keyIds: org.keys.map((k) => k.id) });
+      const slug = `only_${name.slice(-1).toLowerCase()}`;
+      const connector = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/connectors/import-definition',
+        headers,
+        payload: {
+          weftConnector: 1,
+          connector: {
+            slug,
+            name: slug,
+            baseUrl: 'http://127.0.0.1:9',
+            authMethods: [{ key: 'api_key', type: 'api_key', in: 'header', name: 'X-Key' }],
+          },
+          actions: [{ slug: 'ping', name: 'Ping', method: 'GET', path: '/ping' }],
+          events: [{ name: 'thing.happened' }],
+        },
+      });
+      expect(connector.statusCode, connector.body).toBe(201);
+      const actions = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/connectors/${slug}/actions`,
+        headers,
+      });
+      const events = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/connectors/${slug}/events`,
+        headers,
+      });
+      const connection = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/connections',
+        headers,
+        payload: {
+          connector: slug,
+          customerId: customers[0]?.id,
+          credentials: { apiKey: `secret-of-${slug}` },
+        },
+      });
+      expect(connection.statusCode, connection.body).toBe(201);
+      const orgId = org.organization.id;
+      const connectionId = connection.json<{ id: string }>().id;
+      const traceId = `trace-${slug}`;
+      await t.database.db.tenant({ orgId }, (sql) =>
+        sql.query(
+          `INSERT INTO trace_spans (org_id, trace_id, connection_id, kind, name, method, url, status, duration_ms, started_at)
+           VALUES ($1, $2, $3, 'action', 'ping', 'GET', 'http://127.0.0.1:9/ping', 200, 1, now())`,
+          [orgId, traceId, connectionId],
+        ),
+      );
+      tenants.push({
+        org,
+        customers,
+        keyIds: org.keys.map((k) => k.id),
+        connector: { id: connector.json<{ id: string }>().id, slug },
+        actionId: actions.json<{ data: { id: string }[] }>().data[0]?.id ?? '',
+        eventId: events.json<{ data: { id: string }[] }>().data[0]?.id ?? '',
+        connectionId,
+        traceId,
+      });
     }
   });
   afterAll(() => t.close());
 
-  it('the probe table covers every route that takes an id', () => {
+  it('the probe table covers every route that takes a path parameter', () => {
     const doc = t.app.swagger() as { paths: Record<string, Record<string, unknown>> };
-    const withId = Object.entries(doc.paths)
-      .filter(([path]) => path.includes('{id}'))
+    const withParams = Object.entries(doc.paths)
+      .filter(([path]) => path.includes('{'))
       .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
-    expect(withId.sort()).toEqual(Object.keys(ID_ROUTES).sort());
+    expect(withParams.sort()).toEqual(Object.keys(PROBES).sort());
   });
 
-  for (const [route, probe] of Object.entries(ID_ROUTES)) {
+  for (const [route, probe] of Object.entries(PROBES)) {
     it(`${route} with another tenant's ids answers 404 and changes nothing`, async () => {
-      const [method, path] = route.split(' ') as [string, string];
+      const [method] = route.split(' ') as [string, string];
       for (const [self, other] of [
         [tenants[0], tenants[1]],
         [tenants[1], tenants[0]],
       ] as [Tenancy, Tenancy][]) {
-        const targets =
-          probe.resource === 'customer' ? other.customers.map((c) => c.id) : other.keyIds;
-        for (const id of targets) {
+        const { urls, payload } = probe(self, other);
+        expect(urls.length).toBeGreaterThan(0);
+        for (const url of urls) {
           for (const key of [self.org.testKey, self.org.liveKey]) {
             const request: InjectOptions = {
               method: method,
-              url: path.replace('{id}', id),
+              url,
               headers: withKey(key),
-              ...(probe.payload !== undefined && { payload: probe.payload as object }),
+              ...(payload !== undefined && { payload: payload as object }),
             };
             const res = await t.app.inject(request);
-            expect(res.statusCode, `${route} ${res.body}`).toBe(404);
+            expect(res.statusCode, `${route} ${url} ${res.body}`).toBe(404);
             expect(res.json<{ error: { code: string } }>().error.code).toBe('not_found');
-            expect(res.body).not.toContain(other.org.organization.name);
+            // Nothing of the other tenant's beyond what the caller typed in the URL.
+            for (const secret of [
+              other.org.organization.name,
+              other.connector.id,
+              other.connector.slug,
+              other.connectionId,
+              other.actionId,
+              other.eventId,
+              other.traceId,
+            ]) {
+              if (!url.includes(secret)) expect(res.body).not.toContain(secret);
+            }
           }
         }
       }
       // The other tenant's resources are intact.
       for (const tenant of tenants) {
+        const headers = withKey(tenant.org.liveKey);
         for (const c of tenant.customers) {
           const res = await t.app.inject({
             method: 'GET',
             url: `/api/v1/customers/${c.id}`,
-            headers: withKey(tenant.org.liveKey),
+            headers,
           });
           expect(res.statusCode).toBe(200);
           expect(res.json<{ name: string }>().name).not.toBe('hijacked');
         }
-        const keys = await t.app.inject({
-          method: 'GET',
-          url: '/api/v1/api-keys',
-          headers: withKey(tenant.org.liveKey),
-        });
+        const keys = await t.app.inject({ method: 'GET', url: '/api/v1/api-keys', headers });
         expect(
           keys
             .json<{ data: { revokedAt: string | null }[] }>()
             .data.every((k) => k.revokedAt === null),
         ).toBe(true);
+        const connector = await t.app.inject({
+          method: 'GET',
+          url: `/api/v1/connectors/${tenant.connector.slug}`,
+          headers,
+        });
+        expect(connector.json()).toMatchObject({
+          name: tenant.connector.slug,
+          actionCount: 1,
+          eventCount: 1,
+        });
+        const connection = await t.app.inject({
+          method: 'GET',
+          url: `/api/v1/connections/${tenant.connectionId}`,
+          headers,
+        });
+        expect(connection.statusCode).toBe(200);
+        const app = await t.app.inject({
+          method: 'GET',
+          url: `/api/v1/connectors/${tenant.connector.slug}/oauth-app`,
+          headers,
+        });
+        expect(app.statusCode).toBe(404);
       }
     });
   }

@@ -18,17 +18,32 @@ const NETWORK_CODES = new Set([
 
 function classify(error: unknown, timedOut: boolean): TransportError {
   if (error instanceof TransportError) return error;
-  if (error instanceof SsrfError) return new TransportError({ kind: 'blocked', message: error.message, retryable: false });
+  if (error instanceof SsrfError)
+    return new TransportError({ kind: 'blocked', message: error.message, retryable: false });
   const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof SsrfError) return new TransportError({ kind: 'blocked', message: cause.message, retryable: false });
-  const code = (error as { code?: string }).code ?? (cause as { code?: string } | undefined)?.code ?? '';
+  if (cause instanceof SsrfError)
+    return new TransportError({ kind: 'blocked', message: cause.message, retryable: false });
+  const code =
+    (error as { code?: string }).code ?? (cause as { code?: string } | undefined)?.code ?? '';
   if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new TransportError({ kind: 'timeout', message: 'the API did not answer in time', retryable: true });
+    return new TransportError({
+      kind: 'timeout',
+      message: 'the API did not answer in time',
+      retryable: true,
+    });
   }
   if (NETWORK_CODES.has(code)) {
-    return new TransportError({ kind: 'network', message: `could not reach the API (${code})`, retryable: code !== 'ENOTFOUND' });
+    return new TransportError({
+      kind: 'network',
+      message: `could not reach the API (${code})`,
+      retryable: code !== 'ENOTFOUND',
+    });
   }
-  return new TransportError({ kind: 'network', message: 'the connection to the API failed', retryable: true });
+  return new TransportError({
+    kind: 'network',
+    message: 'the connection to the API failed',
+    retryable: true,
+  });
 }
 
 /**
@@ -47,7 +62,7 @@ export function createHttpClient({ dispatcher }: { dispatcher: Dispatcher }): Se
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const res = await undiciRequest(request.url, {
-        method: request.method as Dispatcher.HttpMethod,
+        method: request.method,
         headers: request.headers,
         body: request.body ?? null,
         dispatcher,
@@ -56,7 +71,11 @@ export function createHttpClient({ dispatcher }: { dispatcher: Dispatcher }): Se
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > maxResponseBytes) {
         res.body.destroy();
-        throw new TransportError({ kind: 'too_large', message: `the response is larger than ${maxResponseBytes} bytes`, retryable: false });
+        throw new TransportError({
+          kind: 'too_large',
+          message: `the response is larger than ${maxResponseBytes} bytes`,
+          retryable: false,
+        });
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -65,15 +84,24 @@ export function createHttpClient({ dispatcher }: { dispatcher: Dispatcher }): Se
         size += buffer.length;
         if (size > maxResponseBytes) {
           res.body.destroy();
-          throw new TransportError({ kind: 'too_large', message: `the response is larger than ${maxResponseBytes} bytes`, retryable: false });
+          throw new TransportError({
+            kind: 'too_large',
+            message: `the response is larger than ${maxResponseBytes} bytes`,
+            retryable: false,
+          });
         }
         chunks.push(buffer);
       }
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(res.headers)) {
-        if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+        if (value !== undefined)
+          headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
       }
-      const response: OutboundResponse = { status: res.statusCode, headers, body: Buffer.concat(chunks, size) };
+      const response: OutboundResponse = {
+        status: res.statusCode,
+        headers,
+        body: Buffer.concat(chunks, size),
+      };
       return response;
     } catch (error) {
       throw classify(error, timedOut);

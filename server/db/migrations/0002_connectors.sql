@@ -153,7 +153,7 @@ CREATE POLICY tenant_isolation ON oauth_authorizations
   USING (org_id = weft_current_org()) WITH CHECK (org_id = weft_current_org());
 CREATE POLICY state_holder_lookup ON oauth_authorizations FOR SELECT
   USING (state = weft_current_oauth_state());
-GRANT SELECT, INSERT, DELETE ON oauth_authorizations TO weft_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON oauth_authorizations TO weft_app;
 
 -- Things that happened on the platform (a connection expired, …), for alerts and triggers.
 CREATE TABLE platform_events (

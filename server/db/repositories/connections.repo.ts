@@ -79,11 +79,24 @@ export async function insert(
   await db.query(
     `INSERT INTO connections (id, org_id, connector_id, customer_id, name, auth_method, status, credentials, config)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [c.id, c.orgId, c.connectorId, c.customerId, c.name, c.authMethod, c.status, JSON.stringify(c.credentials), JSON.stringify(c.config)],
+    [
+      c.id,
+      c.orgId,
+      c.connectorId,
+      c.customerId,
+      c.name,
+      c.authMethod,
+      c.status,
+      JSON.stringify(c.credentials),
+      JSON.stringify(c.config),
+    ],
   );
 }
 
-export async function find(db: Sql, { id, forUpdate = false }: { id: string; forUpdate?: boolean }): Promise<ConnectionRecord | null> {
+export async function find(
+  db: Sql,
+  { id, forUpdate = false }: { id: string; forUpdate?: boolean },
+): Promise<ConnectionRecord | null> {
   const rows = await db.query<ConnectionRow>(
     `SELECT ${COLUMNS} FROM ${FROM} WHERE n.id = $1${forUpdate ? ' FOR UPDATE OF n' : ''}`,
     [id],
@@ -93,7 +106,10 @@ export async function find(db: Sql, { id, forUpdate = false }: { id: string; for
 
 export async function list(
   db: Sql,
-  { customerId, connectorId }: { customerId: string | null | undefined; connectorId: string | undefined },
+  {
+    customerId,
+    connectorId,
+  }: { customerId: string | null | undefined; connectorId: string | undefined },
 ): Promise<ConnectionRecord[]> {
   const rows = await db.query<ConnectionRow>(
     `SELECT ${COLUMNS} FROM ${FROM}
@@ -112,7 +128,10 @@ export async function setStatus(
   db: Sql,
   { id, status, reason }: { id: string; status: ConnectionStatus; reason: string | null },
 ): Promise<void> {
-  await db.query('UPDATE connections SET status = $2, status_reason = $3, updated_at = now() WHERE id = $1', [id, status, reason]);
+  await db.query(
+    'UPDATE connections SET status = $2, status_reason = $3, updated_at = now() WHERE id = $1',
+    [id, status, reason],
+  );
 }
 
 /** Merges sealed fields into the stored credentials (null removes a field). */
@@ -167,7 +186,10 @@ interface OAuthAppRow {
   readonly updated_at: Date;
 }
 
-export async function findOAuthApp(db: Sql, { connectorId }: { connectorId: string }): Promise<OAuthAppRecord | null> {
+export async function findOAuthApp(
+  db: Sql,
+  { connectorId }: { connectorId: string },
+): Promise<OAuthAppRecord | null> {
   const rows = await db.query<OAuthAppRow>(
     'SELECT id, connector_id, client_id, client_secret_sealed, authorize_url, token_url, scopes, updated_at FROM oauth_apps WHERE connector_id = $1',
     [connectorId],
@@ -220,18 +242,40 @@ export async function upsertOAuthApp(
   );
 }
 
-export async function removeOAuthApp(db: Sql, { connectorId }: { connectorId: string }): Promise<boolean> {
-  return (await db.query('DELETE FROM oauth_apps WHERE connector_id = $1 RETURNING id', [connectorId])).length > 0;
+export async function removeOAuthApp(
+  db: Sql,
+  { connectorId }: { connectorId: string },
+): Promise<boolean> {
+  return (
+    (await db.query('DELETE FROM oauth_apps WHERE connector_id = $1 RETURNING id', [connectorId]))
+      .length > 0
+  );
 }
 
 export async function insertAuthorization(
   db: Sql,
-  a: { orgId: string; state: string; connectionId: string; codeVerifierSealed: string; redirectUri: string; returnUrl: string | null; expiresAt: Date },
+  a: {
+    orgId: string;
+    state: string;
+    connectionId: string;
+    codeVerifierSealed: string;
+    redirectUri: string;
+    returnUrl: string | null;
+    expiresAt: Date;
+  },
 ): Promise<void> {
   await db.query(
     `INSERT INTO oauth_authorizations (org_id, state, connection_id, code_verifier_sealed, redirect_uri, return_url, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [a.orgId, a.state, a.connectionId, a.codeVerifierSealed, a.redirectUri, a.returnUrl, a.expiresAt],
+    [
+      a.orgId,
+      a.state,
+      a.connectionId,
+      a.codeVerifierSealed,
+      a.redirectUri,
+      a.returnUrl,
+      a.expiresAt,
+    ],
   );
 }
 
@@ -246,7 +290,10 @@ export interface AuthorizationRecord {
 }
 
 /** Consumes the authorization: a state works once. */
-export async function takeAuthorization(db: Sql, { state }: { state: string }): Promise<AuthorizationRecord | null> {
+export async function takeAuthorization(
+  db: Sql,
+  { state }: { state: string },
+): Promise<AuthorizationRecord | null> {
   const rows = await db.query<{
     org_id: string;
     state: string;
@@ -276,7 +323,14 @@ export async function takeAuthorization(db: Sql, { state }: { state: string }): 
 
 export async function insertPlatformEvent(
   db: Sql,
-  e: { orgId: string; customerId: string | null; type: string; resourceType: string; resourceId: string; payload: Record<string, unknown> },
+  e: {
+    orgId: string;
+    customerId: string | null;
+    type: string;
+    resourceType: string;
+    resourceId: string;
+    payload: Record<string, unknown>;
+  },
 ): Promise<void> {
   await db.query(
     `INSERT INTO platform_events (org_id, customer_id, type, resource_type, resource_id, payload) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -284,10 +338,25 @@ export async function insertPlatformEvent(
   );
 }
 
-export async function listPlatformEvents(db: Sql, { limit }: { limit: number }): Promise<{ type: string; resourceId: string | null; payload: Record<string, unknown>; createdAt: string }[]> {
-  const rows = await db.query<{ type: string; resource_id: string | null; payload: Record<string, unknown>; created_at: Date }>(
+export async function listPlatformEvents(
+  db: Sql,
+  { limit }: { limit: number },
+): Promise<
+  { type: string; resourceId: string | null; payload: Record<string, unknown>; createdAt: string }[]
+> {
+  const rows = await db.query<{
+    type: string;
+    resource_id: string | null;
+    payload: Record<string, unknown>;
+    created_at: Date;
+  }>(
     'SELECT type, resource_id, payload, created_at FROM platform_events ORDER BY created_at DESC LIMIT $1',
     [limit],
   );
-  return rows.map((r) => ({ type: r.type, resourceId: r.resource_id, payload: r.payload, createdAt: r.created_at.toISOString() }));
+  return rows.map((r) => ({
+    type: r.type,
+    resourceId: r.resource_id,
+    payload: r.payload,
+    createdAt: r.created_at.toISOString(),
+  }));
 }

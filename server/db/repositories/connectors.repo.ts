@@ -53,7 +53,10 @@ function toConnector(row: ConnectorRow): Connector {
   };
 }
 
-export async function insert(db: Sql, { orgId, input }: { orgId: string; input: CreateConnector }): Promise<string> {
+export async function insert(
+  db: Sql,
+  { orgId, input }: { orgId: string; input: CreateConnector },
+): Promise<string> {
   const rows = await db.query<{ id: string }>(
     `INSERT INTO connectors (org_id, slug, name, description, domain, visibility, icon_url, base_url, server_variables, auth_methods, rate_limit)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
@@ -85,7 +88,9 @@ export async function find(db: Sql, { ref }: { ref: string }): Promise<Connector
 }
 
 export async function list(db: Sql): Promise<Connector[]> {
-  const rows = await db.query<ConnectorRow>(`SELECT ${CONNECTOR_COLUMNS} FROM connectors c ORDER BY c.slug`);
+  const rows = await db.query<ConnectorRow>(
+    `SELECT ${CONNECTOR_COLUMNS} FROM connectors c ORDER BY c.slug`,
+  );
   return rows.map(toConnector);
 }
 
@@ -94,7 +99,10 @@ export async function listSlugs(db: Sql): Promise<string[]> {
   return rows.map((r) => r.slug);
 }
 
-export async function update(db: Sql, { id, input }: { id: string; input: UpdateConnector }): Promise<boolean> {
+export async function update(
+  db: Sql,
+  { id, input }: { id: string; input: UpdateConnector },
+): Promise<boolean> {
   const set: string[] = [];
   const params: unknown[] = [id];
   const add = (column: string, value: unknown) => {
@@ -107,10 +115,15 @@ export async function update(db: Sql, { id, input }: { id: string; input: Update
   if (input.visibility !== undefined) add('visibility', input.visibility);
   if (input.iconUrl !== undefined) add('icon_url', input.iconUrl);
   if (input.baseUrl !== undefined) add('base_url', input.baseUrl);
-  if (input.serverVariables !== undefined) add('server_variables', JSON.stringify(input.serverVariables));
+  if (input.serverVariables !== undefined)
+    add('server_variables', JSON.stringify(input.serverVariables));
   if (input.authMethods !== undefined) add('auth_methods', JSON.stringify(input.authMethods));
-  if (input.rateLimit !== undefined) add('rate_limit', input.rateLimit === null ? null : JSON.stringify(input.rateLimit));
-  const rows = await db.query(`UPDATE connectors SET ${set.join(', ')}, updated_at = now() WHERE id = $1 RETURNING id`, params);
+  if (input.rateLimit !== undefined)
+    add('rate_limit', input.rateLimit === null ? null : JSON.stringify(input.rateLimit));
+  const rows = await db.query(
+    `UPDATE connectors SET ${set.join(', ')}, updated_at = now() WHERE id = $1 RETURNING id`,
+    params,
+  );
   return rows.length > 0;
 }
 
@@ -165,7 +178,17 @@ function toAction(row: ActionRow): Action {
 
 export async function upsertAction(
   db: Sql,
-  { orgId, connectorId, action, inputSchema }: { orgId: string; connectorId: string; action: ActionInput; inputSchema: Record<string, unknown> },
+  {
+    orgId,
+    connectorId,
+    action,
+    inputSchema,
+  }: {
+    orgId: string;
+    connectorId: string;
+    action: ActionInput;
+    inputSchema: Record<string, unknown>;
+  },
 ): Promise<Action> {
   const rows = await db.query<ActionRow>(
     `INSERT INTO connector_actions (org_id, connector_id, slug, name, description, method, path, parameters, body,
@@ -198,14 +221,21 @@ export async function upsertAction(
   return toAction(rows[0] as ActionRow);
 }
 
-export async function listActions(db: Sql, { connectorId }: { connectorId: string }): Promise<Action[]> {
-  const rows = await db.query<ActionRow>(`SELECT ${ACTION_COLUMNS} FROM connector_actions WHERE connector_id = $1 ORDER BY slug`, [
-    connectorId,
-  ]);
+export async function listActions(
+  db: Sql,
+  { connectorId }: { connectorId: string },
+): Promise<Action[]> {
+  const rows = await db.query<ActionRow>(
+    `SELECT ${ACTION_COLUMNS} FROM connector_actions WHERE connector_id = $1 ORDER BY slug`,
+    [connectorId],
+  );
   return rows.map(toAction);
 }
 
-export async function findAction(db: Sql, { connectorId, ref }: { connectorId: string; ref: string }): Promise<Action | null> {
+export async function findAction(
+  db: Sql,
+  { connectorId, ref }: { connectorId: string; ref: string },
+): Promise<Action | null> {
   const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref);
   const rows = await db.query<ActionRow>(
     `SELECT ${ACTION_COLUMNS} FROM connector_actions WHERE connector_id = $1 AND ${byId ? 'id = $2::uuid' : 'slug = $2'}`,
@@ -214,11 +244,24 @@ export async function findAction(db: Sql, { connectorId, ref }: { connectorId: s
   return rows[0] ? toAction(rows[0]) : null;
 }
 
-export async function removeAction(db: Sql, { connectorId, id }: { connectorId: string; id: string }): Promise<boolean> {
-  return (await db.query('DELETE FROM connector_actions WHERE connector_id = $1 AND id = $2 RETURNING id', [connectorId, id])).length > 0;
+export async function removeAction(
+  db: Sql,
+  { connectorId, id }: { connectorId: string; id: string },
+): Promise<boolean> {
+  return (
+    (
+      await db.query(
+        'DELETE FROM connector_actions WHERE connector_id = $1 AND id = $2 RETURNING id',
+        [connectorId, id],
+      )
+    ).length > 0
+  );
 }
 
-export async function removeAllActions(db: Sql, { connectorId }: { connectorId: string }): Promise<void> {
+export async function removeAllActions(
+  db: Sql,
+  { connectorId }: { connectorId: string },
+): Promise<void> {
   await db.query('DELETE FROM connector_actions WHERE connector_id = $1', [connectorId]);
 }
 
@@ -234,7 +277,8 @@ interface EventRow {
   readonly updated_at: Date;
 }
 
-const EVENT_COLUMNS = 'id, connector_id, name, description, payload_schema, subscription, signature, created_at, updated_at';
+const EVENT_COLUMNS =
+  'id, connector_id, name, description, payload_schema, subscription, signature, created_at, updated_at';
 
 function toEvent(row: EventRow): ConnectorEvent {
   return {
@@ -274,12 +318,21 @@ export async function upsertEvent(
   return toEvent(rows[0] as EventRow);
 }
 
-export async function listEvents(db: Sql, { connectorId }: { connectorId: string }): Promise<ConnectorEvent[]> {
-  const rows = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM connector_events WHERE connector_id = $1 ORDER BY name`, [connectorId]);
+export async function listEvents(
+  db: Sql,
+  { connectorId }: { connectorId: string },
+): Promise<ConnectorEvent[]> {
+  const rows = await db.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM connector_events WHERE connector_id = $1 ORDER BY name`,
+    [connectorId],
+  );
   return rows.map(toEvent);
 }
 
-export async function findEvent(db: Sql, { connectorId, ref }: { connectorId: string; ref: string }): Promise<ConnectorEvent | null> {
+export async function findEvent(
+  db: Sql,
+  { connectorId, ref }: { connectorId: string; ref: string },
+): Promise<ConnectorEvent | null> {
   const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref);
   const rows = await db.query<EventRow>(
     `SELECT ${EVENT_COLUMNS} FROM connector_events WHERE connector_id = $1 AND ${byId ? 'id = $2::uuid' : 'name = $2'}`,
@@ -288,10 +341,23 @@ export async function findEvent(db: Sql, { connectorId, ref }: { connectorId: st
   return rows[0] ? toEvent(rows[0]) : null;
 }
 
-export async function removeEvent(db: Sql, { connectorId, id }: { connectorId: string; id: string }): Promise<boolean> {
-  return (await db.query('DELETE FROM connector_events WHERE connector_id = $1 AND id = $2 RETURNING id', [connectorId, id])).length > 0;
+export async function removeEvent(
+  db: Sql,
+  { connectorId, id }: { connectorId: string; id: string },
+): Promise<boolean> {
+  return (
+    (
+      await db.query(
+        'DELETE FROM connector_events WHERE connector_id = $1 AND id = $2 RETURNING id',
+        [connectorId, id],
+      )
+    ).length > 0
+  );
 }
 
-export async function removeAllEvents(db: Sql, { connectorId }: { connectorId: string }): Promise<void> {
+export async function removeAllEvents(
+  db: Sql,
+  { connectorId }: { connectorId: string },
+): Promise<void> {
   await db.query('DELETE FROM connector_events WHERE connector_id = $1', [connectorId]);
 }

@@ -81,3 +81,15 @@ export async function insertInstallation(
 ): Promise<void> {
   await db.query('INSERT INTO installation (default_org_id) VALUES ($1)', [defaultOrgId]);
 }
+
+export async function registerOrg(db: OwnerSql, { orgId }: { orgId: string }): Promise<void> {
+  await db.query('INSERT INTO org_registry (org_id) VALUES ($1) ON CONFLICT DO NOTHING', [orgId]);
+}
+
+export async function listRegisteredOrgs(db: OwnerSql): Promise<string[]> {
+  return (
+    await db.query<{ org_id: string }>(
+      'SELECT org_id FROM org_registry ORDER BY created_at, org_id',
+    )
+  ).map((r) => r.org_id);
+}

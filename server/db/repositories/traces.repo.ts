@@ -7,11 +7,29 @@ export interface StoredSpan extends Span {
   customerId: string | null;
 }
 
-export async function insertMany(db: Sql, { orgId, spans }: { orgId: string; spans: readonly StoredSpan[] }): Promise<void> {
+export async function insertMany(
+  db: Sql,
+  { orgId, spans }: { orgId: string; spans: readonly StoredSpan[] },
+): Promise<void> {
   if (spans.length === 0) return;
   const values: unknown[] = [];
   const tuples = spans.map((s, i) => {
-    values.push(orgId, s.traceId, s.customerId, s.connectionId, s.connectorId, s.kind, s.name, s.method, s.url, s.status, s.durationMs, s.attempts, s.error, s.startedAt);
+    values.push(
+      orgId,
+      s.traceId,
+      s.customerId,
+      s.connectionId,
+      s.connectorId,
+      s.kind,
+      s.name,
+      s.method,
+      s.url,
+      s.status,
+      s.durationMs,
+      s.attempts,
+      s.error,
+      s.startedAt,
+    );
     const base = i * 14;
     return `(${Array.from({ length: 14 }, (_, j) => `$${base + j + 1}`).join(', ')})`;
   });
@@ -56,14 +74,29 @@ function toSpan(r: SpanRow): StoredSpan {
   };
 }
 
-const COLUMNS = 'trace_id, customer_id, connection_id, connector_id, kind, name, method, url, status, duration_ms, attempts, error, started_at';
+const COLUMNS =
+  'trace_id, customer_id, connection_id, connector_id, kind, name, method, url, status, duration_ms, attempts, error, started_at';
 
-export async function listByTrace(db: Sql, { traceId }: { traceId: string }): Promise<StoredSpan[]> {
-  return (await db.query<SpanRow>(`SELECT ${COLUMNS} FROM trace_spans WHERE trace_id = $1 ORDER BY started_at`, [traceId])).map(toSpan);
+export async function listByTrace(
+  db: Sql,
+  { traceId }: { traceId: string },
+): Promise<StoredSpan[]> {
+  return (
+    await db.query<SpanRow>(
+      `SELECT ${COLUMNS} FROM trace_spans WHERE trace_id = $1 ORDER BY started_at`,
+      [traceId],
+    )
+  ).map(toSpan);
 }
 
-export async function listByConnection(db: Sql, { connectionId, limit }: { connectionId: string; limit: number }): Promise<StoredSpan[]> {
+export async function listByConnection(
+  db: Sql,
+  { connectionId, limit }: { connectionId: string; limit: number },
+): Promise<StoredSpan[]> {
   return (
-    await db.query<SpanRow>(`SELECT ${COLUMNS} FROM trace_spans WHERE connection_id = $1 ORDER BY started_at DESC LIMIT $2`, [connectionId, limit])
+    await db.query<SpanRow>(
+      `SELECT ${COLUMNS} FROM trace_spans WHERE connection_id = $1 ORDER BY started_at DESC LIMIT $2`,
+      [connectionId, limit],
+    )
   ).map(toSpan);
 }

@@ -26,7 +26,15 @@ import {
 } from './connections.service.ts';
 import type { ConnectionRuntime } from './runtime.ts';
 
-const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 409: ErrorBodySchema, 422: ErrorBodySchema, 429: ErrorBodySchema };
+const errors = {
+  400: ErrorBodySchema,
+  401: ErrorBodySchema,
+  403: ErrorBodySchema,
+  404: ErrorBodySchema,
+  409: ErrorBodySchema,
+  422: ErrorBodySchema,
+  429: ErrorBodySchema,
+};
 const tags = ['Connections'];
 
 const SpanSchema = z.object({
@@ -56,26 +64,43 @@ export function originOf(request: FastifyRequest, publicUrl: string | undefined)
 
 export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
   app.get('/connections', {
-    schema: { tags, summary: 'List connections', querystring: ListConnectionsQuerySchema, response: { 200: z.object({ data: z.array(ConnectionSchema) }), ...errors } },
+    schema: {
+      tags,
+      summary: 'List connections',
+      querystring: ListConnectionsQuerySchema,
+      response: { 200: z.object({ data: z.array(ConnectionSchema) }), ...errors },
+    },
     handler: async (request) => ({
-      data: await listConnections({ runtime, tenant: tenantOf(request), customerId: request.query.customerId, connector: request.query.connector }),
+      data: await listConnections({
+        runtime,
+        tenant: tenantOf(request),
+        customerId: request.query.customerId,
+        connector: request.query.connector,
+      }),
     }),
   });
   app.post('/connections', {
     schema: {
       tags,
-      summary: 'Create a connection with credentials (stored encrypted, never returned); OAuth 2.0 connections start pending',
+      summary:
+        'Create a connection with credentials (stored encrypted, never returned); OAuth 2.0 connections start pending',
       body: CreateConnectionSchema,
       response: { 201: ConnectionSchema, ...errors },
     },
-    handler: async (request, reply) => reply.code(201).send(await createConnection({ runtime, tenant: tenantOf(request), input: request.body })),
+    handler: async (request, reply) =>
+      reply
+        .code(201)
+        .send(await createConnection({ runtime, tenant: tenantOf(request), input: request.body })),
   });
   app.get('/connections/oauth/start', {
     schema: {
       tags,
       summary: 'Start an OAuth 2.0 authorization: returns the provider URL to send the user to',
       querystring: StartOAuthQuerySchema,
-      response: { 200: z.object({ url: z.string(), connectionId: z.string(), expiresAt: z.string() }), ...errors },
+      response: {
+        200: z.object({ url: z.string(), connectionId: z.string(), expiresAt: z.string() }),
+        ...errors,
+      },
     },
     handler: (request) =>
       startAuthorization({
@@ -84,16 +109,29 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
         connector: request.query.connector,
         customerId: request.query.customerId ?? null,
         connectionId: request.query.connectionId,
-        redirectUri: request.query.redirectUri ?? `${originOf(request, runtime.publicUrl)}/api/v1/oauth/callback`,
+        redirectUri:
+          request.query.redirectUri ??
+          `${originOf(request, runtime.publicUrl)}/api/v1/oauth/callback`,
         returnUrl: request.query.returnUrl ?? null,
       }),
   });
   app.get('/connections/:id', {
-    schema: { tags, summary: 'Get a connection', params: IdParamsSchema, response: { 200: ConnectionSchema, ...errors } },
-    handler: (request) => getConnection({ runtime, tenant: tenantOf(request), id: request.params.id }),
+    schema: {
+      tags,
+      summary: 'Get a connection',
+      params: IdParamsSchema,
+      response: { 200: ConnectionSchema, ...errors },
+    },
+    handler: (request) =>
+      getConnection({ runtime, tenant: tenantOf(request), id: request.params.id }),
   });
   app.delete('/connections/:id', {
-    schema: { tags, summary: 'Delete a connection and its stored credentials', params: IdParamsSchema, response: { 204: z.null(), ...errors } },
+    schema: {
+      tags,
+      summary: 'Delete a connection and its stored credentials',
+      params: IdParamsSchema,
+      response: { 204: z.null(), ...errors },
+    },
     handler: async (request, reply) => {
       await deleteConnection({ runtime, tenant: tenantOf(request), id: request.params.id });
       return reply.code(204).send(null);
@@ -105,17 +143,26 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       summary: 'Check that a connection works (renews tokens if needed, then calls a harmless GET)',
       params: IdParamsSchema,
       response: {
-        200: z.object({ ok: z.boolean(), status: z.number().nullable(), message: z.string(), durationMs: z.number(), traceId: z.string().nullable() }),
+        200: z.object({
+          ok: z.boolean(),
+          status: z.number().nullable(),
+          message: z.string(),
+          durationMs: z.number(),
+          traceId: z.string().nullable(),
+        }),
         ...errors,
       },
     },
-    handler: (request) => testConnection({ runtime, tenant: tenantOf(request), connectionId: request.params.id }),
+    handler: (request) =>
+      testConnection({ runtime, tenant: tenantOf(request), connectionId: request.params.id }),
   });
   app.post('/connections/:id/actions/:action', {
     schema: {
       tags,
       summary: "Run a connector action with this connection's credentials",
-      params: z.object({ id: IdParamsSchema.shape.id, action: z.string().min(1).max(100) }).strict(),
+      params: z
+        .object({ id: IdParamsSchema.shape.id, action: z.string().min(1).max(100) })
+        .strict(),
       body: RunActionSchema,
       response: { 200: CallResultSchema, 424: ErrorBodySchema, 502: ErrorBodySchema, ...errors },
     },
@@ -138,7 +185,13 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       body: ProxyRequestSchema,
       response: { 200: CallResultSchema, 424: ErrorBodySchema, 502: ErrorBodySchema, ...errors },
     },
-    handler: (request) => proxyRequest({ runtime, tenant: tenantOf(request), connectionId: request.params.id, request: request.body }),
+    handler: (request) =>
+      proxyRequest({
+        runtime,
+        tenant: tenantOf(request),
+        connectionId: request.params.id,
+        request: request.body,
+      }),
   });
   app.get('/connections/:id/spans', {
     schema: {
@@ -149,7 +202,14 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       response: { 200: z.object({ data: z.array(SpanSchema) }), ...errors },
     },
     handler: async (request) => ({
-      data: (await listConnectionSpans({ runtime, tenant: tenantOf(request), connectionId: request.params.id, limit: request.query.limit })).map(spanOut),
+      data: (
+        await listConnectionSpans({
+          runtime,
+          tenant: tenantOf(request),
+          connectionId: request.params.id,
+          limit: request.query.limit,
+        })
+      ).map(spanOut),
     }),
   });
   app.get('/traces/:traceId', {
@@ -159,7 +219,11 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       params: z.object({ traceId: z.string().min(1).max(100) }).strict(),
       response: { 200: z.object({ data: z.array(SpanSchema) }), ...errors },
     },
-    handler: async (request) => ({ data: (await getTrace({ runtime, tenant: tenantOf(request), traceId: request.params.traceId })).map(spanOut) }),
+    handler: async (request) => ({
+      data: (
+        await getTrace({ runtime, tenant: tenantOf(request), traceId: request.params.traceId })
+      ).map(spanOut),
+    }),
   });
   app.get('/platform-events', {
     schema: {
@@ -167,10 +231,25 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       summary: 'Platform events, newest first (e.g. connection.expired)',
       querystring: z.object({ limit: LimitSchema }).strict(),
       response: {
-        200: z.object({ data: z.array(z.object({ type: z.string(), resourceId: z.string().nullable(), payload: z.record(z.string(), z.unknown()), createdAt: z.string() })) }),
+        200: z.object({
+          data: z.array(
+            z.object({
+              type: z.string(),
+              resourceId: z.string().nullable(),
+              payload: z.record(z.string(), z.unknown()),
+              createdAt: z.string(),
+            }),
+          ),
+        }),
         ...errors,
       },
     },
-    handler: async (request) => ({ data: await listPlatformEvents({ runtime, tenant: tenantOf(request), limit: request.query.limit }) }),
+    handler: async (request) => ({
+      data: await listPlatformEvents({
+        runtime,
+        tenant: tenantOf(request),
+        limit: request.query.limit,
+      }),
+    }),
   });
 }

@@ -7,11 +7,23 @@ import * as connectorsRepo from '../../db/repositories/connectors.repo.ts';
 import * as customersRepo from '../../db/repositories/customers.repo.ts';
 import * as tracesRepo from '../../db/repositories/traces.repo.ts';
 import type { StoredSpan } from '../../db/repositories/traces.repo.ts';
-import type { CallResult, Connection, CreateConnection, OAuthApp, ProxyRequest, PutOAuthApp } from '../../domain/connection.ts';
+import type {
+  CallResult,
+  Connection,
+  CreateConnection,
+  OAuthApp,
+  ProxyRequest,
+  PutOAuthApp,
+} from '../../domain/connection.ts';
 import { credentialFieldsOf, type AuthMethod, type Connector } from '../../domain/connector.ts';
 import { requirePermission, type Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
-import { executeAction, executeRequest, publicHeaders, type CallAuth } from '../../engine/engine.ts';
+import {
+  executeAction,
+  executeRequest,
+  publicHeaders,
+  type CallAuth,
+} from '../../engine/engine.ts';
 import { joinUrl, resolveBaseUrl } from '../../engine/request-builder.ts';
 import type { Span } from '../../engine/types.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -36,13 +48,22 @@ function scopeOf(tenant: Tenant) {
   return tenant;
 }
 
-function reconnectUrl(runtime: ConnectionRuntime, record: ConnectionRecord, method: AuthMethod | undefined): string | null {
+function reconnectUrl(
+  runtime: ConnectionRuntime,
+  record: ConnectionRecord,
+  method: AuthMethod | undefined,
+): string | null {
   if (method?.type !== 'oauth2' || method.grant !== 'authorization_code') return null;
-  if (record.status !== 'expired' && record.status !== 'pending' && record.status !== 'error') return null;
+  if (record.status !== 'expired' && record.status !== 'pending' && record.status !== 'error')
+    return null;
   return `${runtime.publicUrl ?? ''}/api/v1/connections/oauth/start?connectionId=${record.id}`;
 }
 
-export function toConnection(runtime: ConnectionRuntime, record: ConnectionRecord, connector: Connector | null): Connection {
+export function toConnection(
+  runtime: ConnectionRuntime,
+  record: ConnectionRecord,
+  connector: Connector | null,
+): Connection {
   const method = connector?.authMethods.find((m) => m.key === record.authMethod);
   return {
     id: record.id,
@@ -54,7 +75,7 @@ export function toConnection(runtime: ConnectionRuntime, record: ConnectionRecor
     status: record.status,
     statusReason: record.statusReason,
     credentialFields: Object.keys(record.credentials).sort(),
-    config: record.config as Record<string, unknown>,
+    config: record.config,
     tokenExpiresAt: record.tokenExpiresAt?.toISOString() ?? null,
     lastRefreshedAt: record.lastRefreshedAt?.toISOString() ?? null,
     reconnectUrl: reconnectUrl(runtime, record, method),
@@ -63,17 +84,27 @@ export function toConnection(runtime: ConnectionRuntime, record: ConnectionRecor
   };
 }
 
-function describe(record: Pick<ConnectionRecord, 'id' | 'name' | 'authMethod' | 'connectorSlug'>): string {
+function describe(
+  record: Pick<ConnectionRecord, 'id' | 'name' | 'authMethod' | 'connectorSlug'>,
+): string {
   return `connection '${record.name}' (${record.id}, ${record.connectorSlug}, auth method ${record.authMethod})`;
 }
 
 async function requireRecord(sql: Sql, id: string, forUpdate = false): Promise<ConnectionRecord> {
   const record = await connectionsRepo.find(sql, { id, forUpdate });
-  if (!record) throw new AppError('not_found', `no connection ${id}; list connections to see the ids that exist`);
+  if (!record)
+    throw new AppError(
+      'not_found',
+      `no connection ${id}; list connections to see the ids that exist`,
+    );
   return record;
 }
 
-async function load(runtime: ConnectionRuntime, tenant: Tenant, id: string): Promise<{ record: ConnectionRecord; connector: Connector }> {
+async function load(
+  runtime: ConnectionRuntime,
+  tenant: Tenant,
+  id: string,
+): Promise<{ record: ConnectionRecord; connector: Connector }> {
   return runtime.db.tenant(scopeOf(tenant), async (sql) => {
     const record = await requireRecord(sql, id);
     return { record, connector: await requireConnector(sql, record.connectorId) };
@@ -82,7 +113,12 @@ async function load(runtime: ConnectionRuntime, tenant: Tenant, id: string): Pro
 
 function spanRecorder(runtime: ConnectionRuntime, record: ConnectionRecord): (span: Span) => void {
   return (span) =>
-    runtime.spans.record(record.orgId, { ...span, connectionId: record.id, connectorId: record.connectorId, customerId: record.customerId });
+    runtime.spans.record(record.orgId, {
+      ...span,
+      connectionId: record.id,
+      connectorId: record.connectorId,
+      customerId: record.customerId,
+    });
 }
 
 /** Marks a connection expired, with the reason, and emits `connection.expired`. */
@@ -101,8 +137,18 @@ async function markExpired({
 }): Promise<void> {
   await runtime.db.tenant({ orgId: record.orgId }, async (sql) => {
     await connectionsRepo.setStatus(sql, { id: record.id, status: 'expired', reason });
-    const view = toConnection(runtime, { ...record, status: 'expired', statusReason: reason }, connector);
-    const payload = { connectionId: record.id, connector: record.connectorSlug, customerId: record.customerId, reason, reconnectUrl: view.reconnectUrl };
+    const view = toConnection(
+      runtime,
+      { ...record, status: 'expired', statusReason: reason },
+      connector,
+    );
+    const payload = {
+      connectionId: record.id,
+      connector: record.connectorSlug,
+      customerId: record.customerId,
+      reason,
+      reconnectUrl: view.reconnectUrl,
+    };
     await connectionsRepo.insertPlatformEvent(sql, {
       orgId: record.orgId,
       customerId: record.customerId,
@@ -111,7 +157,10 @@ async function markExpired({
       resourceId: record.id,
       payload,
     });
-    await sql.notify(PLATFORM_EVENTS_CHANNEL, JSON.stringify({ type: 'connection.expired', orgId: record.orgId, ...payload }));
+    await sql.notify(
+      PLATFORM_EVENTS_CHANNEL,
+      JSON.stringify({ type: 'connection.expired', orgId: record.orgId, ...payload }),
+    );
     await recordAudit(sql, {
       tenant: { ...tenant, customerId: null },
       action: 'connection.expire',
@@ -124,10 +173,14 @@ async function markExpired({
 }
 
 function expiredError(record: ConnectionRecord, reason: string | null): AppError {
-  return new AppError('connection_expired', `${describe(record)} has expired${reason ? `: ${reason}` : ''}; the customer must reconnect`, {
-    connectionId: record.id,
-    reconnectUrl: `/api/v1/connections/oauth/start?connectionId=${record.id}`,
-  });
+  return new AppError(
+    'connection_expired',
+    `${describe(record)} has expired${reason ? `: ${reason}` : ''}; the customer must reconnect`,
+    {
+      connectionId: record.id,
+      reconnectUrl: `/api/v1/connections/oauth/start?connectionId=${record.id}`,
+    },
+  );
 }
 
 function tokenField(method: AuthMethod): 'access_token' | 'token' | null {
@@ -136,7 +189,12 @@ function tokenField(method: AuthMethod): 'access_token' | 'token' | null {
   return null;
 }
 
-function needsToken(record: ConnectionRecord, method: AuthMethod, values: Readonly<Record<string, string>>, now: number): boolean {
+function needsToken(
+  record: ConnectionRecord,
+  method: AuthMethod,
+  values: Readonly<Record<string, string>>,
+  now: number,
+): boolean {
   const field = tokenField(method);
   if (field === null) return false;
   if (values[field] === undefined) return true;
@@ -166,34 +224,55 @@ function renewToken({
   const attempt = runtime.db
     .withLock(`connection-token:${connectionId}`, async () => {
       const { record, connector } = await load(runtime, tenant, connectionId);
-      if (record.status === 'expired' || record.status === 'revoked') throw expiredError(record, record.statusReason);
+      if (record.status === 'expired' || record.status === 'revoked')
+        throw expiredError(record, record.statusReason);
       const method = findMethod(connector, record.authMethod);
       const values = openRecord(runtime, record);
       const field = tokenField(method);
       if (field === null) return values;
       // Another process may have renewed it while we waited for the lock.
       if (rejectedToken === null && !needsToken(record, method, values, Date.now())) return values;
-      if (rejectedToken !== null && values[field] !== undefined && values[field] !== rejectedToken) return values;
+      if (rejectedToken !== null && values[field] !== undefined && values[field] !== rejectedToken)
+        return values;
       const trace = spanRecorder(runtime, record);
       try {
         if (method.type === 'oauth2') {
-          const app = await runtime.db.tenant(tenant, (sql) => connectionsRepo.findOAuthApp(sql, { connectorId: connector.id }));
+          const app = await runtime.db.tenant(tenant, (sql) =>
+            connectionsRepo.findOAuthApp(sql, { connectorId: connector.id }),
+          );
           const client = oauthClientOf({ runtime, orgId: record.orgId, method, app });
           let params: Record<string, string>;
           if (method.grant === 'client_credentials') {
-            params = { grant_type: 'client_credentials', ...(client.scopes.length > 0 && { scope: client.scopes.join(method.scopeSeparator) }) };
+            params = {
+              grant_type: 'client_credentials',
+              ...(client.scopes.length > 0 && { scope: client.scopes.join(method.scopeSeparator) }),
+            };
           } else {
             const refreshToken = values['refresh_token'];
-            if (refreshToken === undefined) throw new GrantRejected('no_refresh_token', 'the provider gave no refresh token');
+            if (refreshToken === undefined)
+              throw new GrantRejected('no_refresh_token', 'the provider gave no refresh token');
             params = { grant_type: 'refresh_token', refresh_token: refreshToken };
           }
           const tokens = await requestToken({ runtime, method, client, params, trace });
-          await runtime.db.tenant({ orgId: record.orgId }, (sql) => storeTokens({ runtime, sql, record, tokens }));
+          await runtime.db.tenant({ orgId: record.orgId }, (sql) =>
+            storeTokens({ runtime, sql, record, tokens }),
+          );
         } else if (method.type === 'custom') {
           const exchanged = await exchangeCustomToken({ runtime, method, values, trace });
-          const sealed = sealCredentials({ keyring: runtime.keyring, orgId: record.orgId, connectionId: record.id, values: { token: exchanged.token } });
+          const sealed = sealCredentials({
+            keyring: runtime.keyring,
+            orgId: record.orgId,
+            connectionId: record.id,
+            values: { token: exchanged.token },
+          });
           await runtime.db.tenant({ orgId: record.orgId }, (sql) =>
-            connectionsRepo.mergeCredentials(sql, { id: record.id, credentials: sealed, tokenExpiresAt: exchanged.expiresAt, refreshed: true, status: 'active' }),
+            connectionsRepo.mergeCredentials(sql, {
+              id: record.id,
+              credentials: sealed,
+              tokenExpiresAt: exchanged.expiresAt,
+              refreshed: true,
+              status: 'active',
+            }),
           );
         }
       } catch (error) {
@@ -211,6 +290,45 @@ function renewToken({
   return attempt;
 }
 
+/**
+ * Replaces every credential value of the connection found in an upstream answer: an API that
+ * echoes a key back (in an error message, say) must not hand it to the caller through Weft.
+ */
+export function scrubSecrets<T>(value: T, secrets: readonly string[]): T {
+  const usable = secrets.filter((s) => s.length >= 4);
+  if (usable.length === 0) return value;
+  const text = JSON.stringify(value);
+  if (
+    text === undefined ||
+    !usable.some((s) => text.includes(s) || text.includes(JSON.stringify(s).slice(1, -1)))
+  )
+    return value;
+  const scrub = (v: unknown): unknown => {
+    if (typeof v === 'string') return usable.reduce((acc, s) => acc.split(s).join('[redacted]'), v);
+    if (Array.isArray(v)) return v.map(scrub);
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, scrub(inner)]));
+    return v;
+  };
+  return scrub(value) as T;
+}
+
+function secretValues(
+  values: Readonly<Record<string, string>> | null,
+  method: AuthMethod,
+): string[] {
+  if (values === null) return [];
+  // Fields the method declares as not secret (a username, a client id) are not scrubbed.
+  const open = new Set(
+    credentialFieldsOf(method)
+      .filter((f) => !f.secret)
+      .map((f) => f.name),
+  );
+  return Object.entries(values)
+    .filter(([field]) => !open.has(field))
+    .map(([, v]) => v);
+}
+
 /** The engine's view of a connection's auth: fresh values, and a refresh on rejection. */
 function callAuthFor({
   runtime,
@@ -222,7 +340,7 @@ function callAuthFor({
   tenant: Tenant;
   record: ConnectionRecord;
   method: AuthMethod;
-}): CallAuth {
+}): CallAuth & { secrets(): string[] } {
   let current: Record<string, string> | null = null;
   const field = tokenField(method);
   return {
@@ -239,9 +357,15 @@ function callAuthFor({
     },
     async refresh() {
       if (field === null) return false;
-      current = await renewToken({ runtime, tenant, connectionId: record.id, rejectedToken: current?.[field] ?? null });
+      current = await renewToken({
+        runtime,
+        tenant,
+        connectionId: record.id,
+        rejectedToken: current?.[field] ?? null,
+      });
       return true;
     },
+    secrets: () => secretValues(current, method),
   };
 }
 
@@ -251,7 +375,11 @@ function budgetKey(record: ConnectionRecord): string {
 
 function baseOf(connector: Connector, record: ConnectionRecord): URL {
   const configured = (record.config['serverVariables'] ?? {}) as Record<string, string>;
-  return resolveBaseUrl({ baseUrl: connector.baseUrl, serverVariables: connector.serverVariables, values: configured });
+  return resolveBaseUrl({
+    baseUrl: connector.baseUrl,
+    serverVariables: connector.serverVariables,
+    values: configured,
+  });
 }
 
 /** After a call: a rejected credential marks the connection in error; a success clears it. */
@@ -269,23 +397,35 @@ async function noteOutcome({
   if ((status === 401 || status === 403) && method.type !== 'none') {
     const reason = `the API rejected the credentials (HTTP ${status})`;
     if (record.status !== 'error' || record.statusReason !== reason) {
-      await runtime.db.tenant({ orgId: record.orgId }, (sql) => connectionsRepo.setStatus(sql, { id: record.id, status: 'error', reason }));
+      await runtime.db.tenant({ orgId: record.orgId }, (sql) =>
+        connectionsRepo.setStatus(sql, { id: record.id, status: 'error', reason }),
+      );
     }
-    throw new AppError('credentials_rejected', `${describe(record)}: ${reason}; update the credentials or reconnect`, {
-      connectionId: record.id,
-      status,
-    });
+    throw new AppError(
+      'credentials_rejected',
+      `${describe(record)}: ${reason}; update the credentials or reconnect`,
+      {
+        connectionId: record.id,
+        status,
+      },
+    );
   }
   if (status < 400 && record.status === 'error') {
-    await runtime.db.tenant({ orgId: record.orgId }, (sql) => connectionsRepo.setStatus(sql, { id: record.id, status: 'active', reason: null }));
+    await runtime.db.tenant({ orgId: record.orgId }, (sql) =>
+      connectionsRepo.setStatus(sql, { id: record.id, status: 'active', reason: null }),
+    );
   }
 }
 
 function usable(record: ConnectionRecord): void {
   if (record.status === 'expired') throw expiredError(record, record.statusReason);
-  if (record.status === 'revoked') throw new AppError('conflict', `${describe(record)} was revoked`);
+  if (record.status === 'revoked')
+    throw new AppError('conflict', `${describe(record)} was revoked`);
   if (record.status === 'pending') {
-    throw new AppError('conflict', `${describe(record)} is not authorized yet; finish the OAuth flow (GET /api/v1/connections/oauth/start?connectionId=${record.id})`);
+    throw new AppError(
+      'conflict',
+      `${describe(record)} is not authorized yet; finish the OAuth flow (GET /api/v1/connections/oauth/start?connectionId=${record.id})`,
+    );
   }
 }
 
@@ -305,23 +445,41 @@ export async function createConnection({
   const id = randomUUID();
   const { record, connector, method } = await runtime.db.tenant(scopeOf(tenant), async (sql) => {
     const connector = await requireConnector(sql, input.connector);
-    if (input.customerId !== null && !(await customersRepo.findById(sql, { id: input.customerId }))) {
+    if (
+      input.customerId !== null &&
+      !(await customersRepo.findById(sql, { id: input.customerId }))
+    ) {
       throw new AppError('not_found', `no customer ${input.customerId}`);
     }
     const firstMethod = connector.authMethods[0];
-    const method = input.authMethod === undefined ? firstMethod : findMethod(connector, input.authMethod);
-    if (method === undefined) throw new AppError('bad_request', `connector '${connector.slug}' declares no auth method; add one first`);
+    const method =
+      input.authMethod === undefined ? firstMethod : findMethod(connector, input.authMethod);
+    if (method === undefined)
+      throw new AppError(
+        'bad_request',
+        `connector '${connector.slug}' declares no auth method; add one first`,
+      );
     const fields = credentialFieldsOf(method);
     const allowed = new Set(fields.map((f) => f.name));
     const unknown = Object.keys(input.credentials).filter((name) => !allowed.has(name));
     if (unknown.length > 0) {
-      throw new AppError('validation_failed', `auth method '${method.key}' (${method.type}) takes no credential ${unknown.map((n) => `'${n}'`).join(', ')}; it takes: ${[...allowed].join(', ') || 'none'}`);
+      throw new AppError(
+        'validation_failed',
+        `auth method '${method.key}' (${method.type}) takes no credential ${unknown.map((n) => `'${n}'`).join(', ')}; it takes: ${[...allowed].join(', ') || 'none'}`,
+      );
     }
-    const missing = fields.filter((f) => f.required && input.credentials[f.name] === undefined).map((f) => f.name);
+    const missing = fields
+      .filter((f) => f.required && input.credentials[f.name] === undefined)
+      .map((f) => f.name);
     if (missing.length > 0) {
-      throw new AppError('validation_failed', `auth method '${method.key}' (${method.type}) needs the credential${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, { missing });
+      throw new AppError(
+        'validation_failed',
+        `auth method '${method.key}' (${method.type}) needs the credential${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+        { missing },
+      );
     }
-    const needsAuthorization = method.type === 'oauth2' || (method.type === 'custom' && method.tokenExchange !== undefined);
+    const needsAuthorization =
+      method.type === 'oauth2' || (method.type === 'custom' && method.tokenExchange !== undefined);
     const name = input.name ?? `${connector.name}${input.customerId ? '' : ' (test)'}`;
     await connectionsRepo.insert(sql, {
       id,
@@ -331,7 +489,12 @@ export async function createConnection({
       name,
       authMethod: method.key,
       status: needsAuthorization ? 'pending' : 'active',
-      credentials: sealCredentials({ keyring: runtime.keyring, orgId: tenant.orgId, connectionId: id, values: input.credentials }),
+      credentials: sealCredentials({
+        keyring: runtime.keyring,
+        orgId: tenant.orgId,
+        connectionId: id,
+        values: input.credentials,
+      }),
       config: input.config,
     });
     await recordAudit(sql, {
@@ -340,19 +503,27 @@ export async function createConnection({
       resourceType: 'connection',
       resourceId: id,
       customerId: input.customerId,
-      details: { connector: connector.slug, authMethod: method.key, fields: Object.keys(input.credentials) },
+      details: {
+        connector: connector.slug,
+        authMethod: method.key,
+        fields: Object.keys(input.credentials),
+      },
     });
     return { record: await requireRecord(sql, id), connector, method };
   });
   // Grants that need no user get their first token now, so the connection is usable at once.
-  const immediate = (method.type === 'oauth2' && method.grant === 'client_credentials') || (method.type === 'custom' && method.tokenExchange !== undefined);
+  const immediate =
+    (method.type === 'oauth2' && method.grant === 'client_credentials') ||
+    (method.type === 'custom' && method.tokenExchange !== undefined);
   if (immediate) {
     try {
       await renewToken({ runtime, tenant, connectionId: id, rejectedToken: null });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       if (error.code !== 'connection_expired') {
-        await runtime.db.tenant(scopeOf(tenant), (sql) => connectionsRepo.setStatus(sql, { id, status: 'error', reason: error.message }));
+        await runtime.db.tenant(scopeOf(tenant), (sql) =>
+          connectionsRepo.setStatus(sql, { id, status: 'error', reason: error.message }),
+        );
       }
     }
     return getConnection({ runtime, tenant, id });
@@ -360,7 +531,15 @@ export async function createConnection({
   return toConnection(runtime, record, connector);
 }
 
-export async function getConnection({ runtime, tenant, id }: { runtime: ConnectionRuntime; tenant: Tenant; id: string }): Promise<Connection> {
+export async function getConnection({
+  runtime,
+  tenant,
+  id,
+}: {
+  runtime: ConnectionRuntime;
+  tenant: Tenant;
+  id: string;
+}): Promise<Connection> {
   requirePermission(tenant, 'connections:read');
   const { record, connector } = await load(runtime, tenant, id);
   return toConnection(runtime, record, connector);
@@ -383,18 +562,34 @@ export async function listConnections({
     const records = await connectionsRepo.list(sql, { customerId, connectorId: found?.id });
     const connectors = new Map<string, Connector>();
     for (const r of records) {
-      if (!connectors.has(r.connectorId)) connectors.set(r.connectorId, await requireConnector(sql, r.connectorId));
+      if (!connectors.has(r.connectorId))
+        connectors.set(r.connectorId, await requireConnector(sql, r.connectorId));
     }
     return records.map((r) => toConnection(runtime, r, connectors.get(r.connectorId) ?? null));
   });
 }
 
-export async function deleteConnection({ runtime, tenant, id }: { runtime: ConnectionRuntime; tenant: Tenant; id: string }): Promise<void> {
+export async function deleteConnection({
+  runtime,
+  tenant,
+  id,
+}: {
+  runtime: ConnectionRuntime;
+  tenant: Tenant;
+  id: string;
+}): Promise<void> {
   requirePermission(tenant, 'connections:write');
   await runtime.db.tenant(scopeOf(tenant), async (sql) => {
     const record = await requireRecord(sql, id);
     await connectionsRepo.remove(sql, { id });
-    await recordAudit(sql, { tenant, action: 'connection.delete', resourceType: 'connection', resourceId: id, customerId: record.customerId, details: { connector: record.connectorSlug } });
+    await recordAudit(sql, {
+      tenant,
+      action: 'connection.delete',
+      resourceType: 'connection',
+      resourceId: id,
+      customerId: record.customerId,
+      details: { connector: record.connectorSlug },
+    });
   });
 }
 
@@ -419,33 +614,51 @@ export async function runAction({
   const { record, connector, action } = await runtime.db.tenant(scopeOf(tenant), async (sql) => {
     const record = await requireRecord(sql, connectionId);
     const connector = await requireConnector(sql, record.connectorId);
-    const action = await connectorsRepo.findAction(sql, { connectorId: connector.id, ref: actionRef });
+    const action = await connectorsRepo.findAction(sql, {
+      connectorId: connector.id,
+      ref: actionRef,
+    });
     if (!action) {
-      const slugs = (await connectorsRepo.listActions(sql, { connectorId: connector.id })).map((a) => a.slug);
+      const slugs = (await connectorsRepo.listActions(sql, { connectorId: connector.id })).map(
+        (a) => a.slug,
+      );
       const { didYouMean } = await import('../../text.ts');
-      throw new AppError('not_found', `connector '${connector.slug}' has no action '${actionRef}'${didYouMean(actionRef, slugs)}`);
+      throw new AppError(
+        'not_found',
+        `connector '${connector.slug}' has no action '${actionRef}'${didYouMean(actionRef, slugs)}`,
+      );
     }
     return { record, connector, action };
   });
   usable(record);
   const method = findMethod(connector, record.authMethod);
   const trace = spanRecorder(runtime, record);
+  const auth = callAuthFor({ runtime, tenant, record, method });
   const result = await executeAction({
     deps: { ...runtime.engine, onSpan: trace },
     action,
     base: baseOf(connector, record),
     input,
-    auth: callAuthFor({ runtime, tenant, record, method }),
+    auth,
     budgetKey: budgetKey(record),
     budget: connector.rateLimit,
     allPages,
     maxItems,
   });
   await noteOutcome({ runtime, record, method, status: result.status });
-  return result;
+  return scrubSecrets(result, auth.secrets());
 }
 
-const STRIPPED_PROXY_HEADERS = new Set(['authorization', 'cookie', 'host', 'content-length', 'connection', 'transfer-encoding', 'x-fastn-api-key', 'proxy-authorization']);
+const STRIPPED_PROXY_HEADERS = new Set([
+  'authorization',
+  'cookie',
+  'host',
+  'content-length',
+  'connection',
+  'transfer-encoding',
+  'x-fastn-api-key',
+  'proxy-authorization',
+]);
 
 /** Sends an arbitrary request through a connection's auth, within the connector's base URL. */
 export async function proxyRequest({
@@ -465,6 +678,7 @@ export async function proxyRequest({
   const method = findMethod(connector, record.authMethod);
   const base = baseOf(connector, record);
   const traceId = randomUUID();
+  const auth = callAuthFor({ runtime, tenant, record, method });
   const outcome = await executeRequest({
     deps: { ...runtime.engine, onSpan: spanRecorder(runtime, record) },
     build: () => {
@@ -474,7 +688,8 @@ export async function proxyRequest({
       }
       const headers: Record<string, string> = { accept: 'application/json' };
       for (const [k, v] of Object.entries(request.headers ?? {})) {
-        if (!STRIPPED_PROXY_HEADERS.has(k.toLowerCase())) headers[k.toLowerCase()] = v.replace(/[\r\n]/g, ' ');
+        if (!STRIPPED_PROXY_HEADERS.has(k.toLowerCase()))
+          headers[k.toLowerCase()] = v.replace(/[\r\n]/g, ' ');
       }
       let body: string | undefined;
       if (request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD') {
@@ -488,7 +703,7 @@ export async function proxyRequest({
       }
       return { method: request.method, url, headers, body };
     },
-    auth: callAuthFor({ runtime, tenant, record, method }),
+    auth,
     budgetKey: budgetKey(record),
     budget: connector.rateLimit,
     name: `proxy ${request.method} ${request.path.split('?')[0] ?? ''}`,
@@ -496,15 +711,18 @@ export async function proxyRequest({
     traceId,
   });
   await noteOutcome({ runtime, record, method, status: outcome.response.status });
-  return {
-    status: outcome.response.status,
-    ok: outcome.response.status < 300,
-    headers: publicHeaders(outcome.response.headers),
-    body: outcome.body,
-    attempts: outcome.attempts,
-    durationMs: outcome.durationMs,
-    traceId,
-  };
+  return scrubSecrets(
+    {
+      status: outcome.response.status,
+      ok: outcome.response.status < 300,
+      headers: publicHeaders(outcome.response.headers),
+      body: outcome.body,
+      attempts: outcome.attempts,
+      durationMs: outcome.durationMs,
+      traceId,
+    },
+    auth.secrets(),
+  );
 }
 
 /**
@@ -519,28 +737,59 @@ export async function testConnection({
   runtime: ConnectionRuntime;
   tenant: Tenant;
   connectionId: string;
-}): Promise<{ ok: boolean; status: number | null; message: string; durationMs: number; traceId: string | null }> {
+}): Promise<{
+  ok: boolean;
+  status: number | null;
+  message: string;
+  durationMs: number;
+  traceId: string | null;
+}> {
   requirePermission(tenant, 'connections:read');
   const started = performance.now();
   const { record, connector } = await load(runtime, tenant, connectionId);
   const elapsed = () => Math.round(performance.now() - started);
   try {
     usable(record);
-    const actions = await runtime.db.tenant(scopeOf(tenant), (sql) => connectorsRepo.listActions(sql, { connectorId: connector.id }));
-    const probe = actions.find((a) => a.method === 'GET' && !a.deprecated && !a.parameters.some((p) => p.required));
+    const actions = await runtime.db.tenant(scopeOf(tenant), (sql) =>
+      connectorsRepo.listActions(sql, { connectorId: connector.id }),
+    );
+    const probe = actions.find(
+      (a) => a.method === 'GET' && !a.deprecated && !a.parameters.some((p) => p.required),
+    );
     const result = probe
-      ? await runAction({ runtime, tenant, connectionId, action: probe.slug, input: {}, allPages: false, maxItems: 1 })
-      : await proxyRequest({ runtime, tenant, connectionId, request: { method: 'GET', path: '/', bodyType: 'json' } });
+      ? await runAction({
+          runtime,
+          tenant,
+          connectionId,
+          action: probe.slug,
+          input: {},
+          allPages: false,
+          maxItems: 1,
+        })
+      : await proxyRequest({
+          runtime,
+          tenant,
+          connectionId,
+          request: { method: 'GET', path: '/', bodyType: 'json' },
+        });
     return {
       ok: result.ok,
       status: result.status,
-      message: result.ok ? `${probe ? `action ${probe.slug}` : 'GET /'} answered ${result.status}` : `the API answered ${result.status}`,
+      message: result.ok
+        ? `${probe ? `action ${probe.slug}` : 'GET /'} answered ${result.status}`
+        : `the API answered ${result.status}`,
       durationMs: elapsed(),
       traceId: result.traceId,
     };
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    return { ok: false, status: null, message: error.message, durationMs: elapsed(), traceId: null };
+    return {
+      ok: false,
+      status: null,
+      message: error.message,
+      durationMs: elapsed(),
+      traceId: null,
+    };
   }
 }
 
@@ -581,24 +830,48 @@ export async function putOAuthApp({
       connectorId: connector.id,
       clientId: input.clientId,
       clientSecretSealed:
-        input.clientSecret === undefined ? undefined : seal({ keyring: runtime.keyring, plaintext: input.clientSecret, aad: oauthSecretAad({ orgId: tenant.orgId, appId: id }) }),
+        input.clientSecret === undefined
+          ? undefined
+          : seal({
+              keyring: runtime.keyring,
+              plaintext: input.clientSecret,
+              aad: oauthSecretAad({ orgId: tenant.orgId, appId: id }),
+            }),
       authorizeUrl: input.authorizeUrl ?? null,
       tokenUrl: input.tokenUrl ?? null,
       scopes: input.scopes ?? [],
     });
-    await recordAudit(sql, { tenant, action: 'oauth_app.put', resourceType: 'oauth_app', resourceId: id, details: { connector: connector.slug, clientId: input.clientId } });
+    await recordAudit(sql, {
+      tenant,
+      action: 'oauth_app.put',
+      resourceType: 'oauth_app',
+      resourceId: id,
+      details: { connector: connector.slug, clientId: input.clientId },
+    });
     const app = await connectionsRepo.findOAuthApp(sql, { connectorId: connector.id });
     if (!app) throw new Error('OAuth app vanished after upsert');
     return toOAuthApp(app);
   });
 }
 
-export async function getOAuthApp({ runtime, tenant, connector: ref }: { runtime: ConnectionRuntime; tenant: Tenant; connector: string }): Promise<OAuthApp> {
+export async function getOAuthApp({
+  runtime,
+  tenant,
+  connector: ref,
+}: {
+  runtime: ConnectionRuntime;
+  tenant: Tenant;
+  connector: string;
+}): Promise<OAuthApp> {
   requirePermission(tenant, 'connectors:read');
   return runtime.db.tenant(scopeOf(tenant), async (sql) => {
     const connector = await requireConnector(sql, ref);
     const app = await connectionsRepo.findOAuthApp(sql, { connectorId: connector.id });
-    if (!app) throw new AppError('not_found', `connector '${connector.slug}' has no OAuth app; PUT one with clientId and clientSecret`);
+    if (!app)
+      throw new AppError(
+        'not_found',
+        `connector '${connector.slug}' has no OAuth app; PUT one with clientId and clientSecret`,
+      );
     return toOAuthApp(app);
   });
 }
@@ -636,9 +909,16 @@ export async function startAuthorization({
       connector = await requireConnector(sql, record.connectorId);
     } else {
       connector = await requireConnector(sql, connectorRef ?? '');
-      if (customerId !== null && !(await customersRepo.findById(sql, { id: customerId }))) throw new AppError('not_found', `no customer ${customerId}`);
-      const method = connector.authMethods.find((m) => m.type === 'oauth2' && m.grant === 'authorization_code');
-      if (!method) throw new AppError('bad_request', `connector '${connector.slug}' has no OAuth 2.0 authorization-code method`);
+      if (customerId !== null && !(await customersRepo.findById(sql, { id: customerId })))
+        throw new AppError('not_found', `no customer ${customerId}`);
+      const method = connector.authMethods.find(
+        (m) => m.type === 'oauth2' && m.grant === 'authorization_code',
+      );
+      if (!method)
+        throw new AppError(
+          'bad_request',
+          `connector '${connector.slug}' has no OAuth 2.0 authorization-code method`,
+        );
       const id = randomUUID();
       await connectionsRepo.insert(sql, {
         id,
@@ -651,21 +931,42 @@ export async function startAuthorization({
         credentials: {},
         config: {},
       });
-      await recordAudit(sql, { tenant, action: 'connection.create', resourceType: 'connection', resourceId: id, customerId, details: { connector: connector.slug, authMethod: method.key } });
+      await recordAudit(sql, {
+        tenant,
+        action: 'connection.create',
+        resourceType: 'connection',
+        resourceId: id,
+        customerId,
+        details: { connector: connector.slug, authMethod: method.key },
+      });
       record = await requireRecord(sql, id);
     }
     const method = findMethod(connector, record.authMethod);
     if (method.type !== 'oauth2' || method.grant !== 'authorization_code') {
-      throw new AppError('bad_request', `${describe(record)} does not use an OAuth 2.0 authorization-code method`);
+      throw new AppError(
+        'bad_request',
+        `${describe(record)} does not use an OAuth 2.0 authorization-code method`,
+      );
     }
-    if (record.status === 'revoked') throw new AppError('conflict', `${describe(record)} was revoked; create a new connection`);
-    const client = oauthClientOf({ runtime, orgId: tenant.orgId, method, app: await connectionsRepo.findOAuthApp(sql, { connectorId: connector.id }) });
-    if (client.authorizeUrl === null) throw new AppError('bad_request', `no authorize URL for connector '${connector.slug}'`);
+    if (record.status === 'revoked')
+      throw new AppError('conflict', `${describe(record)} was revoked; create a new connection`);
+    const client = oauthClientOf({
+      runtime,
+      orgId: tenant.orgId,
+      method,
+      app: await connectionsRepo.findOAuthApp(sql, { connectorId: connector.id }),
+    });
+    if (client.authorizeUrl === null)
+      throw new AppError('bad_request', `no authorize URL for connector '${connector.slug}'`);
     await connectionsRepo.insertAuthorization(sql, {
       orgId: tenant.orgId,
       state,
       connectionId: record.id,
-      codeVerifierSealed: seal({ keyring: runtime.keyring, plaintext: verifier, aad: verifierAad({ orgId: tenant.orgId, state }) }),
+      codeVerifierSealed: seal({
+        keyring: runtime.keyring,
+        plaintext: verifier,
+        aad: verifierAad({ orgId: tenant.orgId, state }),
+      }),
       redirectUri,
       returnUrl,
       expiresAt,
@@ -674,7 +975,8 @@ export async function startAuthorization({
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', client.clientId);
     url.searchParams.set('redirect_uri', redirectUri);
-    if (client.scopes.length > 0) url.searchParams.set('scope', client.scopes.join(method.scopeSeparator));
+    if (client.scopes.length > 0)
+      url.searchParams.set('scope', client.scopes.join(method.scopeSeparator));
     url.searchParams.set('state', state);
     if (method.pkce) {
       url.searchParams.set('code_challenge', challenge);
@@ -701,7 +1003,11 @@ export async function completeAuthorization({
   code: string | undefined;
   error: string | undefined;
 }): Promise<{ connectionId: string; returnUrl: string | null }> {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(state)) throw new AppError('bad_request', 'this authorization link is not valid; start the connection again');
+  if (!/^[A-Za-z0-9_-]{43}$/.test(state))
+    throw new AppError(
+      'bad_request',
+      'this authorization link is not valid; start the connection again',
+    );
   const results = await runtime.db.batch(
     { oauthState: state },
     `SELECT set_config('weft.org_id',
@@ -710,10 +1016,25 @@ export async function completeAuthorization({
        RETURNING org_id, connection_id, code_verifier_sealed, redirect_uri, return_url, expires_at`,
   );
   const row = results[1]?.[0] as
-    | { org_id: string; connection_id: string; code_verifier_sealed: string; redirect_uri: string; return_url: string | null; expires_at: Date }
+    | {
+        org_id: string;
+        connection_id: string;
+        code_verifier_sealed: string;
+        redirect_uri: string;
+        return_url: string | null;
+        expires_at: Date;
+      }
     | undefined;
-  if (!row) throw new AppError('bad_request', 'this authorization link was already used or is unknown; start the connection again');
-  if (row.expires_at.getTime() < Date.now()) throw new AppError('bad_request', 'this authorization link has expired; start the connection again');
+  if (!row)
+    throw new AppError(
+      'bad_request',
+      'this authorization link was already used or is unknown; start the connection again',
+    );
+  if (row.expires_at.getTime() < Date.now())
+    throw new AppError(
+      'bad_request',
+      'this authorization link has expired; start the connection again',
+    );
   const orgId = row.org_id;
   const tenant: Tenant = {
     orgId,
@@ -726,29 +1047,56 @@ export async function completeAuthorization({
   const { record, connector } = await load(runtime, tenant, row.connection_id);
   if (error !== undefined || code === undefined) {
     const reason = `the user or provider declined the authorization (${(error ?? 'no code').slice(0, 100)})`;
-    await runtime.db.tenant({ orgId }, (sql) => connectionsRepo.setStatus(sql, { id: record.id, status: record.status === 'pending' ? 'error' : record.status, reason }));
+    await runtime.db.tenant({ orgId }, (sql) =>
+      connectionsRepo.setStatus(sql, {
+        id: record.id,
+        status: record.status === 'pending' ? 'error' : record.status,
+        reason,
+      }),
+    );
     throw new AppError('bad_request', reason);
   }
   const method = findMethod(connector, record.authMethod);
-  if (method.type !== 'oauth2') throw new AppError('bad_request', 'this connection does not use OAuth 2.0');
-  const app = await runtime.db.tenant({ orgId }, (sql) => connectionsRepo.findOAuthApp(sql, { connectorId: connector.id }));
+  if (method.type !== 'oauth2')
+    throw new AppError('bad_request', 'this connection does not use OAuth 2.0');
+  const app = await runtime.db.tenant({ orgId }, (sql) =>
+    connectionsRepo.findOAuthApp(sql, { connectorId: connector.id }),
+  );
   const client = oauthClientOf({ runtime, orgId, method, app });
-  const verifier = open({ keyring: runtime.keyring, sealed: row.code_verifier_sealed, aad: verifierAad({ orgId, state }) });
+  const verifier = open({
+    keyring: runtime.keyring,
+    sealed: row.code_verifier_sealed,
+    aad: verifierAad({ orgId, state }),
+  });
   try {
     const tokens = await requestToken({
       runtime,
       method,
       client,
-      params: { grant_type: 'authorization_code', code, redirect_uri: row.redirect_uri, ...(method.pkce && { code_verifier: verifier }) },
+      params: {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: row.redirect_uri,
+        ...(method.pkce && { code_verifier: verifier }),
+      },
       trace: spanRecorder(runtime, record),
     });
     await runtime.db.tenant({ orgId }, async (sql) => {
       await storeTokens({ runtime, sql, record, tokens });
-      await recordAudit(sql, { tenant, action: 'connection.authorize', resourceType: 'connection', resourceId: record.id, customerId: record.customerId, details: { connector: connector.slug, scope: tokens.scope } });
+      await recordAudit(sql, {
+        tenant,
+        action: 'connection.authorize',
+        resourceType: 'connection',
+        resourceId: record.id,
+        customerId: record.customerId,
+        details: { connector: connector.slug, scope: tokens.scope },
+      });
     });
   } catch (failure) {
     if (failure instanceof GrantRejected) {
-      await runtime.db.tenant({ orgId }, (sql) => connectionsRepo.setStatus(sql, { id: record.id, status: 'error', reason: failure.message }));
+      await runtime.db.tenant({ orgId }, (sql) =>
+        connectionsRepo.setStatus(sql, { id: record.id, status: 'error', reason: failure.message }),
+      );
       throw new AppError('bad_request', `${failure.message}; start the connection again`);
     }
     throw failure;
@@ -759,15 +1107,35 @@ export async function completeAuthorization({
 // ---------------------------------------------------------------------------------------------
 // Traces and platform events
 
-export async function getTrace({ runtime, tenant, traceId }: { runtime: ConnectionRuntime; tenant: Tenant; traceId: string }): Promise<StoredSpan[]> {
+export async function getTrace({
+  runtime,
+  tenant,
+  traceId,
+}: {
+  runtime: ConnectionRuntime;
+  tenant: Tenant;
+  traceId: string;
+}): Promise<StoredSpan[]> {
   requirePermission(tenant, 'connections:read');
   await runtime.spans.flush();
-  const spans = await runtime.db.tenant(scopeOf(tenant), (sql) => tracesRepo.listByTrace(sql, { traceId }));
+  const spans = await runtime.db.tenant(scopeOf(tenant), (sql) =>
+    tracesRepo.listByTrace(sql, { traceId }),
+  );
   if (spans.length === 0) throw new AppError('not_found', `no trace ${traceId}`);
   return spans;
 }
 
-export async function listConnectionSpans({ runtime, tenant, connectionId, limit }: { runtime: ConnectionRuntime; tenant: Tenant; connectionId: string; limit: number }): Promise<StoredSpan[]> {
+export async function listConnectionSpans({
+  runtime,
+  tenant,
+  connectionId,
+  limit,
+}: {
+  runtime: ConnectionRuntime;
+  tenant: Tenant;
+  connectionId: string;
+  limit: number;
+}): Promise<StoredSpan[]> {
   requirePermission(tenant, 'connections:read');
   await runtime.spans.flush();
   return runtime.db.tenant(scopeOf(tenant), async (sql) => {
@@ -776,7 +1144,17 @@ export async function listConnectionSpans({ runtime, tenant, connectionId, limit
   });
 }
 
-export async function listPlatformEvents({ runtime, tenant, limit }: { runtime: ConnectionRuntime; tenant: Tenant; limit: number }) {
+export async function listPlatformEvents({
+  runtime,
+  tenant,
+  limit,
+}: {
+  runtime: ConnectionRuntime;
+  tenant: Tenant;
+  limit: number;
+}) {
   requirePermission(tenant, 'connections:read');
-  return runtime.db.tenant(scopeOf(tenant), (sql) => connectionsRepo.listPlatformEvents(sql, { limit }));
+  return runtime.db.tenant(scopeOf(tenant), (sql) =>
+    connectionsRepo.listPlatformEvents(sql, { limit }),
+  );
 }

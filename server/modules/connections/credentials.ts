@@ -4,7 +4,15 @@ import { open, seal, type Keyring } from '../../crypto/envelope.ts';
  * Credential fields are sealed one by one, each bound to its org, connection and field name:
  * a value copied to another row or field fails to open.
  */
-function aadOf({ orgId, connectionId, field }: { orgId: string; connectionId: string; field: string }): string {
+function aadOf({
+  orgId,
+  connectionId,
+  field,
+}: {
+  orgId: string;
+  connectionId: string;
+  field: string;
+}): string {
   return `weft:connection-credential:v1|org:${orgId}|connection:${connectionId}|field:${field}`;
 }
 
@@ -20,7 +28,10 @@ export function sealCredentials({
   values: Readonly<Record<string, string>>;
 }): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(values).map(([field, plaintext]) => [field, seal({ keyring, plaintext, aad: aadOf({ orgId, connectionId, field }) })]),
+    Object.entries(values).map(([field, plaintext]) => [
+      field,
+      seal({ keyring, plaintext, aad: aadOf({ orgId, connectionId, field }) }),
+    ]),
   );
 }
 
@@ -36,7 +47,10 @@ export function openCredentials({
   sealed: Readonly<Record<string, string>>;
 }): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(sealed).map(([field, value]) => [field, open({ keyring, sealed: value, aad: aadOf({ orgId, connectionId, field }) })]),
+    Object.entries(sealed).map(([field, value]) => [
+      field,
+      open({ keyring, sealed: value, aad: aadOf({ orgId, connectionId, field }) }),
+    ]),
   );
 }
 

@@ -38,8 +38,13 @@ export async function createConnectionRuntime({
   onError: (message: string, error: unknown) => void;
 }): Promise<ConnectionRuntime> {
   const budgets = new RateBudgets();
-  const dispatcher = send ? null : createGuardedDispatcher({ allowlist: config.ssrfTestAllowlist, mode: config.env });
-  const spans = createSpanWriter({ db, onError: (error) => onError('could not write trace spans', error) });
+  const dispatcher = send
+    ? null
+    : createGuardedDispatcher({ allowlist: config.ssrfTestAllowlist, mode: config.env });
+  const spans = createSpanWriter({
+    db,
+    onError: (error) => onError('could not write trace spans', error),
+  });
   // A "slow down" from an API pauses the budget in every process, not only the one that saw it.
   const listener = await db.listen(RATE_CHANNEL, {
     onMessage(payload) {
@@ -59,8 +64,8 @@ export async function createConnectionRuntime({
     maxResponseBytes: 10 * 1024 * 1024,
     onThrottled: (key, until) => {
       const orgId = key.split('|')[0] ?? '';
-      db.tenant({ orgId }, (sql) => sql.notify(RATE_CHANNEL, JSON.stringify({ key, until }))).catch((error: unknown) =>
-        onError('could not share a rate-limit pause', error),
+      db.tenant({ orgId }, (sql) => sql.notify(RATE_CHANNEL, JSON.stringify({ key, until }))).catch(
+        (error: unknown) => onError('could not share a rate-limit pause', error),
       );
     },
   };

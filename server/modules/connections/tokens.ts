@@ -38,14 +38,21 @@ export function oauthClientOf({
   app: OAuthAppRecord | null;
 }): OAuthClient {
   if (app === null) {
-    throw new AppError('bad_request', 'no OAuth app is configured for this connector; PUT /api/v1/connectors/{connector}/oauth-app first');
+    throw new AppError(
+      'bad_request',
+      'no OAuth app is configured for this connector; PUT /api/v1/connectors/{connector}/oauth-app first',
+    );
   }
   return {
     clientId: app.clientId,
     clientSecret:
       app.clientSecretSealed === null
         ? null
-        : open({ keyring: runtime.keyring, sealed: app.clientSecretSealed, aad: oauthSecretAad({ orgId, appId: app.id }) }),
+        : open({
+            keyring: runtime.keyring,
+            sealed: app.clientSecretSealed,
+            aad: oauthSecretAad({ orgId, appId: app.id }),
+          }),
     authorizeUrl: app.authorizeUrl ?? method.authorizeUrl ?? null,
     tokenUrl: app.tokenUrl ?? method.tokenUrl,
     scopes: app.scopes.length > 0 ? app.scopes : method.scopes,
@@ -66,7 +73,13 @@ export class GrantRejected extends Error {
   }
 }
 
-const FATAL_GRANT_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope']);
+const FATAL_GRANT_ERRORS = new Set([
+  'invalid_grant',
+  'invalid_client',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+]);
 
 /**
  * One request to a token endpoint. Never retried: with rotating refresh tokens a retry after a
@@ -86,7 +99,10 @@ export async function requestToken({
   trace: (span: Span) => void;
 }): Promise<TokenSet> {
   const form = new URLSearchParams(params);
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+  };
   if (method.tokenAuth === 'basic' && client.clientSecret !== null) {
     const id = encodeURIComponent(client.clientId);
     const secret = encodeURIComponent(client.clientSecret);
@@ -95,7 +111,12 @@ export async function requestToken({
     form.set('client_id', client.clientId);
     if (client.clientSecret !== null) form.set('client_secret', client.clientSecret);
   }
-  const request: OutboundRequest = { method: 'POST', url: new URL(client.tokenUrl), headers, body: form.toString() };
+  const request: OutboundRequest = {
+    method: 'POST',
+    url: new URL(client.tokenUrl),
+    headers,
+    body: form.toString(),
+  };
   const started = performance.now();
   const startedAt = new Date();
   const span = (status: number | null, error: string | null): Span => ({
@@ -112,26 +133,42 @@ export async function requestToken({
   });
   let response;
   try {
-    response = await runtime.engine.send(request, { timeoutMs: 20_000, maxResponseBytes: 256 * 1024 });
+    response = await runtime.engine.send(request, {
+      timeoutMs: 20_000,
+      maxResponseBytes: 256 * 1024,
+    });
   } catch (error) {
     trace(span(null, error instanceof TransportError ? error.message : 'token request failed'));
-    throw new AppError('upstream_error', `the token endpoint could not be reached: ${error instanceof TransportError ? error.message : 'network error'}`);
+    throw new AppError(
+      'upstream_error',
+      `the token endpoint could not be reached: ${error instanceof TransportError ? error.message : 'network error'}`,
+    );
   }
   const body = parseBody(response);
   trace(span(response.status, response.status >= 400 ? `HTTP ${response.status}` : null));
   const field = (name: string): unknown => getPath(body, name);
   if (response.status >= 400 || typeof field('access_token') !== 'string') {
     const error = typeof field('error') === 'string' ? (field('error') as string) : null;
-    const description = typeof field('error_description') === 'string' ? (field('error_description') as string).slice(0, 200) : null;
-    if (error !== null && FATAL_GRANT_ERRORS.has(error)) throw new GrantRejected(error, description);
-    if (response.status === 400 || response.status === 401) throw new GrantRejected(error ?? `http_${response.status}`, description);
-    throw new AppError('upstream_error', `the token endpoint answered ${response.status}${error ? ` (${error})` : ''}; try again later`);
+    const description =
+      typeof field('error_description') === 'string'
+        ? (field('error_description') as string).slice(0, 200)
+        : null;
+    if (error !== null && FATAL_GRANT_ERRORS.has(error))
+      throw new GrantRejected(error, description);
+    if (response.status === 400 || response.status === 401)
+      throw new GrantRejected(error ?? `http_${response.status}`, description);
+    throw new AppError(
+      'upstream_error',
+      `the token endpoint answered ${response.status}${error ? ` (${error})` : ''}; try again later`,
+    );
   }
   const expiresIn = Number(field('expires_in'));
   return {
     accessToken: field('access_token') as string,
-    refreshToken: typeof field('refresh_token') === 'string' ? (field('refresh_token') as string) : null,
-    expiresAt: Number.isFinite(expiresIn) && expiresIn > 0 ? new Date(Date.now() + expiresIn * 1000) : null,
+    refreshToken:
+      typeof field('refresh_token') === 'string' ? (field('refresh_token') as string) : null,
+    expiresAt:
+      Number.isFinite(expiresIn) && expiresIn > 0 ? new Date(Date.now() + expiresIn * 1000) : null,
     scope: typeof field('scope') === 'string' ? (field('scope') as string) : null,
   };
 }
@@ -151,21 +188,34 @@ export async function exchangeCustomToken({
   const exchange = method.tokenExchange;
   if (exchange === undefined) throw new Error('no token exchange declared');
   const headers: Record<string, string> = { accept: 'application/json' };
-  for (const [k, t] of Object.entries(exchange.headers ?? {})) headers[k.toLowerCase()] = fillTemplate(t, values);
-  const fields = Object.fromEntries(Object.entries(exchange.body ?? {}).map(([k, t]) => [k, fillTemplate(t, values)]));
+  for (const [k, t] of Object.entries(exchange.headers ?? {}))
+    headers[k.toLowerCase()] = fillTemplate(t, values);
+  const fields = Object.fromEntries(
+    Object.entries(exchange.body ?? {}).map(([k, t]) => [k, fillTemplate(t, values)]),
+  );
   let body: string | undefined;
   if (exchange.method === 'POST') {
-    body = exchange.bodyType === 'form' ? new URLSearchParams(fields).toString() : JSON.stringify(fields);
-    headers['content-type'] = exchange.bodyType === 'form' ? 'application/x-www-form-urlencoded' : 'application/json';
+    body =
+      exchange.bodyType === 'form'
+        ? new URLSearchParams(fields).toString()
+        : JSON.stringify(fields);
+    headers['content-type'] =
+      exchange.bodyType === 'form' ? 'application/x-www-form-urlencoded' : 'application/json';
   }
   const url = new URL(fillTemplate(exchange.url, values));
   const started = performance.now();
   const startedAt = new Date();
   let response;
   try {
-    response = await runtime.engine.send({ method: exchange.method, url, headers, body }, { timeoutMs: 20_000, maxResponseBytes: 256 * 1024 });
+    response = await runtime.engine.send(
+      { method: exchange.method, url, headers, body },
+      { timeoutMs: 20_000, maxResponseBytes: 256 * 1024 },
+    );
   } catch (error) {
-    throw new AppError('upstream_error', `the token exchange failed: ${error instanceof TransportError ? error.message : 'network error'}`);
+    throw new AppError(
+      'upstream_error',
+      `the token exchange failed: ${error instanceof TransportError ? error.message : 'network error'}`,
+    );
   }
   trace({
     traceId: randomBytes(8).toString('hex'),
@@ -183,18 +233,36 @@ export async function exchangeCustomToken({
   const token = getPath(parsed, exchange.tokenPath);
   if (response.status >= 400 || typeof token !== 'string' || token === '') {
     if (response.status === 400 || response.status === 401 || response.status === 403) {
-      throw new GrantRejected(`http_${response.status}`, 'the token exchange refused the credentials');
+      throw new GrantRejected(
+        `http_${response.status}`,
+        'the token exchange refused the credentials',
+      );
     }
-    throw new AppError('upstream_error', `the token exchange answered ${response.status} without a token at ${exchange.tokenPath}`);
+    throw new AppError(
+      'upstream_error',
+      `the token exchange answered ${response.status} without a token at ${exchange.tokenPath}`,
+    );
   }
-  const expiresIn = exchange.expiresInPath === undefined ? exchange.ttlSeconds : Number(getPath(parsed, exchange.expiresInPath));
-  return { token, expiresAt: expiresIn !== undefined && Number.isFinite(expiresIn) && expiresIn > 0 ? new Date(Date.now() + expiresIn * 1000) : null };
+  const expiresIn =
+    exchange.expiresInPath === undefined
+      ? exchange.ttlSeconds
+      : Number(getPath(parsed, exchange.expiresInPath));
+  return {
+    token,
+    expiresAt:
+      expiresIn !== undefined && Number.isFinite(expiresIn) && expiresIn > 0
+        ? new Date(Date.now() + expiresIn * 1000)
+        : null,
+  };
 }
 
 export function findMethod(connector: Connector, key: string): AuthMethod {
   const method = connector.authMethods.find((m) => m.key === key);
   if (!method) {
-    throw new AppError('bad_request', `connector '${connector.slug}' has no auth method '${key}' (it has: ${connector.authMethods.map((m) => m.key).join(', ') || 'none'})`);
+    throw new AppError(
+      'bad_request',
+      `connector '${connector.slug}' has no auth method '${key}' (it has: ${connector.authMethods.map((m) => m.key).join(', ') || 'none'})`,
+    );
   }
   return method;
 }
@@ -213,10 +281,29 @@ export async function storeTokens({
 }): Promise<void> {
   const values: Record<string, string> = { access_token: tokens.accessToken };
   if (tokens.refreshToken !== null) values['refresh_token'] = tokens.refreshToken;
-  const sealed = sealCredentials({ keyring: runtime.keyring, orgId: record.orgId, connectionId: record.id, values });
-  await connectionsRepo.mergeCredentials(sql, { id: record.id, credentials: sealed, tokenExpiresAt: tokens.expiresAt, refreshed: true, status: 'active' });
+  const sealed = sealCredentials({
+    keyring: runtime.keyring,
+    orgId: record.orgId,
+    connectionId: record.id,
+    values,
+  });
+  await connectionsRepo.mergeCredentials(sql, {
+    id: record.id,
+    credentials: sealed,
+    tokenExpiresAt: tokens.expiresAt,
+    refreshed: true,
+    status: 'active',
+  });
 }
 
-export function openRecord(runtime: ConnectionRuntime, record: ConnectionRecord): Record<string, string> {
-  return openCredentials({ keyring: runtime.keyring, orgId: record.orgId, connectionId: record.id, sealed: record.credentials });
+export function openRecord(
+  runtime: ConnectionRuntime,
+  record: ConnectionRecord,
+): Record<string, string> {
+  return openCredentials({
+    keyring: runtime.keyring,
+    orgId: record.orgId,
+    connectionId: record.id,
+    sealed: record.credentials,
+  });
 }

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { isUniqueViolation, type Database, type Sql } from '../../db/database.ts';
 import * as connectorsRepo from '../../db/repositories/connectors.repo.ts';
 import {
@@ -22,26 +23,44 @@ export function deriveInputSchema(action: ActionInput): Record<string, unknown> 
   const properties: Record<string, unknown> = {};
   const required: string[] = [];
   for (const p of action.parameters) {
-    properties[p.name] = { ...(p.schema ?? {}), ...(p.description !== undefined && { description: p.description }) };
+    properties[p.name] = {
+      ...(p.schema ?? {}),
+      ...(p.description !== undefined && { description: p.description }),
+    };
     if (p.required) required.push(p.name);
   }
-  return { type: 'object', properties, ...(required.length > 0 && { required }), additionalProperties: false };
+  return {
+    type: 'object',
+    properties,
+    ...(required.length > 0 && { required }),
+    additionalProperties: false,
+  };
 }
 
 function checkAction(action: ActionInput): void {
   const names = new Set<string>();
   for (const p of action.parameters) {
-    if (names.has(p.name)) throw new AppError('validation_failed', `action ${action.slug}: parameter ${p.name} appears twice`);
+    if (names.has(p.name))
+      throw new AppError(
+        'validation_failed',
+        `action ${action.slug}: parameter ${p.name} appears twice`,
+      );
     names.add(p.name);
   }
   for (const match of action.path.matchAll(/\{([^}]+)\}/g)) {
     const name = match[1] ?? '';
     if (!action.parameters.some((p) => p.in === 'path' && (p.wireName ?? p.name) === name)) {
-      throw new AppError('validation_failed', `action ${action.slug}: path ${action.path} uses {${name}} but no path parameter is named ${name}`);
+      throw new AppError(
+        'validation_failed',
+        `action ${action.slug}: path ${action.path} uses {${name}} but no path parameter is named ${name}`,
+      );
     }
   }
   if (action.parameters.filter((p) => p.in === 'body' && p.whole === true).length > 1) {
-    throw new AppError('validation_failed', `action ${action.slug}: only one parameter can be the whole body`);
+    throw new AppError(
+      'validation_failed',
+      `action ${action.slug}: only one parameter can be the whole body`,
+    );
   }
 }
 
@@ -56,22 +75,45 @@ export async function requireConnector(sql: Sql, ref: string): Promise<Connector
 async function requireAction(sql: Sql, connector: Connector, ref: string): Promise<Action> {
   const action = await connectorsRepo.findAction(sql, { connectorId: connector.id, ref });
   if (action) return action;
-  const slugs = (await connectorsRepo.listActions(sql, { connectorId: connector.id })).map((a) => a.slug);
-  throw new AppError('not_found', `connector '${connector.slug}' has no action '${ref}'${didYouMean(ref, slugs)}`);
+  const slugs = (await connectorsRepo.listActions(sql, { connectorId: connector.id })).map(
+    (a) => a.slug,
+  );
+  throw new AppError(
+    'not_found',
+    `connector '${connector.slug}' has no action '${ref}'${didYouMean(ref, slugs)}`,
+  );
 }
 
 function slugTaken(slug: string): AppError {
-  return new AppError('conflict', `a connector with slug '${slug}' already exists; choose another slug or update that one`, {
-    field: 'slug',
-  });
+  return new AppError(
+    'conflict',
+    `a connector with slug '${slug}' already exists; choose another slug or update that one`,
+    {
+      field: 'slug',
+    },
+  );
 }
 
-export async function createConnector({ db, tenant, input }: { db: Database; tenant: Tenant; input: CreateConnector }): Promise<Connector> {
+export async function createConnector({
+  db,
+  tenant,
+  input,
+}: {
+  db: Database;
+  tenant: Tenant;
+  input: CreateConnector;
+}): Promise<Connector> {
   requirePermission(tenant, 'connectors:write');
   try {
     return await db.tenant(tenant, async (sql) => {
       const id = await connectorsRepo.insert(sql, { orgId: tenant.orgId, input });
-      await recordAudit(sql, { tenant, action: 'connector.create', resourceType: 'connector', resourceId: id, details: { slug: input.slug } });
+      await recordAudit(sql, {
+        tenant,
+        action: 'connector.create',
+        resourceType: 'connector',
+        resourceId: id,
+        details: { slug: input.slug },
+      });
       return requireConnector(sql, id);
     });
   } catch (error) {
@@ -80,12 +122,26 @@ export async function createConnector({ db, tenant, input }: { db: Database; ten
   }
 }
 
-export async function getConnector({ db, tenant, ref }: { db: Database; tenant: Tenant; ref: string }): Promise<Connector> {
+export async function getConnector({
+  db,
+  tenant,
+  ref,
+}: {
+  db: Database;
+  tenant: Tenant;
+  ref: string;
+}): Promise<Connector> {
   requirePermission(tenant, 'connectors:read');
   return db.tenant(tenant, (sql) => requireConnector(sql, ref));
 }
 
-export async function listConnectors({ db, tenant }: { db: Database; tenant: Tenant }): Promise<Connector[]> {
+export async function listConnectors({
+  db,
+  tenant,
+}: {
+  db: Database;
+  tenant: Tenant;
+}): Promise<Connector[]> {
   requirePermission(tenant, 'connectors:read');
   return db.tenant(tenant, (sql) => connectorsRepo.list(sql));
 }
@@ -116,27 +172,73 @@ export async function updateConnector({
   });
 }
 
-export async function deleteConnector({ db, tenant, ref }: { db: Database; tenant: Tenant; ref: string }): Promise<void> {
+export async function deleteConnector({
+  db,
+  tenant,
+  ref,
+}: {
+  db: Database;
+  tenant: Tenant;
+  ref: string;
+}): Promise<void> {
   requirePermission(tenant, 'connectors:write');
   await db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, ref);
     await connectorsRepo.remove(sql, { id: connector.id });
-    await recordAudit(sql, { tenant, action: 'connector.delete', resourceType: 'connector', resourceId: connector.id, details: { slug: connector.slug } });
+    await recordAudit(sql, {
+      tenant,
+      action: 'connector.delete',
+      resourceType: 'connector',
+      resourceId: connector.id,
+      details: { slug: connector.slug },
+    });
   });
 }
 
-export async function listActions({ db, tenant, ref }: { db: Database; tenant: Tenant; ref: string }): Promise<Action[]> {
+export async function listActions({
+  db,
+  tenant,
+  ref,
+}: {
+  db: Database;
+  tenant: Tenant;
+  ref: string;
+}): Promise<Action[]> {
   requirePermission(tenant, 'connectors:read');
-  return db.tenant(tenant, async (sql) => connectorsRepo.listActions(sql, { connectorId: (await requireConnector(sql, ref)).id }));
+  return db.tenant(tenant, async (sql) =>
+    connectorsRepo.listActions(sql, { connectorId: (await requireConnector(sql, ref)).id }),
+  );
 }
 
-export async function getAction({ db, tenant, ref, action }: { db: Database; tenant: Tenant; ref: string; action: string }): Promise<Action> {
+export async function getAction({
+  db,
+  tenant,
+  ref,
+  action,
+}: {
+  db: Database;
+  tenant: Tenant;
+  ref: string;
+  action: string;
+}): Promise<Action> {
   requirePermission(tenant, 'connectors:read');
-  return db.tenant(tenant, async (sql) => requireAction(sql, await requireConnector(sql, ref), action));
+  return db.tenant(tenant, async (sql) =>
+    requireAction(sql, await requireConnector(sql, ref), action),
+  );
 }
 
 /** Creates or replaces (by slug) one action. */
-export async function putAction({ db, tenant, ref, input }: { db: Database; tenant: Tenant; ref: string; input: ActionInput }): Promise<Action> {
+export async function putAction({
+  db,
+  tenant,
+  ref,
+  input,
+}: {
+  db: Database;
+  tenant: Tenant;
+  ref: string;
+  input: ActionInput;
+}): Promise<Action> {
   requirePermission(tenant, 'connectors:write');
   checkAction(input);
   return db.tenant(tenant, async (sql) => {
@@ -147,56 +249,133 @@ export async function putAction({ db, tenant, ref, input }: { db: Database; tena
       action: input,
       inputSchema: deriveInputSchema(input),
     });
-    await recordAudit(sql, { tenant, action: 'connector.action.put', resourceType: 'connector_action', resourceId: action.id, details: { connector: connector.slug, slug: input.slug } });
+    await recordAudit(sql, {
+      tenant,
+      action: 'connector.action.put',
+      resourceType: 'connector_action',
+      resourceId: action.id,
+      details: { connector: connector.slug, slug: input.slug },
+    });
     return action;
   });
 }
 
-export async function deleteAction({ db, tenant, ref, action }: { db: Database; tenant: Tenant; ref: string; action: string }): Promise<void> {
+export async function deleteAction({
+  db,
+  tenant,
+  ref,
+  action,
+}: {
+  db: Database;
+  tenant: Tenant;
+  ref: string;
+  action: string;
+}): Promise<void> {
   requirePermission(tenant, 'connectors:write');
   await db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, ref);
     const found = await requireAction(sql, connector, action);
     await connectorsRepo.removeAction(sql, { connectorId: connector.id, id: found.id });
-    await recordAudit(sql, { tenant, action: 'connector.action.delete', resourceType: 'connector_action', resourceId: found.id, details: { connector: connector.slug, slug: found.slug } });
+    await recordAudit(sql, {
+      tenant,
+      action: 'connector.action.delete',
+      resourceType: 'connector_action',
+      resourceId: found.id,
+      details: { connector: connector.slug, slug: found.slug },
+    });
   });
 }
 
-export async function listEvents({ db, tenant, ref }: { db: Database; tenant: Tenant; ref: string }): Promise<ConnectorEvent[]> {
+export async function listEvents({
+  db,
+  tenant,
+  ref,
+}: {
+  db: Database;
+  tenant: Tenant;
+  ref: string;
+}): Promise<ConnectorEvent[]> {
   requirePermission(tenant, 'connectors:read');
-  return db.tenant(tenant, async (sql) => connectorsRepo.listEvents(sql, { connectorId: (await requireConnector(sql, ref)).id }));
+  return db.tenant(tenant, async (sql) =>
+    connectorsRepo.listEvents(sql, { connectorId: (await requireConnector(sql, ref)).id }),
+  );
 }
 
-export async function putEvent({ db, tenant, ref, input }: { db: Database; tenant: Tenant; ref: string; input: EventInput }): Promise<ConnectorEvent> {
+export async function putEvent({
+  db,
+  tenant,
+  ref,
+  input,
+}: {
+  db: Database;
+  tenant: Tenant;
+  ref: string;
+  input: EventInput;
+}): Promise<ConnectorEvent> {
   requirePermission(tenant, 'connectors:write');
   return db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, ref);
-    const event = await connectorsRepo.upsertEvent(sql, { orgId: tenant.orgId, connectorId: connector.id, event: input });
-    await recordAudit(sql, { tenant, action: 'connector.event.put', resourceType: 'connector_event', resourceId: event.id, details: { connector: connector.slug, name: input.name } });
+    const event = await connectorsRepo.upsertEvent(sql, {
+      orgId: tenant.orgId,
+      connectorId: connector.id,
+      event: input,
+    });
+    await recordAudit(sql, {
+      tenant,
+      action: 'connector.event.put',
+      resourceType: 'connector_event',
+      resourceId: event.id,
+      details: { connector: connector.slug, name: input.name },
+    });
     return event;
   });
 }
 
-export async function deleteEvent({ db, tenant, ref, event }: { db: Database; tenant: Tenant; ref: string; event: string }): Promise<void> {
+export async function deleteEvent({
+  db,
+  tenant,
+  ref,
+  event,
+}: {
+  db: Database;
+  tenant: Tenant;
+  ref: string;
+  event: string;
+}): Promise<void> {
   requirePermission(tenant, 'connectors:write');
   await db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, ref);
     const found = await connectorsRepo.findEvent(sql, { connectorId: connector.id, ref: event });
-    if (!found) throw new AppError('not_found', `connector '${connector.slug}' has no event '${event}'`);
+    if (!found)
+      throw new AppError('not_found', `connector '${connector.slug}' has no event '${event}'`);
     await connectorsRepo.removeEvent(sql, { connectorId: connector.id, id: found.id });
-    await recordAudit(sql, { tenant, action: 'connector.event.delete', resourceType: 'connector_event', resourceId: found.id, details: { connector: connector.slug, name: found.name } });
+    await recordAudit(sql, {
+      tenant,
+      action: 'connector.event.delete',
+      resourceType: 'connector_event',
+      resourceId: found.id,
+      details: { connector: connector.slug, name: found.name },
+    });
   });
 }
 
-function stripStored<T extends { id: string; connectorId: string; createdAt: string; updatedAt: string }>(
-  row: T,
-): Omit<T, 'id' | 'connectorId' | 'createdAt' | 'updatedAt'> {
+function stripStored<
+  T extends { id: string; connectorId: string; createdAt: string; updatedAt: string },
+>(row: T): Omit<T, 'id' | 'connectorId' | 'createdAt' | 'updatedAt'> {
   const { id: _id, connectorId: _c, createdAt: _a, updatedAt: _u, ...rest } = row;
   return rest;
 }
 
 /** The whole definition as one versioned document (no credentials: there are none in it). */
-export async function exportConnector({ db, tenant, ref }: { db: Database; tenant: Tenant; ref: string }): Promise<ConnectorDocument> {
+export async function exportConnector({
+  db,
+  tenant,
+  ref,
+}: {
+  db: Database;
+  tenant: Tenant;
+  ref: string;
+}): Promise<ConnectorDocument> {
   requirePermission(tenant, 'connectors:read');
   return db.tenant(tenant, async (sql) => {
     const c = await requireConnector(sql, ref);
@@ -216,7 +395,16 @@ export async function exportConnector({ db, tenant, ref }: { db: Database; tenan
         authMethods: c.authMethods,
         ...(c.rateLimit !== null && { rateLimit: c.rateLimit }),
       },
-      actions: actions.map((a) => stripStored(a)),
+      actions: actions.map((a) => {
+        const stored = stripStored(a);
+        // A schema that merely restates the parameters is left out, so documents stay as written.
+        const { inputSchema, ...rest } = stored;
+        const derived = deriveInputSchema({
+          ...rest,
+          inputSchema: undefined,
+        } as unknown as ActionInput);
+        return isDeepStrictEqual(derived, inputSchema) ? rest : stored;
+      }),
       events: events.map((e) => stripStored(e)),
     };
   });
@@ -267,7 +455,12 @@ export async function importConnectorDocument({
         id = await connectorsRepo.insert(sql, { orgId: tenant.orgId, input: document.connector });
       }
       for (const action of document.actions) {
-        await connectorsRepo.upsertAction(sql, { orgId: tenant.orgId, connectorId: id, action, inputSchema: deriveInputSchema(action) });
+        await connectorsRepo.upsertAction(sql, {
+          orgId: tenant.orgId,
+          connectorId: id,
+          action,
+          inputSchema: deriveInputSchema(action),
+        });
       }
       for (const event of document.events) {
         await connectorsRepo.upsertEvent(sql, { orgId: tenant.orgId, connectorId: id, event });
@@ -277,7 +470,11 @@ export async function importConnectorDocument({
         action: existing ? 'connector.replace' : 'connector.import',
         resourceType: 'connector',
         resourceId: id,
-        details: { slug: document.connector.slug, actions: document.actions.length, events: document.events.length },
+        details: {
+          slug: document.connector.slug,
+          actions: document.actions.length,
+          events: document.events.length,
+        },
       });
       return requireConnector(sql, id);
     });

@@ -41,6 +41,9 @@ export async function createOrganization({
     );
   }
   const orgId = randomUUID();
+  // Registered first: an id without an org is harmless, an org missing here would be skipped
+  // by installation-wide maintenance.
+  await db.owner((sql) => orgsRepo.registerOrg(sql, { orgId }));
   return db.tenant({ orgId }, async (sql) => {
     const organization = await orgsRepo.insertOrganization(sql, { id: orgId, name: trimmed });
     const owner = await orgsRepo.insertUser(sql, { orgId, email: ownerEmail, name: ownerName });

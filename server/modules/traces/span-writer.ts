@@ -45,7 +45,9 @@ export function createSpanWriter({
           const customerIds = new Set(chunk.map((s) => s.customerId));
           await db
             .tenant({ orgId }, (sql) => tracesRepo.insertMany(sql, { orgId, spans: chunk }))
-            .catch((error: unknown) => onError({ error, orgId, spans: chunk.length, customers: customerIds.size }));
+            .catch((error: unknown) =>
+              onError({ error, orgId, spans: chunk.length, customers: customerIds.size }),
+            );
         }
       }
     });

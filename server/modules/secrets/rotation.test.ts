@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, TEST_DRIVERS, type TestDatabase } from '../../../test/db.ts';
+import { createKeyring, generateMasterKey, parseMasterKey } from '../../crypto/envelope.ts';
+import { createOrganization } from '../orgs/orgs.service.ts';
+import { openCredentials, sealCredentials } from '../connections/credentials.ts';
+import { rotateSecrets } from './rotation.ts';
+
+const CONNECTIONS = 2500;
+const FIELDS = ['apiKey', 'password', 'access_token', 'refresh_token'];
+
+describe.each(TEST_DRIVERS)('master key rotation (%s)', (driver) => {
+  let t: TestDatabase;
+  const oldKey = parseMasterKey(generateMasterKey());
+  const newKey = parseMasterKey(generateMasterKey());
+  const orgIds: string[] = [];
+
+  beforeAll(async () => {
+    t = await createTestDatabase(driver);
+    const keyring = createKeyring({ active: oldKey });
+    for (const name of ['Rot A', 'Rot B']) {
+      const org = await createOrganization({
+        db: t.db,
+        name,
+        ownerEmail: 'o@x.test',
+        actorLabel: 'test',
+      });
+      const orgId = org.organization.id;
+      orgIds.push(orgId);
+      await t.db.tenant({ orgId }, async (sql) => {
+        const [connector] = await sql.query<{ id: string }>(
+          `INSERT INTO connectors (org_id, slug, name) VALUES ($1, 'c', 'C') RETURNING id`,
+          [orgId],
+        );
+        const rows = Array.from({ length: CONNECTIONS / 2 }, (_, i) => {
+          const id = randomUUID();
+          const values = Object.fromEntries(FIELDS.map((f) => [f, `secret-${i}-${f}`]));
+          return { id, credentials: sealCredentials({ keyring, orgId, connectionId: id, values }) };
+        });
+        for (let i = 0; i < rows.length; i += 250) {
+          const chunk = rows.slice(i, i + 250);
+          await sql.query(
+            `INSERT INTO connections (id, org_id, connector_id, name, auth_method, status, credentials)
+             SELECT (r->>'id')::uuid, $1, $2, 'n', 'api_key', 'active', r->'credentials' FROM jsonb_array_elements($3::jsonb) r`,
+            [orgId, connector?.id, JSON.stringify(chunk)],
+          );
+        }
+      });
+    }
+  }, 120_000);
+  afterAll(() => t.close());
+
+  it(`re-wraps ${CONNECTIONS * FIELDS.length} secrets with 0 read failures, and is idempotent`, async () => {
+    const rotating = createKeyring({ active: newKey, previous: [oldKey] });
+    const report = await rotateSecrets({ db: t.db, keyring: rotating });
+    expect(report).toMatchObject({ orgs: 2, rewrapped: CONNECTIONS * FIELDS.length, failed: [] });
+
+    // Only the new key from now on: every secret must still open, with its original value.
+    const onlyNew = createKeyring({ active: newKey });
+    let read = 0;
+    let failures = 0;
+    for (const orgId of orgIds) {
+      const rows = await t.db.tenant({ orgId }, (sql) =>
+        sql.query<{ id: string; credentials: Record<string, string> }>(
+          'SELECT id, credentials FROM connections',
+        ),
+      );
+      for (const row of rows) {
+        try {
+          const values = openCredentials({
+            keyring: onlyNew,
+            orgId,
+            connectionId: row.id,
+            sealed: row.credentials,
+          });
+          read += Object.keys(values).length;
+          if (!Object.values(values).every((v) => v.startsWith('secret-'))) failures++;
+        } catch {
+          failures++;
+        }
+      }
+    }
+    expect(failures).toBe(0);
+    expect(read).toBe(CONNECTIONS * FIELDS.length);
+
+    const again = await rotateSecrets({ db: t.db, keyring: rotating });
+    expect(again).toMatchObject({
+      rewrapped: 0,
+      alreadyCurrent: CONNECTIONS * FIELDS.length,
+      failed: [],
+    });
+  }, 120_000);
+
+  it('a ciphertext copied to another connection does not open there', async () => {
+    const orgId = orgIds[0] ?? '';
+    const keyring = createKeyring({ active: newKey });
+    const [first, second] = await t.db.tenant({ orgId }, (sql) =>
+      sql.query<{ id: string; credentials: Record<string, string> }>(
+        'SELECT id, credentials FROM connections LIMIT 2',
+      ),
+    );
+    expect(() =>
+      openCredentials({
+        keyring,
+        orgId,
+        connectionId: second?.id ?? '',
+        sealed: first?.credentials ?? {},
+      }),
+    ).toThrow(/cannot decrypt/);
+    expect(() =>
+      openCredentials({
+        keyring,
+        orgId: orgIds[1] ?? '',
+        connectionId: first?.id ?? '',
+        sealed: first?.credentials ?? {},
+      }),
+    ).toThrow(/cannot decrypt/);
+    // Another field of the same row fails too.
+    const swapped = { apiKey: first?.credentials['password'] ?? '' };
+    expect(() =>
+      openCredentials({ keyring, orgId, connectionId: first?.id ?? '', sealed: swapped }),
+    ).toThrow(/cannot decrypt/);
+  });
+});

@@ -1,0 +1,118 @@
+import { rewrap, sealedKeyId, type Keyring } from '../../crypto/envelope.ts';
+import type { Database, Sql } from '../../db/database.ts';
+import { listRegisteredOrgs } from '../../db/repositories/orgs.repo.ts';
+import { oauthSecretAad, verifierAad } from '../connections/credentials.ts';
+
+export interface RotationReport {
+  orgs: number;
+  rewrapped: number;
+  alreadyCurrent: number;
+  failed: { orgId: string; where: string; reason: string }[];
+}
+
+const CREDENTIAL_AAD = (orgId: string, connectionId: string, field: string) =>
+  `weft:connection-credential:v1|org:${orgId}|connection:${connectionId}|field:${field}`;
+
+async function rotateOrg({
+  sql,
+  keyring,
+  orgId,
+  report,
+}: {
+  sql: Sql;
+  keyring: Keyring;
+  orgId: string;
+  report: RotationReport;
+}): Promise<void> {
+  const one = (sealed: string, aad: string, where: string): string => {
+    try {
+      if (sealedKeyId(sealed) === keyring.activeKid) {
+        report.alreadyCurrent++;
+        return sealed;
+      }
+      const next = rewrap({ keyring, sealed, aad });
+      report.rewrapped++;
+      return next;
+    } catch (error) {
+      report.failed.push({ orgId, where, reason: (error as Error).message });
+      return sealed;
+    }
+  };
+  const connections = await sql.query<{ id: string; credentials: Record<string, string> }>(
+    'SELECT id, credentials FROM connections FOR UPDATE',
+  );
+  for (const c of connections) {
+    const next = Object.fromEntries(
+      Object.entries(c.credentials).map(([field, sealed]) => [
+        field,
+        one(sealed, CREDENTIAL_AAD(orgId, c.id, field), `connection ${c.id} ${field}`),
+      ]),
+    );
+    if (JSON.stringify(next) !== JSON.stringify(c.credentials)) {
+      await sql.query('UPDATE connections SET credentials = $2 WHERE id = $1', [
+        c.id,
+        JSON.stringify(next),
+      ]);
+    }
+  }
+  const apps = await sql.query<{ id: string; client_secret_sealed: string | null }>(
+    'SELECT id, client_secret_sealed FROM oauth_apps FOR UPDATE',
+  );
+  for (const app of apps) {
+    if (app.client_secret_sealed === null) continue;
+    const next = one(
+      app.client_secret_sealed,
+      oauthSecretAad({ orgId, appId: app.id }),
+      `oauth app ${app.id}`,
+    );
+    if (next !== app.client_secret_sealed)
+      await sql.query('UPDATE oauth_apps SET client_secret_sealed = $2 WHERE id = $1', [
+        app.id,
+        next,
+      ]);
+  }
+  const pending = await sql.query<{ state: string; code_verifier_sealed: string }>(
+    'SELECT state, code_verifier_sealed FROM oauth_authorizations FOR UPDATE',
+  );
+  for (const p of pending) {
+    const next = one(
+      p.code_verifier_sealed,
+      verifierAad({ orgId, state: p.state }),
+      'pending authorization',
+    );
+    if (next !== p.code_verifier_sealed)
+      await sql.query(
+        'UPDATE oauth_authorizations SET code_verifier_sealed = $2 WHERE state = $1',
+        [p.state, next],
+      );
+  }
+}
+
+/**
+ * Re-wraps every stored secret under the active master key (payloads untouched), one org per
+ * transaction. Run it after setting the new WEFT_MASTER_KEY with the old one in
+ * WEFT_PREVIOUS_MASTER_KEYS; when it reports no failures the old key can be dropped.
+ */
+export async function rotateSecrets({
+  db,
+  keyring,
+  onProgress,
+}: {
+  db: Database;
+  keyring: Keyring;
+  onProgress?: (done: number, total: number) => void;
+}): Promise<RotationReport> {
+  const orgIds = await db.owner((sql) => listRegisteredOrgs(sql));
+  const report: RotationReport = {
+    orgs: orgIds.length,
+    rewrapped: 0,
+    alreadyCurrent: 0,
+    failed: [],
+  };
+  let done = 0;
+  for (const orgId of orgIds) {
+    await db.tenant({ orgId }, (sql) => rotateOrg({ sql, keyring, orgId, report }));
+    onProgress?.(++done, orgIds.length);
+  }
+  return report;
+}
