@@ -139,7 +139,7 @@ export async function runEngineBench({
         });
         await res.body.json();
       },
-      { warmup: 500, calls },
+      { warmup: 3000, calls },
     );
     rows.push({ target: 'bare undici', ...bare, overheadP50Us: null });
     const variants: [string, CallAuth | null][] = [
@@ -183,7 +183,7 @@ export async function runEngineBench({
             budget: null,
           });
         },
-        { warmup: 500, calls },
+        { warmup: 3000, calls },
       );
       rows.push({ target, ...result, overheadP50Us: result.p50Us - bare.p50Us });
     }
@@ -196,10 +196,12 @@ export async function runEngineBench({
 }
 
 export function engineTable(rows: EngineRow[]): string {
-  const head = ['target', 'calls/s', 'p50 µs', 'p99 µs', 'overhead p50 µs'];
+  const head = ['target', 'calls/s', 'x bare', 'p50 µs', 'p99 µs', 'overhead p50 µs'];
+  const bare = rows[0]?.callsPerSec ?? 1;
   const cells = rows.map((r) => [
     r.target,
     r.callsPerSec.toFixed(0),
+    (r.callsPerSec / bare).toFixed(2),
     r.p50Us.toFixed(0),
     r.p99Us.toFixed(0),
     r.overheadP50Us === null ? '-' : r.overheadP50Us.toFixed(0),

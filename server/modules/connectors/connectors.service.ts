@@ -402,7 +402,7 @@ export async function exportConnector({
         const derived = deriveInputSchema({
           ...rest,
           inputSchema: undefined,
-        } as unknown as ActionInput);
+        });
         return isDeepStrictEqual(derived, inputSchema) ? rest : stored;
       }),
       events: events.map((e) => stripStored(e)),
