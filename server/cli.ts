@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -11,6 +12,10 @@ import { createApiKey, listApiKeys, revokeApiKey } from './modules/api-keys/api-
 import { createOrganization, operatorContext } from './modules/orgs/orgs.service.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { rotateSecrets } from './modules/secrets/rotation.ts';
+import { importSpecIntoConnector } from './modules/connectors/import.service.ts';
+import type { Selection } from './domain/import.ts';
+import { createFetchText } from './net/fetch-text.ts';
+import { createGuardedDispatcher } from './net/ssrf.ts';
 import { startWorkers } from './workers.ts';
 import { WEFT_VERSION } from './version.ts';
 
@@ -218,6 +223,71 @@ export function buildCli(io: Io): Command {
         () => `revoked ${revoked.kind} key ${revoked.id} (${revoked.prefix}…)`,
       );
     });
+
+  const connector = program.command('connector').description('Connectors');
+  const collect = (value: string, previous: string[]) => [...previous, value];
+  connector
+    .command('import <file-or-url>')
+    .description('Import an OpenAPI 3.x, Swagger 2.0 or Postman v2.1 spec into a connector (re-import: shows the diff; --apply to apply it)')
+    .option('--slug <slug>', 'connector slug (default: from the spec title)')
+    .option('--tag <tag>', 'only actions with this tag (repeatable)', collect, [])
+    .option('--actions <slugs>', 'only these actions (comma-separated)')
+    .option('--top <n>', 'only the N most useful actions', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+      return n;
+    })
+    .option('--apply', 'apply the changes to an existing connector')
+    .option('--remove-missing', 'when applying, remove what the new spec no longer has')
+    .option('--dry-run', 'show what would happen, write nothing')
+    .option(...orgOption)
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        target: string,
+        opts: { slug?: string; tag: string[]; actions?: string; top?: number; apply?: boolean; removeMissing?: boolean; dryRun?: boolean; org?: string; json?: boolean },
+      ) => {
+        const selection: Selection =
+          opts.actions !== undefined
+            ? { mode: 'list', slugs: opts.actions.split(',').map((s) => s.trim()).filter(Boolean) }
+            : opts.tag.length > 0
+              ? { mode: 'tag', tags: opts.tag }
+              : opts.top !== undefined
+                ? { mode: 'top', n: opts.top }
+                : { mode: 'all' };
+        const started = Date.now();
+        const outcome = await withRuntime(async (rt) => {
+          const { tenant } = await operatorContext({ db: rt.db, orgId: opts.org, actorLabel: operatorLabel() });
+          const documents = createGuardedDispatcher({ allowlist: rt.config.ssrfTestAllowlist, mode: rt.config.env });
+          try {
+            return await importSpecIntoConnector({
+              db: rt.db,
+              tenant,
+              source: /^https?:\/\//.test(target) ? { kind: 'url', url: target } : { kind: 'path', path: path.resolve(target) },
+              fetchText: createFetchText({ dispatcher: documents }),
+              selection,
+              slug: opts.slug,
+              apply: opts.apply === true,
+              removeMissing: opts.removeMissing === true,
+              dryRun: opts.dryRun === true,
+              onProgress: (phase) => io.err(`${((Date.now() - started) / 1000).toFixed(1)}s  ${phase}\n`),
+            });
+          } finally {
+            await documents.close();
+          }
+        });
+        print(outcome, opts.json, () =>
+          [
+            `${outcome.summary}`,
+            `  ${outcome.stats['operations'] ?? 0} operations in the spec, ${outcome.stats['actions'] ?? 0} actions, ${outcome.stats['events'] ?? 0} events`,
+            ...(outcome.warnings.length > 0
+              ? [`  ${outcome.warnings.length} warnings:`, ...outcome.warnings.slice(0, 20).map((w) => `    ${w.path}: ${w.reason}`), ...(outcome.warnings.length > 20 ? [`    …and ${outcome.warnings.length - 20} more (--json for all)`] : [])]
+              : []),
+            ...(outcome.outcome === 'preview' && outcome.diff !== null ? ['  run again with --apply to apply these changes'] : []),
+          ].join('\n'),
+        );
+      },
+    );
 
   program
     .command('secrets')

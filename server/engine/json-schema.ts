@@ -100,8 +100,9 @@ export function compileSchema(
     // A cycle (TypeError) or nesting beyond the call stack (RangeError).
     throw compileError({ message: 'the schema is not JSON (a cycle, or nested far too deeply)' });
   }
-  if (json === undefined)
+  if (json === undefined) {
     throw compileError({ message: 'a schema must be an object or a boolean' });
+  }
   const key = `${dialect}:${createHash('sha256').update(json).digest('base64')}`;
   const hit = cache.get(key);
   if (hit !== undefined) {
@@ -115,9 +116,8 @@ export function compileSchema(
     // Compile a parsed copy: detached from the caller's object and exactly what was hashed.
     entry = build({ root: JSON.parse(json) as unknown, dialect });
   } catch (error) {
-    if (error instanceof AppError) entry = error;
-    else if (error instanceof RangeError)
-      entry = compileError({ message: 'the schema is too complex' });
+    if (error instanceof RangeError) entry = compileError({ message: 'the schema is too complex' });
+    else if (error instanceof AppError) entry = error;
     else throw error;
   }
   cache.set(key, entry);
@@ -1646,7 +1646,7 @@ function stringKeywords({ s, node }: Keywords): void {
   if (minLength !== undefined || maxLength !== undefined) {
     node.checks.push((v) => {
       if (typeof v.value !== 'string') return true;
-      // Fewer UTF-16 units than the minimum, or no more than the maximum, decide without counting.
+      // A character is one or two UTF-16 units, so the length in units often decides alone.
       const units = v.value.length;
       if (
         (minLength === undefined || units >= minLength * 2) &&
@@ -2131,10 +2131,10 @@ function combinationKeywords(k: Keywords): void {
       for (let i = 0; i < oneOf.length; i++) {
         const branch = oneOf[i];
         if (branch === undefined) continue;
-        const own = v.evaluated === null ? null : newEvaluated();
-        if (branch.check({ ...v, sink: flagSink(), evaluated: own })) {
+        const branchEvaluated = v.evaluated === null ? null : newEvaluated();
+        if (branch.check({ ...v, sink: flagSink(), evaluated: branchEvaluated })) {
           matched.push(i);
-          evaluated = own;
+          evaluated = branchEvaluated;
           if (matched.length > 1) break;
         }
       }

@@ -5,6 +5,7 @@ import type { EngineDeps } from '../../engine/engine.ts';
 import { RateBudgets } from '../../engine/rate-budget.ts';
 import type { Send } from '../../engine/types.ts';
 import { createHttpClient } from '../../net/http-client.ts';
+import { createFetchText } from '../../net/fetch-text.ts';
 import { createGuardedDispatcher } from '../../net/ssrf.ts';
 import { createSpanWriter, type SpanWriter } from '../traces/span-writer.ts';
 
@@ -18,6 +19,8 @@ export interface ConnectionRuntime {
   readonly budgets: RateBudgets;
   readonly spans: SpanWriter;
   readonly publicUrl: string | undefined;
+  /** Fetches a user-given URL (a spec, a remote `$ref`) through the SSRF guard. */
+  readonly fetchText: (url: string) => Promise<string>;
   /** Refreshes in flight in this process, by connection id: concurrent callers share one. */
   readonly refreshing: Map<string, Promise<Record<string, string>>>;
   close(): Promise<void>;
@@ -41,6 +44,7 @@ export async function createConnectionRuntime({
   const dispatcher = send
     ? null
     : createGuardedDispatcher({ allowlist: config.ssrfTestAllowlist, mode: config.env });
+  const documents = createGuardedDispatcher({ allowlist: config.ssrfTestAllowlist, mode: config.env });
   const spans = createSpanWriter({
     db,
     onError: (error) => onError('could not write trace spans', error),
@@ -77,7 +81,9 @@ export async function createConnectionRuntime({
     spans,
     publicUrl: config.publicUrl,
     refreshing: new Map(),
+    fetchText: createFetchText({ dispatcher: documents }),
     async close() {
+      await documents.close();
       await spans.close();
       await listener.close();
       await dispatcher?.close();

@@ -11,7 +11,9 @@ import {
   UpdateConnectorSchema,
 } from '../../domain/connector.ts';
 import { OAuthAppSchema, PutOAuthAppSchema } from '../../domain/connection.ts';
+import { ImportRequestSchema } from '../../domain/import.ts';
 import { tenantOf, type App, type AppDeps } from '../../http/types.ts';
+import { importSpecIntoConnector } from './import.service.ts';
 import { getOAuthApp, putOAuthApp } from '../connections/connections.service.ts';
 import type { ConnectionRuntime } from '../connections/runtime.ts';
 import {
@@ -48,6 +50,18 @@ const ActionParams = z
 const EventParams = z
   .object({ connector: Ref, event: z.string().min(1).max(200).describe('Event id or name') })
   .strict();
+
+const ImportOutcomeSchema = z.object({
+  outcome: z.enum(['created', 'updated', 'unchanged', 'preview']),
+  connector: ConnectorSchema.nullable(),
+  slug: z.string(),
+  diff: z.unknown(),
+  summary: z.string(),
+  warnings: z.array(z.object({ path: z.string(), reason: z.string() })),
+  stats: z.record(z.string(), z.number()),
+  entities: z.array(z.unknown()),
+  ranking: z.array(z.unknown()),
+});
 
 /** The JSON Schema of the connector export format, for editors and CI checks. */
 export const connectorDocumentJsonSchema = z.toJSONSchema(ConnectorDocumentSchema, {
@@ -94,6 +108,30 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
           replace: request.query.replace === 'true',
         }),
       ),
+  });
+  app.post('/connectors/import', {
+    bodyLimit: 60 * 1024 * 1024,
+    schema: {
+      tags,
+      summary: 'Import an OpenAPI 3.x, Swagger 2.0 or Postman v2.1 spec (by URL or as text) into a connector; re-importing shows a diff and applies it only when asked',
+      body: ImportRequestSchema,
+      response: { 200: ImportOutcomeSchema, 201: ImportOutcomeSchema, 413: ErrorBodySchema, ...errors },
+    },
+    handler: async (request, reply) => {
+      const body = request.body;
+      const outcome = await importSpecIntoConnector({
+        db,
+        tenant: tenantOf(request),
+        source: body.url !== undefined ? { kind: 'url', url: body.url } : { kind: 'text', text: body.text ?? '' },
+        fetchText: runtime.fetchText,
+        selection: body.selection,
+        slug: body.slug,
+        apply: body.apply,
+        removeMissing: body.removeMissing,
+        dryRun: body.dryRun,
+      });
+      return reply.code(outcome.outcome === 'created' ? 201 : 200).send(outcome);
+    },
   });
   app.get('/connectors/:connector', {
     schema: {
