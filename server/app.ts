@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -27,6 +27,7 @@ import {
   connectorsRoutes,
 } from './modules/connectors/connectors.routes.ts';
 import { WEFT_VERSION } from './version.ts';
+import { mcpRoutes } from '../tools/http.ts';
 
 export const API_KEY_HEADER = 'x-fastn-api-key';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -182,17 +183,35 @@ export async function buildApp(
     },
   });
 
+  const authenticate = (request: FastifyRequest) => {
+    const header = request.headers[API_KEY_HEADER];
+    return authenticateApiKey({
+      db: deps.db,
+      cache: authCache,
+      key: Array.isArray(header) ? header[0] : header,
+      requestId: request.id,
+      onTouchError: (error) => request.log.warn({ err: error }, 'could not record API key use'),
+    });
+  };
+  // MCP clients that cannot send headers may put the key in the query (redacted from logs).
+  const authenticateMcp = (request: FastifyRequest) => {
+    const fromQuery = (request.query as Record<string, unknown> | undefined)?.['api_key'];
+    if (request.headers[API_KEY_HEADER] === undefined && typeof fromQuery === 'string') {
+      return authenticateApiKey({
+        db: deps.db,
+        cache: authCache,
+        key: fromQuery,
+        requestId: request.id,
+      });
+    }
+    return authenticate(request);
+  };
+  mcpRoutes(app, { db: deps.db, runtime, config: deps.config, authenticate: authenticateMcp });
+
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', async (request) => {
-        const header = request.headers[API_KEY_HEADER];
-        request.tenant = await authenticateApiKey({
-          db: deps.db,
-          cache: authCache,
-          key: Array.isArray(header) ? header[0] : header,
-          requestId: request.id,
-          onTouchError: (error) => request.log.warn({ err: error }, 'could not record API key use'),
-        });
+        request.tenant = await authenticate(request);
       });
       await v1.register(fastifyRateLimit, {
         hook: 'preHandler',

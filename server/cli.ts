@@ -16,6 +16,7 @@ import { importSpecIntoConnector } from './modules/connectors/import.service.ts'
 import type { Selection } from './domain/import.ts';
 import { createFetchText } from './net/fetch-text.ts';
 import { createGuardedDispatcher } from './net/ssrf.ts';
+import { serveStdio } from '../tools/stdio.ts';
 import { startWorkers } from './workers.ts';
 import { WEFT_VERSION } from './version.ts';
 
@@ -23,6 +24,8 @@ interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
   env: Readonly<Record<string, string | undefined>>;
+  onInputEnd?: (fn: () => void) => void;
+  exit?: (code: number) => void;
 }
 
 function parseKind(value: string): Mode {
@@ -108,6 +111,25 @@ export function buildCli(io: Io): Command {
           await runtime.close();
         },
         logger,
+      });
+    });
+
+  program
+    .command('mcp')
+    .description(
+      'Serve the admin MCP tools over stdio for IDE agents (relays to WEFT_URL with WEFT_API_KEY, or runs embedded)',
+    )
+    .action(async () => {
+      const cfg = getConfig();
+      // stdout carries the protocol: every log line goes to stderr.
+      const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, {
+        write: (s: string) => io.err(s),
+      });
+      const handle = await serveStdio({ config: cfg, logger });
+      closeOnSignals({ close: () => handle.close(), logger });
+      // The client closing stdin ends the session.
+      io.onInputEnd?.(() => {
+        void handle.close().finally(() => io.exit?.(0));
       });
     });
 
@@ -228,13 +250,16 @@ export function buildCli(io: Io): Command {
   const collect = (value: string, previous: string[]) => [...previous, value];
   connector
     .command('import <file-or-url>')
-    .description('Import an OpenAPI 3.x, Swagger 2.0 or Postman v2.1 spec into a connector (re-import: shows the diff; --apply to apply it)')
+    .description(
+      'Import an OpenAPI 3.x, Swagger 2.0 or Postman v2.1 spec into a connector (re-import: shows the diff; --apply to apply it)',
+    )
     .option('--slug <slug>', 'connector slug (default: from the spec title)')
     .option('--tag <tag>', 'only actions with this tag (repeatable)', collect, [])
     .option('--actions <slugs>', 'only these actions (comma-separated)')
     .option('--top <n>', 'only the N most useful actions', (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+      if (!Number.isInteger(n) || n < 1)
+        throw new InvalidArgumentError('must be a positive integer');
       return n;
     })
     .option('--apply', 'apply the changes to an existing connector')
@@ -245,11 +270,27 @@ export function buildCli(io: Io): Command {
     .action(
       async (
         target: string,
-        opts: { slug?: string; tag: string[]; actions?: string; top?: number; apply?: boolean; removeMissing?: boolean; dryRun?: boolean; org?: string; json?: boolean },
+        opts: {
+          slug?: string;
+          tag: string[];
+          actions?: string;
+          top?: number;
+          apply?: boolean;
+          removeMissing?: boolean;
+          dryRun?: boolean;
+          org?: string;
+          json?: boolean;
+        },
       ) => {
         const selection: Selection =
           opts.actions !== undefined
-            ? { mode: 'list', slugs: opts.actions.split(',').map((s) => s.trim()).filter(Boolean) }
+            ? {
+                mode: 'list',
+                slugs: opts.actions
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean),
+              }
             : opts.tag.length > 0
               ? { mode: 'tag', tags: opts.tag }
               : opts.top !== undefined
@@ -257,20 +298,30 @@ export function buildCli(io: Io): Command {
                 : { mode: 'all' };
         const started = Date.now();
         const outcome = await withRuntime(async (rt) => {
-          const { tenant } = await operatorContext({ db: rt.db, orgId: opts.org, actorLabel: operatorLabel() });
-          const documents = createGuardedDispatcher({ allowlist: rt.config.ssrfTestAllowlist, mode: rt.config.env });
+          const { tenant } = await operatorContext({
+            db: rt.db,
+            orgId: opts.org,
+            actorLabel: operatorLabel(),
+          });
+          const documents = createGuardedDispatcher({
+            allowlist: rt.config.ssrfTestAllowlist,
+            mode: rt.config.env,
+          });
           try {
             return await importSpecIntoConnector({
               db: rt.db,
               tenant,
-              source: /^https?:\/\//.test(target) ? { kind: 'url', url: target } : { kind: 'path', path: path.resolve(target) },
+              source: /^https?:\/\//.test(target)
+                ? { kind: 'url', url: target }
+                : { kind: 'path', path: path.resolve(target) },
               fetchText: createFetchText({ dispatcher: documents }),
               selection,
               slug: opts.slug,
               apply: opts.apply === true,
               removeMissing: opts.removeMissing === true,
               dryRun: opts.dryRun === true,
-              onProgress: (phase) => io.err(`${((Date.now() - started) / 1000).toFixed(1)}s  ${phase}\n`),
+              onProgress: (phase) =>
+                io.err(`${((Date.now() - started) / 1000).toFixed(1)}s  ${phase}\n`),
             });
           } finally {
             await documents.close();
@@ -281,9 +332,17 @@ export function buildCli(io: Io): Command {
             `${outcome.summary}`,
             `  ${outcome.stats['operations'] ?? 0} operations in the spec, ${outcome.stats['actions'] ?? 0} actions, ${outcome.stats['events'] ?? 0} events`,
             ...(outcome.warnings.length > 0
-              ? [`  ${outcome.warnings.length} warnings:`, ...outcome.warnings.slice(0, 20).map((w) => `    ${w.path}: ${w.reason}`), ...(outcome.warnings.length > 20 ? [`    …and ${outcome.warnings.length - 20} more (--json for all)`] : [])]
+              ? [
+                  `  ${outcome.warnings.length} warnings:`,
+                  ...outcome.warnings.slice(0, 20).map((w) => `    ${w.path}: ${w.reason}`),
+                  ...(outcome.warnings.length > 20
+                    ? [`    …and ${outcome.warnings.length - 20} more (--json for all)`]
+                    : []),
+                ]
               : []),
-            ...(outcome.outcome === 'preview' && outcome.diff !== null ? ['  run again with --apply to apply these changes'] : []),
+            ...(outcome.outcome === 'preview' && outcome.diff !== null
+              ? ['  run again with --apply to apply these changes']
+              : []),
           ].join('\n'),
         );
       },

@@ -49,6 +49,12 @@ const ConfigSchema = z.object({
   WEFT_PUBLIC_URL: optionalString.pipe(
     z.url({ error: 'WEFT_PUBLIC_URL must be a URL' }).optional(),
   ),
+  WEFT_URL: optionalString.pipe(
+    z
+      .url({ error: 'WEFT_URL must be the URL of a running Weft, e.g. http://localhost:8787' })
+      .optional(),
+  ),
+  WEFT_API_KEY: optionalString,
   WEFT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
   WEFT_BODY_LIMIT_BYTES: z.coerce
     .number()
@@ -75,6 +81,9 @@ export interface Config {
   readonly previousMasterKeys: readonly string[];
   readonly publicUrl: string | undefined;
   readonly rateLimitPerMinute: number;
+  /** `weft mcp`: a running Weft to talk to (else an embedded one). */
+  readonly weftUrl: string | undefined;
+  readonly weftApiKey: string | undefined;
   readonly bodyLimitBytes: number;
   /** Loopback `ip:port` pairs outbound requests may reach in tests (fake third-party servers). */
   readonly ssrfTestAllowlist: readonly string[];
@@ -122,6 +131,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       .filter((k) => k !== ''),
     publicUrl: c.WEFT_PUBLIC_URL,
     rateLimitPerMinute: c.WEFT_RATE_LIMIT_PER_MINUTE,
+    weftUrl: c.WEFT_URL,
+    weftApiKey: c.WEFT_API_KEY,
     bodyLimitBytes: c.WEFT_BODY_LIMIT_BYTES,
     ssrfTestAllowlist: c.WEFT_SSRF_TEST_ALLOWLIST,
   };

@@ -6,7 +6,7 @@
  * schema or the value it checks. `compileSchema` turns a schema into a graph of small checks once
  * (cached by content), and `validate` walks that graph over a value.
  *
- * Decisions (each is also where it is implemented):
+ * Decisions:
  * - `$ref` resolves inside the schema only: JSON pointers (`#/components/schemas/X`), `$id`s and
  *   anchors in the same document. A spec's components are resolved by compiling the operation's
  *   schema with them alongside, `{ ...schema, components }`, so `#/components/...` refs resolve
@@ -14,11 +14,21 @@
  *   and accepts anything, like `{}`: the upstream API stays the authority on those parts. A `$ref`
  *   into the document that points at nothing fails compilation: the document is broken.
  * - Formats: the ones in FORMATS are checked (each on the JSON types it describes); any other
- *   format name, vendor formats included, is an annotation and never an error.
+ *   format name, vendor formats included, is an annotation and never an error. The standard
+ *   string formats come from @cfworker/json-schema. Its validator itself is not used: it has no
+ *   bound on work or depth (deep data or `$ref: '#'` overflow the stack), throws on unresolved
+ *   refs and on patterns that are invalid in unicode mode, runs patterns on the backtracking
+ *   RegExp engine, checks formats on strings only, and looks format names up on a plain object
+ *   (`format: '__proto__'` throws).
  * - `pattern` and `patternProperties` run on a linear-time matcher (below), never on the
  *   backtracking RegExp engine, so a hostile pattern cannot stall the process. A pattern that
  *   is not valid ECMAScript, or uses what that matcher does not support (backreferences,
  *   lookaround, \p{…}), is not enforced.
+ * - Limits (SCHEMA_LIMITS): compilation refuses subschemas nested deeper than 64 or more than
+ *   100,000 of them, and `$ref` loops that never reach a property or item. Validation refuses a
+ *   value nested deeper than 128 or holding more than 1,000,000 values, and stops after
+ *   1,000,000 schema-on-value visits (pattern and format work is charged too), answering
+ *   `{ keyword: 'limit' }` instead of hanging. At most 50 issues are listed, then "…and N more".
  * - A keyword whose value is malformed (`minimum: "5"`, `type: "file"`) is ignored rather than
  *   failing the whole action.
  * - `$dynamicRef` and `$recursiveRef` resolve statically, like `$ref`.
@@ -2051,31 +2061,24 @@ function reportBranches({
     const wrongType = issues.some((issue) => issue.keyword === 'type' && issue.path === v.path);
     return { issues, total: sink.total, wrongType };
   });
+  const summary = `must match ${keyword === 'oneOf' ? 'exactly one' : 'at least one'} schema in ${keyword}`;
   const candidates = results.filter((result) => !result.wrongType && result.total > 0);
   if (candidates.length === 0) {
-    const expected = [
-      ...new Set(
-        results.flatMap((result) =>
-          result.issues.flatMap((issue) =>
-            issue.keyword === 'type' && issue.path === v.path ? (issue.expected ?? []) : [],
-          ),
-        ),
-      ),
-    ];
-    if (expected.length > 0)
-      return report({ v, keyword, message: typeMessage(expected), expected });
-    return report({
-      v,
-      keyword,
-      message: `must match ${keyword === 'oneOf' ? 'exactly one' : 'at least one'} schema in ${keyword}`,
-    });
+    // Every branch wants another type: say which types would do.
+    const expected = new Set<string>();
+    for (const result of results) {
+      for (const issue of result.issues) {
+        if (issue.keyword === 'type' && issue.path === v.path) {
+          for (const type of issue.expected ?? []) expected.add(type);
+        }
+      }
+    }
+    const types = [...expected];
+    const message = types.length > 0 ? typeMessage(types) : summary;
+    return report({ v, keyword, message, expected: types });
   }
   const best = candidates.reduce((a, b) => (b.total < a.total ? b : a));
-  report({
-    v,
-    keyword,
-    message: `must match ${keyword === 'oneOf' ? 'exactly one' : 'at least one'} schema in ${keyword}`,
-  });
+  report({ v, keyword, message: summary });
   for (const issue of best.issues) report({ v, ...issue, expected: issue.expected ?? [] });
   v.sink.total += best.total - best.issues.length;
   return false;

@@ -436,10 +436,13 @@ export async function createConnection({
   runtime,
   tenant,
   input,
+  obtainToken = true,
 }: {
   runtime: ConnectionRuntime;
   tenant: Tenant;
   input: CreateConnection;
+  /** False for a dry run: grants that need no user are not asked for a token. */
+  obtainToken?: boolean;
 }): Promise<Connection> {
   requirePermission(tenant, 'connections:write');
   const id = randomUUID();
@@ -515,7 +518,7 @@ export async function createConnection({
   const immediate =
     (method.type === 'oauth2' && method.grant === 'client_credentials') ||
     (method.type === 'custom' && method.tokenExchange !== undefined);
-  if (immediate) {
+  if (immediate && obtainToken) {
     try {
       await renewToken({ runtime, tenant, connectionId: id, rejectedToken: null });
     } catch (error) {

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { deleteConnection } from '../../server/modules/connections/connections.service.ts';
+
+export default defineTool({
+  name: 'delete_connection',
+  title: 'Delete a connection',
+  description: 'Deletes a connection and its stored credentials. Cannot be undone.',
+  input: z.object({ id: z.uuid() }).strict(),
+  output: z.object({ deleted: z.literal(true), id: z.string() }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
+  write: true,
+  handler: async (input, ctx) => {
+    await deleteConnection({
+      runtime: { ...ctx.runtime, db: ctx.db },
+      tenant: ctx.tenant,
+      id: input.id,
+    });
+    return { deleted: true as const, id: input.id };
+  },
+  summarize: (o) => `deleted connection ${o.id}`,
+});

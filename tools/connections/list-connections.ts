@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { ConnectionSchema } from '../../server/domain/connection.ts';
+import { listConnections } from '../../server/modules/connections/connections.service.ts';
+
+export default defineTool({
+  name: 'list_connections',
+  title: 'List connections',
+  description:
+    'Lists connections (a connector authorized for a customer), optionally for one customer or connector, with status (active, pending, error, expired, revoked) and the reason. Credentials are never shown.',
+  input: z
+    .object({ customerId: z.uuid().optional(), connector: z.string().max(100).optional() })
+    .strict(),
+  output: z.object({ data: z.array(ConnectionSchema) }),
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  handler: async (input, ctx) => ({
+    data: await listConnections({
+      runtime: ctx.runtime,
+      tenant: ctx.tenant,
+      customerId: input.customerId,
+      connector: input.connector,
+    }),
+  }),
+  summarize: (o) => `${o.data.length} connections`,
+});

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { OAuthAppSchema, PutOAuthAppSchema } from '../../server/domain/connection.ts';
+import { putOAuthApp } from '../../server/modules/connections/connections.service.ts';
+
+export default defineTool({
+  name: 'set_oauth_app',
+  title: 'Set the OAuth client of a connector',
+  description:
+    'Stores your OAuth client (client id, secret, optional authorize/token URLs and scopes) for a connector. The secret is encrypted and never returned. Next: start_oauth.',
+  input: z.object({ connector: z.string().min(1).max(100), app: PutOAuthAppSchema }).strict(),
+  output: OAuthAppSchema,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
+  write: true,
+  handler: (input, ctx) =>
+    putOAuthApp({
+      runtime: { ...ctx.runtime, db: ctx.db },
+      tenant: ctx.tenant,
+      connector: input.connector,
+      input: input.app,
+    }),
+  summarize: (o) => `OAuth client ${o.clientId} saved`,
+});

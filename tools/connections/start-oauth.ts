@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { startAuthorization } from '../../server/modules/connections/connections.service.ts';
+
+export default defineTool({
+  name: 'start_oauth',
+  title: 'Start an OAuth 2.0 authorization',
+  description:
+    'Starts an OAuth 2.0 authorization-code flow (PKCE, one-time state) for a customer, or re-authorizes an expired connection (connectionId). Returns the provider URL to send the user to; when they approve, the connection becomes active. Needs set_oauth_app first.',
+  input: z
+    .object({
+      connector: z.string().min(1).max(100).optional(),
+      customerId: z.uuid().nullable().default(null),
+      connectionId: z.uuid().optional(),
+      redirectUri: z
+        .url({ protocol: /^https?$/ })
+        .optional()
+        .describe(
+          'Callback registered at the provider; default: this server’s /api/v1/oauth/callback',
+        ),
+      returnUrl: z.url({ protocol: /^https?$/ }).optional(),
+    })
+    .strict(),
+  output: z.object({ url: z.string(), connectionId: z.string(), expiresAt: z.string() }),
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: false,
+    openWorldHint: true,
+  },
+  write: true,
+  handler: (input, ctx) =>
+    startAuthorization({
+      runtime: { ...ctx.runtime, db: ctx.db },
+      tenant: ctx.tenant,
+      connector: input.connector,
+      customerId: input.customerId,
+      connectionId: input.connectionId,
+      redirectUri:
+        input.redirectUri ??
+        `${ctx.config.publicUrl ?? `http://${ctx.config.host}:${ctx.config.port}`}/api/v1/oauth/callback`,
+      returnUrl: input.returnUrl ?? null,
+    }),
+  summarize: (o) => `send the user to ${o.url}`,
+});

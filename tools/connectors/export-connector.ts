@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { ConnectorDocumentSchema } from '../../server/domain/connector.ts';
+import { exportConnector } from '../../server/modules/connectors/connectors.service.ts';
+
+export default defineTool({
+  name: 'export_connector',
+  title: 'Export a connector',
+  description:
+    'Returns the whole connector definition (auth, actions, events) as one versioned JSON document, suitable for keeping in git and for import_connector_definition.',
+  input: z
+    .object({ connector: z.string().min(1).max(100).describe('Connector slug or id') })
+    .strict(),
+  output: ConnectorDocumentSchema,
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  handler: (input, ctx) =>
+    exportConnector({ db: ctx.db, tenant: ctx.tenant, ref: input.connector }),
+  summarize: (o) => `${o.connector.slug}: ${o.actions.length} actions, ${o.events.length} events`,
+});

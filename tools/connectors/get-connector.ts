@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { ConnectorSchema } from '../../server/domain/connector.ts';
+import { getConnector } from '../../server/modules/connectors/connectors.service.ts';
+
+export default defineTool({
+  name: 'get_connector',
+  title: 'Get a connector',
+  description: 'Gets one connector by slug or id: base URL, auth methods, rate limit, counts.',
+  input: z
+    .object({ connector: z.string().min(1).max(100).describe('Connector slug or id') })
+    .strict(),
+  output: ConnectorSchema,
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  handler: (input, ctx) => getConnector({ db: ctx.db, tenant: ctx.tenant, ref: input.connector }),
+  summarize: (o) => `${o.slug}: ${o.actionCount} actions, ${o.eventCount} events`,
+});

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { ConnectorSchema } from '../../server/domain/connector.ts';
+import { listConnectors } from '../../server/modules/connectors/connectors.service.ts';
+
+export default defineTool({
+  name: 'list_connectors',
+  title: 'List connectors',
+  description:
+    'Lists the connectors of the org (third-party apps Weft can call), with their auth methods and action and event counts. Next: list_actions for one of them.',
+  input: z.object({}).strict(),
+  output: z.object({ data: z.array(ConnectorSchema) }),
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  handler: async (_input, ctx) => ({
+    data: await listConnectors({ db: ctx.db, tenant: ctx.tenant }),
+  }),
+  summarize: (o) => `${o.data.length} connectors: ${o.data.map((c) => c.slug).join(', ')}`,
+});

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { ListCustomersQuerySchema, CustomerSchema } from '../../server/domain/customer.ts';
+import { listCustomers } from '../../server/modules/customers/customers.service.ts';
+
+export default defineTool({
+  name: 'list_customers',
+  title: 'List customers',
+  description:
+    'Lists the customers (tenants of your product) newest first, 50 per page by default. Pass `externalId` to find one by your own id, and `cursor` from the previous answer for the next page. Customer ids are what connections and the customer gateway need.',
+  input: ListCustomersQuerySchema.partial({ limit: true }),
+  output: z.object({ data: z.array(CustomerSchema), nextCursor: z.string().nullable() }),
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  handler: (input, ctx) =>
+    listCustomers({
+      db: ctx.db,
+      tenant: ctx.tenant,
+      query: {
+        limit: input.limit ?? 50,
+        ...(input.cursor !== undefined && { cursor: input.cursor }),
+        ...(input.externalId !== undefined && { externalId: input.externalId }),
+      },
+    }),
+  summarize: (o) => `${o.data.length} customers${o.nextCursor ? ' (more: pass nextCursor)' : ''}`,
+});

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { getTrace } from '../../server/modules/connections/connections.service.ts';
+
+export default defineTool({
+  name: 'get_trace',
+  title: 'Read a call’s trace',
+  description:
+    'Returns the spans of one call (traceId from run_action or proxy_request): each outbound request with method, URL (secrets masked), status, duration and attempts.',
+  input: z.object({ traceId: z.string().min(1).max(100) }).strict(),
+  output: z.object({
+    data: z.array(
+      z.object({
+        kind: z.string(),
+        name: z.string(),
+        method: z.string(),
+        url: z.string(),
+        status: z.number().nullable(),
+        durationMs: z.number(),
+        attempts: z.number(),
+        error: z.string().nullable(),
+        startedAt: z.string(),
+      }),
+    ),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  handler: async (input, ctx) => ({
+    data: (
+      await getTrace({ runtime: ctx.runtime, tenant: ctx.tenant, traceId: input.traceId })
+    ).map((s) => ({
+      kind: s.kind,
+      name: s.name,
+      method: s.method,
+      url: s.url,
+      status: s.status,
+      durationMs: s.durationMs,
+      attempts: s.attempts,
+      error: s.error,
+      startedAt: s.startedAt.toISOString(),
+    })),
+  }),
+  summarize: (o) => `${o.data.length} spans`,
+});

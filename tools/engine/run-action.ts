@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { CallResultSchema } from '../../server/domain/connection.ts';
+import { runAction } from '../../server/modules/connections/connections.service.ts';
+
+export default defineTool({
+  name: 'run_action',
+  title: 'Run an action',
+  description:
+    'Calls a connector action with a connection’s credentials and returns the API’s status and body. The input is checked against the action’s schema first (get_action shows it). allPages follows pagination. A 429 comes back as an error with retryAfterSeconds. Read the call with get_trace.',
+  input: z
+    .object({
+      connectionId: z.uuid(),
+      action: z.string().min(1).max(100).describe('Action slug'),
+      input: z.record(z.string(), z.unknown()).default({}),
+      allPages: z.boolean().default(false),
+      maxItems: z.number().int().min(1).max(10_000).default(1000),
+    })
+    .strict(),
+  output: CallResultSchema,
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: false,
+    openWorldHint: true,
+  },
+  write: true,
+  external: true,
+  handler: (input, ctx) =>
+    runAction({
+      runtime: ctx.runtime,
+      tenant: ctx.tenant,
+      connectionId: input.connectionId,
+      action: input.action,
+      input: input.input,
+      allPages: input.allPages,
+      maxItems: input.maxItems,
+    }),
+  summarize: (o) => `HTTP ${o.status} in ${Math.round(o.durationMs)} ms (trace ${o.traceId})`,
+});

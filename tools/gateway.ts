@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import * as connectorsRepo from '../server/db/repositories/connectors.repo.ts';
+import type { Action } from '../server/domain/connector.ts';
+import { CallResultSchema } from '../server/domain/connection.ts';
+import type { Tenant } from '../server/domain/tenant.ts';
+import { AppError } from '../server/errors.ts';
+import { listConnections, runAction } from '../server/modules/connections/connections.service.ts';
+import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
+import { WEFT_VERSION } from '../server/version.ts';
+import { jsonSchemaOf } from './define-tool.ts';
+
+/** Above this many action tools, only the meta-tools are listed (search_tools, execute_tool). */
+export const MAX_LISTED_ACTION_TOOLS = 80;
+
+interface ActionTool {
+  name: string;
+  connectionId: string;
+  connector: string;
+  action: Action;
+}
+
+/** `<connector>__<action>`, kept within 64 characters with a short hash when longer. */
+export function gatewayToolName(connector: string, action: string): string {
+  const name = `${connector}__${action}`.replace(/[^a-zA-Z0-9_-]/g, '_');
+  if (name.length <= 64) return name;
+  const hash = createHash('sha1').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, 55)}_${hash}`;
+}
+
+async function actionTools({
+  runtime,
+  tenant,
+}: {
+  runtime: ConnectionRuntime;
+  tenant: Tenant;
+}): Promise<ActionTool[]> {
+  const connections = (
+    await listConnections({
+      runtime,
+      tenant,
+      customerId: tenant.customerId ?? undefined,
+      connector: undefined,
+    })
+  ).filter((c) => c.status === 'active' || c.status === 'error');
+  const tools: ActionTool[] = [];
+  const seen = new Set<string>();
+  for (const connection of connections) {
+    if (seen.has(connection.connectorId)) continue;
+    seen.add(connection.connectorId);
+    const actions = await runtime.db.tenant(tenant, (sql) =>
+      connectorsRepo.listActions(sql, { connectorId: connection.connectorId }),
+    );
+    for (const action of actions) {
+      if (action.deprecated) continue;
+      tools.push({
+        name: gatewayToolName(connection.connector, action.slug),
+        connectionId: connection.id,
+        connector: connection.connector,
+        action,
+      });
+    }
+  }
+  return tools;
+}
+
+const CALL_OUTPUT = jsonSchemaOf(CallResultSchema);
+
+function describeAction(t: ActionTool): Tool {
+  return {
+    name: t.name,
+    title: `${t.connector}: ${t.action.name}`,
+    description: `${t.action.description?.slice(0, 800) ?? t.action.name} (${t.action.method} ${t.action.path} on ${t.connector})`,
+    inputSchema: { type: 'object', ...t.action.inputSchema } as Tool['inputSchema'],
+    outputSchema: CALL_OUTPUT as Tool['outputSchema'],
+    annotations: {
+      readOnlyHint: t.action.method === 'GET' || t.action.method === 'HEAD',
+      openWorldHint: true,
+    },
+  };
+}
+
+const META_TOOLS: Tool[] = [
+  {
+    name: 'search_tools',
+    title: 'Search the connected apps’ actions',
+    description:
+      'Finds actions of this customer’s connected apps by words (e.g. "create invoice", "list contacts"). Returns tool names with their input schemas; call one with execute_tool.',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        query: { type: 'string', minLength: 1, maxLength: 200 },
+        limit: { type: 'integer', minimum: 1, maximum: 50 },
+      },
+      required: ['query'],
+      additionalProperties: false,
+    },
+    annotations: { readOnlyHint: true },
+  },
+  {
+    name: 'execute_tool',
+    title: 'Run an action by name',
+    description: 'Runs an action found with search_tools: give its tool name and its arguments.',
+    inputSchema: {
+      type: 'object',
+      properties: { name: { type: 'string', maxLength: 64 }, arguments: { type: 'object' } },
+      required: ['name'],
+      additionalProperties: false,
+    },
+    annotations: { readOnlyHint: false, openWorldHint: true },
+  },
+];
+
+function score(tool: ActionTool, words: string[]): number {
+  const haystack =
+    `${tool.name} ${tool.action.name} ${tool.action.description ?? ''} ${tool.action.tags.join(' ')}`.toLowerCase();
+  return words.reduce(
+    (n, w) => n + (haystack.includes(w) ? (tool.name.toLowerCase().includes(w) ? 3 : 1) : 0),
+    0,
+  );
+}
+
+function errorResult(error: unknown, onUnexpected: (e: unknown) => string): CallToolResult {
+  if (error instanceof AppError) {
+    const retry =
+      error.code === 'rate_limited'
+        ? (error.details?.['retryAfterSeconds'] as number | undefined)
+        : undefined;
+    return {
+      isError: true,
+      content: [{ type: 'text', text: `${error.code}: ${error.message}` }],
+      structuredContent: {
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(retry !== undefined && { retry_after_seconds: retry }),
+        },
+      },
+    };
+  }
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `internal: internal error (ref ${onUnexpected(error)})` }],
+  };
+}
+
+/**
+ * The customer gateway (data plane): the actions of one customer's connected apps as tools,
+ * run with that customer's connections. The tenant carries the customer id, so row-level
+ * security keeps every query to that customer's rows.
+ */
+export function createGatewayServer({
+  runtime,
+  tenant,
+  onUnexpected,
+}: {
+  runtime: ConnectionRuntime;
+  tenant: Tenant;
+  onUnexpected: (error: unknown) => string;
+}): Server {
+  const server = new Server(
+    { name: 'weft-gateway', version: WEFT_VERSION },
+    {
+      capabilities: { tools: {} },
+      instructions:
+        'Actions of the apps this customer has connected. Use search_tools when the list is long.',
+    },
+  );
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    const tools = await actionTools({ runtime, tenant });
+    return {
+      tools: [
+        ...META_TOOLS,
+        ...(tools.length <= MAX_LISTED_ACTION_TOOLS ? tools.map(describeAction) : []),
+      ],
+    };
+  });
+  const run = async (name: string, args: unknown): Promise<CallToolResult> => {
+    const tools = await actionTools({ runtime, tenant });
+    const tool = tools.find((t) => t.name === name);
+    if (!tool)
+      return {
+        isError: true,
+        content: [
+          {
+            type: 'text',
+            text: `no tool '${name}' for this customer; use search_tools to find one`,
+          },
+        ],
+      };
+    try {
+      const result = await runAction({
+        runtime,
+        tenant,
+        connectionId: tool.connectionId,
+        action: tool.action.slug,
+        input: (args ?? {}) as Record<string, unknown>,
+        allPages: false,
+        maxItems: 1000,
+      });
+      return {
+        structuredContent: result as unknown as Record<string, unknown>,
+        content: [{ type: 'text', text: JSON.stringify(result) }],
+        isError: !result.ok,
+      };
+    } catch (error) {
+      return errorResult(error, onUnexpected);
+    }
+  };
+  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    const { name, arguments: args } = request.params;
+    if (name === 'search_tools') {
+      const query = typeof args?.['query'] === 'string' ? args['query'] : '';
+      const limit = typeof args?.['limit'] === 'number' ? args['limit'] : 10;
+      const words = query
+        .toLowerCase()
+        .split(/\W+/)
+        .filter((w) => w.length > 1);
+      const ranked = (await actionTools({ runtime, tenant }))
+        .map((t) => ({ t, s: score(t, words) }))
+        .filter((x) => x.s > 0)
+        .sort((a, b) => b.s - a.s)
+        .slice(0, limit)
+        .map(({ t }) => describeAction(t));
+      return {
+        structuredContent: { tools: ranked },
+        content: [
+          {
+            type: 'text',
+            text: JSON.stringify({
+              tools: ranked.map((r) => ({ name: r.name, description: r.description })),
+            }),
+          },
+        ],
+      };
+    }
+    if (name === 'execute_tool') {
+      if (typeof args?.['name'] !== 'string')
+        return {
+          isError: true,
+          content: [{ type: 'text', text: 'execute_tool needs name (from search_tools)' }],
+        };
+      return run(args['name'], args['arguments']);
+    }
+    return run(name, args);
+  });
+  return server;
+}
