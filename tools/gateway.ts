@@ -132,16 +132,22 @@ function errorResult(error: unknown, onUnexpected: (e: unknown) => string): Call
       error.code === 'rate_limited'
         ? (error.details?.['retryAfterSeconds'] as number | undefined)
         : undefined;
+    // No structuredContent on errors (clients check it against the success schema): the error
+    // is the second text block as JSON, and in _meta, with retry_after_seconds for rate limits.
+    const structured = {
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(retry !== undefined && { retry_after_seconds: retry }),
+      },
+    };
     return {
       isError: true,
-      content: [{ type: 'text', text: `${error.code}: ${error.message}` }],
-      structuredContent: {
-        error: {
-          code: error.code,
-          message: error.message,
-          ...(retry !== undefined && { retry_after_seconds: retry }),
-        },
-      },
+      content: [
+        { type: 'text', text: `${error.code}: ${error.message}` },
+        { type: 'text', text: JSON.stringify(structured) },
+      ],
+      _meta: structured,
     };
   }
   return {

@@ -99,15 +99,22 @@ export function createMcpServer({
     });
     if (!outcome.ok) {
       return {
+        // Errors carry no structuredContent (clients check it against the success schema); the
+        // second text block is the error as JSON for programs.
         isError: true,
-        content: [{ type: 'text', text: `${outcome.code}: ${outcome.message}` }],
-        structuredContent: {
-          error: {
-            code: outcome.code,
-            message: outcome.message,
-            ...(outcome.details && { details: outcome.details }),
+        content: [
+          { type: 'text', text: `${outcome.code}: ${outcome.message}` },
+          {
+            type: 'text',
+            text: JSON.stringify({
+              error: {
+                code: outcome.code,
+                message: outcome.message,
+                ...(outcome.details && { details: outcome.details }),
+              },
+            }),
           },
-        },
+        ],
       };
     }
     return {

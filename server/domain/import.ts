@@ -3,27 +3,57 @@ import { z } from 'zod';
 export const SelectionSchema = z
   .discriminatedUnion('mode', [
     z.object({ mode: z.literal('all') }).strict(),
-    z.object({ mode: z.literal('tag'), tags: z.array(z.string().min(1).max(100)).min(1).max(50) }).strict(),
-    z.object({ mode: z.literal('list'), slugs: z.array(z.string().min(1).max(100)).min(1).max(2000) }).strict(),
+    z
+      .object({ mode: z.literal('tag'), tags: z.array(z.string().min(1).max(100)).min(1).max(50) })
+      .strict(),
+    z
+      .object({
+        mode: z.literal('list'),
+        slugs: z.array(z.string().min(1).max(100)).min(1).max(2000),
+      })
+      .strict(),
     z.object({ mode: z.literal('top'), n: z.number().int().min(1).max(2000) }).strict(),
   ])
-  .describe('Which actions to import: all, those with a tag, a list of slugs, or the N most useful');
+  .describe(
+    'Which actions to import: all, those with a tag, a list of slugs, or the N most useful',
+  );
 export type Selection = z.infer<typeof SelectionSchema>;
 
 export const ImportRequestSchema = z
   .object({
-    url: z.url({ protocol: /^https?$/ }).optional().describe('Where to fetch the spec (OpenAPI 3.x, Swagger 2.0 or a Postman v2.1 collection)'),
-    text: z.string().min(2).max(50 * 1024 * 1024).optional().describe('The spec itself, JSON or YAML'),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('Where to fetch the spec (OpenAPI 3.x, Swagger 2.0 or a Postman v2.1 collection)'),
+    text: z
+      .string()
+      .min(2)
+      .max(50 * 1024 * 1024)
+      .optional()
+      .describe('The spec itself, JSON or YAML'),
     slug: z
       .string()
       .regex(/^[a-z][a-z0-9_-]{0,62}$/)
       .optional()
       .describe('Connector slug; by default derived from the spec title'),
     selection: SelectionSchema.default({ mode: 'all' }),
-    apply: z.boolean().default(false).describe('When the connector exists: apply the changes (otherwise only the diff is returned)'),
-    removeMissing: z.boolean().default(false).describe('When applying: remove actions and events the new spec no longer has'),
-    dryRun: z.boolean().default(false).describe('Return what would be created or changed, write nothing'),
+    apply: z
+      .boolean()
+      .default(false)
+      .describe(
+        'When the connector exists: apply the changes (otherwise only the diff is returned)',
+      ),
+    removeMissing: z
+      .boolean()
+      .default(false)
+      .describe('When applying: remove actions and events the new spec no longer has'),
+    dryRun: z
+      .boolean()
+      .default(false)
+      .describe('Return what would be created or changed, write nothing'),
   })
   .strict()
-  .refine((r) => (r.url === undefined) !== (r.text === undefined), { message: 'give exactly one of url or text' });
+  .refine((r) => (r.url === undefined) !== (r.text === undefined), {
+    message: 'give exactly one of url or text',
+  });
 export type ImportRequest = z.infer<typeof ImportRequestSchema>;

@@ -52,6 +52,8 @@ interface Ctx {
   readonly variables: ReadonlyMap<string, string>;
   /** Hosts already reported as written without a scheme, so each is reported once. */
   readonly schemeless: Set<string>;
+  /** Pointer to the collection within the input: '' or '/collection' for an API response. */
+  readonly root: string;
 }
 
 interface Entry {
@@ -122,10 +124,6 @@ function descriptionOf(value: unknown): string | undefined {
   return trimmed === '' ? undefined : trimmed;
 }
 
-function pointer(parts: readonly (string | number)[]): string {
-  return parts.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-}
-
 function invalid(reason: string): AppError {
   return new AppError('validation_failed', `not a Postman Collection v2.1: ${reason}`);
 }
@@ -149,26 +147,34 @@ function resolveVariables({
   return current;
 }
 
-function readRoot(collection: unknown): Json {
+function readRoot(collection: unknown): { root: Json; at: string } {
   const root = record(collection);
   if (root === undefined) throw invalid('expected a JSON object');
+  if (Array.isArray(root['item'])) return { root, at: '' };
   // The Postman API answers GET /collections/{id} with the collection wrapped in `collection`.
   const wrapped = record(root['collection']);
-  if (!Array.isArray(root['item']) && wrapped !== undefined && Array.isArray(wrapped['item']))
-    return wrapped;
-  if (Array.isArray(root['item'])) return root;
+  if (wrapped !== undefined && Array.isArray(wrapped['item']))
+    return { root: wrapped, at: '/collection' };
   if (Array.isArray(root['requests']))
     throw invalid('this is a v1 collection; export it from Postman again as Collection v2.1');
   throw invalid('it has no "item" array');
 }
 
-function readVariables({ value, warnings }: { value: unknown; warnings: ImportWarning[] }) {
+function readVariables({
+  value,
+  at,
+  warnings,
+}: {
+  value: unknown;
+  at: string;
+  warnings: ImportWarning[];
+}) {
   const variables = new Map<string, string>();
   list(value).forEach((entry, i) => {
     const v = record(entry);
     const key = scalarText(v?.['key']) ?? scalarText(v?.['id']);
     if (v === undefined || key === undefined || key.trim() === '') {
-      warnings.push({ path: pointer(['variable', i]), reason: 'variable without a key; ignored' });
+      warnings.push({ path: `${at}/${i}`, reason: 'variable without a key; ignored' });
       return;
     }
     if (v['disabled'] === true) return;
@@ -188,7 +194,7 @@ function walk({
   authSources,
 }: {
   items: unknown[];
-  at: (string | number)[];
+  at: string;
   folders: string[];
   depth: number;
   ctx: Ctx;
@@ -196,23 +202,23 @@ function walk({
   authSources: { auth: Json; at: string }[];
 }): void {
   items.forEach((entry, i) => {
-    const here = [...at, 'item', i];
+    const here = `${at}/item/${i}`;
     const item = record(entry);
     if (item === undefined) {
-      ctx.warnings.push({ path: pointer(here), reason: 'not an object; skipped' });
+      ctx.warnings.push({ path: here, reason: 'not an object; skipped' });
       return;
     }
     const name = typeof item['name'] === 'string' ? item['name'].trim() : '';
     if (Array.isArray(item['item'])) {
       if (depth >= MAX_FOLDER_DEPTH) {
         ctx.warnings.push({
-          path: pointer(here),
+          path: here,
           reason: `folders nested deeper than ${MAX_FOLDER_DEPTH}; skipped`,
         });
         return;
       }
       const auth = record(item['auth']);
-      if (auth !== undefined) authSources.push({ auth, at: pointer([...here, 'auth']) });
+      if (auth !== undefined) authSources.push({ auth, at: `${here}/auth` });
       walk({
         items: item['item'],
         at: here,
@@ -225,12 +231,12 @@ function walk({
       return;
     }
     if (item['request'] === undefined || item['request'] === null) {
-      ctx.warnings.push({ path: pointer(here), reason: 'neither a folder nor a request; skipped' });
+      ctx.warnings.push({ path: here, reason: 'neither a folder nor a request; skipped' });
       return;
     }
     const auth = record(record(item['request'])?.['auth']);
-    if (auth !== undefined) authSources.push({ auth, at: pointer([...here, 'request', 'auth']) });
-    found.push({ item, at: pointer(here), folders });
+    if (auth !== undefined) authSources.push({ auth, at: `${here}/request/auth` });
+    found.push({ item, at: here, folders });
   });
 }
 
@@ -616,7 +622,7 @@ function gatherAuth({
     if (sawNoAuth) methods.push({ key: 'none', type: 'none' });
     else
       ctx.warnings.push({
-        path: '/auth',
+        path: `${ctx.root}/auth`,
         reason:
           'the collection declares no authentication; add an auth method (type none for a public API)',
       });
@@ -653,14 +659,14 @@ function chooseBase({ requests, ctx }: { requests: ParsedRequest[]; ctx: Ctx }):
     const { origin, prefix } = resolveOrigin({
       hostText: entry[1],
       ctx,
-      at: pointer(['variable']),
+      at: `${ctx.root}/variable`,
     });
     if (!/^https?:\/\//.test(origin)) continue;
     const base = { origin, segments: prefix };
     if (requests.length === 0 || requests.some((request) => startsWith({ request, base })))
       return base;
     ctx.warnings.push({
-      path: pointer(['variable']),
+      path: `${ctx.root}/variable`,
       reason: `no request starts with {{${entry[0]}}}; the base URL is taken from the requests`,
     });
     break;
@@ -1050,8 +1056,10 @@ function actionSlug({
 }
 
 function connectorSlug(name: string): string {
-  const slug = words(name.toLowerCase())
+  // Lowercased after normalizing: compatibility forms such as ㎴ decompose to uppercase letters.
+  const slug = words(name)
     .join('-')
+    .toLowerCase()
     .replace(/^[^a-z]+/, '')
     .slice(0, 63)
     .replace(/-+$/, '');
@@ -1178,22 +1186,23 @@ export function extractPostman({
   collection: unknown;
   warnings: ImportWarning[];
 }): ImportResult {
-  const root = readRoot(collection);
+  const { root, at } = readRoot(collection);
   const info = record(root['info']) ?? {};
   const schema = scalarText(info['schema']);
   if (schema !== undefined && !/\/v2\.[01]\.\d+\//.test(schema))
-    warnings.push({ path: '/info/schema', reason: 'not a v2.0 or v2.1 schema; read as v2.1' });
+    warnings.push({ path: `${at}/info/schema`, reason: 'not a v2.0 or v2.1 schema; read as v2.1' });
   const ctx: Ctx = {
     warnings,
-    variables: readVariables({ value: root['variable'], warnings }),
+    variables: readVariables({ value: root['variable'], at: `${at}/variable`, warnings }),
     schemeless: new Set(),
+    root: at,
   };
 
   const found: FoundRequest[] = [];
   const authSources: { auth: Json; at: string }[] = [];
   const rootAuth = record(root['auth']);
-  if (rootAuth !== undefined) authSources.push({ auth: rootAuth, at: '/auth' });
-  walk({ items: list(root['item']), at: [], folders: [], depth: 0, ctx, found, authSources });
+  if (rootAuth !== undefined) authSources.push({ auth: rootAuth, at: `${at}/auth` });
+  walk({ items: list(root['item']), at, folders: [], depth: 0, ctx, found, authSources });
 
   const requests = found.flatMap((f) => readRequest({ found: f, ctx }) ?? []);
   const auth = gatherAuth({ sources: authSources, requests, ctx });
@@ -1201,7 +1210,7 @@ export function extractPostman({
   const { baseUrl, serverVariables } = baseUrlOf({
     base,
     ctx,
-    at: requests[0]?.urlAt ?? '/item',
+    at: requests[0]?.urlAt ?? `${at}/item`,
   });
 
   const actions: ActionInput[] = [];
@@ -1229,7 +1238,7 @@ export function extractPostman({
   }
 
   const title = scalarText(info['name'])?.trim().slice(0, 200) ?? '';
-  if (title === '') warnings.push({ path: '/info/name', reason: 'collection has no name' });
+  if (title === '') warnings.push({ path: `${at}/info/name`, reason: 'collection has no name' });
   const name = title || 'Imported API';
   const description = descriptionOf(info['description']);
   const document: ConnectorDocument = {

@@ -18,11 +18,25 @@ export function createFetchText({
   return async (url) => {
     let response: Response;
     try {
-      response = await guardedFetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json, application/yaml, text/yaml, */*' } }, { dispatcher });
+      response = await guardedFetch(
+        url,
+        {
+          signal: AbortSignal.timeout(timeoutMs),
+          headers: { accept: 'application/json, application/yaml, text/yaml, */*' },
+        },
+        { dispatcher },
+      );
     } catch (error) {
-      throw new AppError('bad_request', `could not fetch ${new URL(url).origin}: ${(error as Error).message}`);
+      throw new AppError(
+        'bad_request',
+        `could not fetch ${new URL(url).origin}: ${(error as Error).message}`,
+      );
     }
-    if (!response.ok) throw new AppError('bad_request', `fetching ${new URL(url).origin}${new URL(url).pathname} answered ${response.status}`);
+    if (!response.ok)
+      throw new AppError(
+        'bad_request',
+        `fetching ${new URL(url).origin}${new URL(url).pathname} answered ${response.status}`,
+      );
     const reader = response.body?.getReader();
     if (!reader) return '';
     const chunks: Uint8Array[] = [];
@@ -33,7 +47,10 @@ export function createFetchText({
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel();
-        throw new AppError('payload_too_large', `the document at ${new URL(url).origin} is larger than ${maxBytes} bytes`);
+        throw new AppError(
+          'payload_too_large',
+          `the document at ${new URL(url).origin} is larger than ${maxBytes} bytes`,
+        );
       }
       chunks.push(value);
     }

@@ -41,7 +41,12 @@ export default defineTool({
     summary: z.string(),
     diff: z.unknown(),
     warnings: z.array(z.object({ path: z.string(), reason: z.string() })),
-    stats: z.record(z.string(), z.number()),
+    stats: z.object({
+      operations: z.number(),
+      actions: z.number(),
+      events: z.number(),
+      schemas: z.number(),
+    }),
     entities: z.array(z.unknown()),
     ranking: z.array(z.unknown()),
   }),

@@ -16,8 +16,6 @@ export default defineTool({
     idempotentHint: false,
     openWorldHint: true,
   },
-  write: true,
-  external: true,
   handler: (input, ctx) =>
     proxyRequest({
       runtime: ctx.runtime,

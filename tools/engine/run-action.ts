@@ -24,8 +24,6 @@ export default defineTool({
     idempotentHint: false,
     openWorldHint: true,
   },
-  write: true,
-  external: true,
   handler: (input, ctx) =>
     runAction({
       runtime: ctx.runtime,

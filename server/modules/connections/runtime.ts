@@ -44,7 +44,10 @@ export async function createConnectionRuntime({
   const dispatcher = send
     ? null
     : createGuardedDispatcher({ allowlist: config.ssrfTestAllowlist, mode: config.env });
-  const documents = createGuardedDispatcher({ allowlist: config.ssrfTestAllowlist, mode: config.env });
+  const documents = createGuardedDispatcher({
+    allowlist: config.ssrfTestAllowlist,
+    mode: config.env,
+  });
   const spans = createSpanWriter({
     db,
     onError: (error) => onError('could not write trace spans', error),

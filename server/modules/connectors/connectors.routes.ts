@@ -58,7 +58,12 @@ const ImportOutcomeSchema = z.object({
   diff: z.unknown(),
   summary: z.string(),
   warnings: z.array(z.object({ path: z.string(), reason: z.string() })),
-  stats: z.record(z.string(), z.number()),
+  stats: z.object({
+    operations: z.number(),
+    actions: z.number(),
+    events: z.number(),
+    schemas: z.number(),
+  }),
   entities: z.array(z.unknown()),
   ranking: z.array(z.unknown()),
 });
@@ -113,16 +118,25 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
     bodyLimit: 60 * 1024 * 1024,
     schema: {
       tags,
-      summary: 'Import an OpenAPI 3.x, Swagger 2.0 or Postman v2.1 spec (by URL or as text) into a connector; re-importing shows a diff and applies it only when asked',
+      summary:
+        'Import an OpenAPI 3.x, Swagger 2.0 or Postman v2.1 spec (by URL or as text) into a connector; re-importing shows a diff and applies it only when asked',
       body: ImportRequestSchema,
-      response: { 200: ImportOutcomeSchema, 201: ImportOutcomeSchema, 413: ErrorBodySchema, ...errors },
+      response: {
+        200: ImportOutcomeSchema,
+        201: ImportOutcomeSchema,
+        413: ErrorBodySchema,
+        ...errors,
+      },
     },
     handler: async (request, reply) => {
       const body = request.body;
       const outcome = await importSpecIntoConnector({
         db,
         tenant: tenantOf(request),
-        source: body.url !== undefined ? { kind: 'url', url: body.url } : { kind: 'text', text: body.text ?? '' },
+        source:
+          body.url !== undefined
+            ? { kind: 'url', url: body.url }
+            : { kind: 'text', text: body.text ?? '' },
         fetchText: runtime.fetchText,
         selection: body.selection,
         slug: body.slug,

@@ -3,12 +3,14 @@ import type { Connector, ConnectorDocument } from '../../domain/connector.ts';
 import type { Selection } from '../../domain/import.ts';
 import { requirePermission, type Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
-import { applyDiff, diffDocuments, isEmptyDiff, summarizeDiff, type ConnectorDiff } from '../../import/diff.ts';
-import { importSpec } from '../../import/index.ts';
+import type { ConnectorDiff } from '../../import/diff.ts';
 import type { ImportResult } from '../../import/types.ts';
 import { exportConnector, importConnectorDocument } from './connectors.service.ts';
 
-export type SpecSource = { kind: 'url'; url: string } | { kind: 'text'; text: string; name?: string } | { kind: 'path'; path: string };
+export type SpecSource =
+  | { kind: 'url'; url: string }
+  | { kind: 'text'; text: string; name?: string }
+  | { kind: 'path'; path: string };
 
 export interface SpecImportOutcome {
   /** created: a new connector; updated: changes applied; unchanged; preview: nothing written. */
@@ -52,10 +54,27 @@ export async function importSpecIntoConnector({
   onProgress?: (phase: string) => void;
 }): Promise<SpecImportOutcome> {
   requirePermission(tenant, 'connectors:write');
-  const result = await importSpec({ source, fetchText, selection, ...(onProgress && { onProgress }) });
-  const incoming: ConnectorDocument = slug === undefined ? result.document : { ...result.document, connector: { ...result.document.connector, slug } };
+  // The importer (spec parsing, $ref resolution) is loaded on first use: most processes never need it.
+  const [{ importSpec }, { applyDiff, diffDocuments, isEmptyDiff, summarizeDiff }] =
+    await Promise.all([import('../../import/index.ts'), import('../../import/diff.ts')]);
+  const result = await importSpec({
+    source,
+    fetchText,
+    selection,
+    ...(onProgress && { onProgress }),
+  });
+  const incoming: ConnectorDocument =
+    slug === undefined
+      ? result.document
+      : { ...result.document, connector: { ...result.document.connector, slug } };
   const targetSlug = incoming.connector.slug;
-  const base = { slug: targetSlug, warnings: result.warnings, stats: result.stats, entities: result.entities, ranking: result.ranking };
+  const base = {
+    slug: targetSlug,
+    warnings: result.warnings,
+    stats: result.stats,
+    entities: result.entities,
+    ranking: result.ranking,
+  };
 
   let current: ConnectorDocument | null = null;
   try {
@@ -66,15 +85,34 @@ export async function importSpecIntoConnector({
 
   if (current === null) {
     const summary = `${incoming.actions.length} actions, ${incoming.events.length} events, ${incoming.connector.authMethods.length} auth methods`;
-    if (dryRun) return { ...base, outcome: 'preview', connector: null, diff: null, summary: `would create connector '${targetSlug}': ${summary}` };
+    if (dryRun)
+      return {
+        ...base,
+        outcome: 'preview',
+        connector: null,
+        diff: null,
+        summary: `would create connector '${targetSlug}': ${summary}`,
+      };
     onProgress?.('save');
-    const connector = await importConnectorDocument({ db, tenant, document: incoming, replace: false });
-    return { ...base, outcome: 'created', connector, diff: null, summary: `created connector '${targetSlug}': ${summary}` };
+    const connector = await importConnectorDocument({
+      db,
+      tenant,
+      document: incoming,
+      replace: false,
+    });
+    return {
+      ...base,
+      outcome: 'created',
+      connector,
+      diff: null,
+      summary: `created connector '${targetSlug}': ${summary}`,
+    };
   }
 
   const diff = diffDocuments({ current, incoming });
   const summary = summarizeDiff(diff);
-  if (isEmptyDiff(diff)) return { ...base, outcome: 'unchanged', connector: null, diff, summary: 'no changes' };
+  if (isEmptyDiff(diff))
+    return { ...base, outcome: 'unchanged', connector: null, diff, summary: 'no changes' };
   if (!apply || dryRun) return { ...base, outcome: 'preview', connector: null, diff, summary };
   onProgress?.('save');
   const merged = applyDiff({ current, incoming, diff, options: { removeMissing } });

@@ -1,0 +1,180 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConnectionsHarness, type ConnectionsHarness } from '../test/connections.ts';
+import { TEST_DRIVERS } from '../test/db.ts';
+import { gatewayToolName } from './gateway.ts';
+
+type CallResult = {
+  isError?: boolean;
+  structuredContent?: Record<string, unknown>;
+  content: { type: string; text?: string }[];
+};
+
+describe.each(TEST_DRIVERS)('customer gateway MCP server (%s)', (driver) => {
+  let h: ConnectionsHarness;
+  const customers: string[] = [];
+
+  async function gateway(customerId: string, key = h.org.liveKey): Promise<Client> {
+    const client = new Client({ name: 'customer-agent', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(
+        new URL(`${h.weftUrl}/mcp/gateway?customer_id=${customerId}`),
+        { requestInit: { headers: { 'x-fastn-api-key': key } } },
+      ),
+    );
+    return client;
+  }
+
+  beforeAll(async () => {
+    h = await startConnectionsHarness(driver, {
+      api: { rateLimitedCalls: 100, retryAfterSeconds: 120 },
+    });
+    const doc = {
+      weftConnector: 1,
+      connector: {
+        slug: 'crm',
+        name: 'CRM',
+        baseUrl: h.fx.api.url,
+        authMethods: [{ key: 'api_key', type: 'api_key', in: 'header', name: 'X-Api-Key' }],
+      },
+      actions: [
+        {
+          slug: 'whoAmI',
+          name: 'Who am I',
+          description: 'Returns the account the key belongs to',
+          method: 'GET',
+          path: '/me',
+        },
+        {
+          slug: 'listItems',
+          name: 'List items',
+          description: 'Lists items in the CRM',
+          method: 'GET',
+          path: '/items/cursor',
+          parameters: [{ name: 'limit', in: 'query', schema: { type: 'string' } }],
+        },
+        { slug: 'slowDown', name: 'Rate limited', method: 'GET', path: '/rate-limited' },
+      ],
+    };
+    expect(
+      (await h.call({ method: 'POST', url: '/api/v1/connectors/import-definition', payload: doc }))
+        .status,
+    ).toBe(201);
+    for (const name of ['Alpha', 'Beta']) {
+      const c = await h.call<{ id: string }>({
+        method: 'POST',
+        url: '/api/v1/customers',
+        payload: { name },
+      });
+      customers.push(c.body.id);
+    }
+    // Only Alpha connects the CRM.
+    const conn = await h.call({
+      method: 'POST',
+      url: '/api/v1/connections',
+      payload: { connector: 'crm', customerId: customers[0], credentials: { apiKey: 'key-123' } },
+    });
+    expect(conn.status).toBe(201);
+  });
+  afterAll(() => h.close());
+
+  it('exposes the connected apps’ actions as <connector>__<action> tools, plus search and execute', async () => {
+    const client = await gateway(customers[0] ?? '');
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual([
+        'crm__listItems',
+        'crm__slowDown',
+        'crm__whoAmI',
+        'execute_tool',
+        'search_tools',
+      ]);
+      const me = (await client.callTool({ name: 'crm__whoAmI', arguments: {} })) as CallResult;
+      expect(me.isError).toBeFalsy();
+      expect(me.structuredContent).toMatchObject({ status: 200, body: { scheme: 'api_key' } });
+      const found = (await client.callTool({
+        name: 'search_tools',
+        arguments: { query: 'list items' },
+      })) as CallResult;
+      expect((found.structuredContent?.['tools'] as { name: string }[])[0]?.name).toBe(
+        'crm__listItems',
+      );
+      const executed = (await client.callTool({
+        name: 'execute_tool',
+        arguments: { name: 'crm__listItems', arguments: { limit: '3' } },
+      })) as CallResult;
+      expect((executed.structuredContent?.['body'] as { data: unknown[] }).data).toHaveLength(3);
+      const bad = (await client.callTool({
+        name: 'crm__listItems',
+        arguments: { limit: 3, nope: 1 },
+      })) as CallResult;
+      expect(bad.isError).toBe(true);
+      expect(bad.content[0]?.text).toMatch(/^validation_failed/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('turns an API rate limit into a structured retry_after_seconds', async () => {
+    const client = await gateway(customers[0] ?? '');
+    try {
+      const limited = (await client.callTool({
+        name: 'crm__slowDown',
+        arguments: {},
+      })) as CallResult;
+      expect(limited.isError).toBe(true);
+      expect(JSON.parse(limited.content[1]?.text ?? '{}')).toMatchObject({
+        error: { code: 'rate_limited', retry_after_seconds: 120 },
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a customer session sees and calls only that customer’s connections', async () => {
+    const beta = await gateway(customers[1] ?? '');
+    try {
+      const { tools } = await beta.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual(['execute_tool', 'search_tools']);
+      const stolen = (await beta.callTool({ name: 'crm__whoAmI', arguments: {} })) as CallResult;
+      expect(stolen.isError).toBe(true);
+      expect(stolen.content[0]?.text).toMatch(/no tool 'crm__whoAmI' for this customer/);
+    } finally {
+      await beta.close();
+    }
+    // A customer of another org, or no customer at all, is refused before any session exists.
+    const other = await fetch(`${h.weftUrl}/mcp/gateway?customer_id=${crypto.randomUUID()}`, {
+      method: 'POST',
+      headers: {
+        'x-fastn-api-key': h.org.liveKey,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'x', version: '1' },
+        },
+      }),
+    });
+    expect(other.status).toBe(404);
+    const missing = await fetch(`${h.weftUrl}/mcp/gateway`, {
+      method: 'POST',
+      headers: { 'x-fastn-api-key': h.org.liveKey, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(missing.status).toBe(400);
+  });
+
+  it('keeps tool names within 64 characters', () => {
+    expect(gatewayToolName('a'.repeat(63), 'b'.repeat(100)).length).toBeLessThanOrEqual(64);
+    expect(gatewayToolName('a'.repeat(63), 'b'.repeat(100))).not.toBe(
+      gatewayToolName('a'.repeat(63), `${'b'.repeat(99)}c`),
+    );
+  });
+});
