@@ -67,7 +67,7 @@ export function defineTool<I extends AnyObject, O extends AnyObject>(tool: {
 }): ToolDefinition {
   if (!/^[a-z][a-z0-9_]{0,63}$/.test(tool.name))
     throw new Error(`tool name ${tool.name} must be snake_case, at most 64 characters`);
-  return { ...tool, write: tool.write ?? false } as unknown as ToolDefinition;
+  return { ...tool, write: tool.write ?? false };
 }
 
 /** The schema a client sees: the tool's input plus `dryRun`/`idempotencyKey` for writes. */
@@ -187,8 +187,8 @@ export async function runTool({
         };
       }
     }
-    const output = (await tool.handler(input, toolCtx)) as Record<string, unknown>;
-    const structured = tool.output.parse(output) as Record<string, unknown>;
+    const output = await tool.handler(input, toolCtx);
+    const structured = tool.output.parse(output);
     if (idempotencyKey !== undefined && !dryRun) {
       try {
         await ctx.db.tenant(ctx.tenant, (sql) =>
@@ -201,7 +201,7 @@ export async function runTool({
         if (!isUniqueViolation(error)) throw error;
       }
     }
-    const summary = tool.summarize?.(structured as never) ?? `${tool.name} done`;
+    const summary = tool.summarize?.(structured) ?? `${tool.name} done`;
     return {
       ok: true,
       structured: dryRun ? { ...structured, dryRun: true } : structured,

@@ -77,7 +77,7 @@ function describeAction(t: ActionTool): Tool {
     name: t.name,
     title: `${t.connector}: ${t.action.name}`,
     description: `${t.action.description?.slice(0, 800) ?? t.action.name} (${t.action.method} ${t.action.path} on ${t.connector})`,
-    inputSchema: { type: 'object', ...t.action.inputSchema } as Tool['inputSchema'],
+    inputSchema: { type: 'object', ...t.action.inputSchema },
     outputSchema: CALL_OUTPUT as Tool['outputSchema'],
     annotations: {
       readOnlyHint: t.action.method === 'GET' || t.action.method === 'HEAD',

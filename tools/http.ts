@@ -81,11 +81,11 @@ export function mcpRoutes(
   };
 
   /** The admin plane, or the gateway plane for `customer_id`. */
-  const serverFor = async (
+  const serverFor = (
     request: FastifyRequest,
     plane: 'admin' | 'gateway',
     tenant: Tenant,
-  ): Promise<Server> => {
+  ): Server => {
     if (plane === 'admin') {
       return createMcpServer({
         name: 'weft-admin',
@@ -154,7 +154,7 @@ export function mcpRoutes(
       transport.onclose = () => {
         if (transport.sessionId) sessions.delete(transport.sessionId);
       };
-      const server = await serverFor(request, plane, tenant);
+      const server = serverFor(request, plane, tenant);
       await server.connect(transport);
       reply.hijack();
       await transport.handleRequest(request.raw, reply.raw, request.body);

@@ -16,6 +16,7 @@ import {
   type LoadedSpec,
   type SpecFormat,
   type SpecSource,
+  UNRESOLVED_KEY,
 } from './types.ts';
 
 /**
@@ -42,8 +43,6 @@ export const LOAD_LIMITS = {
   maxExternalBytes: 64 * 1024 * 1024,
 } as const;
 
-/** Marks where an external document could not be read; extraction treats it as empty. */
-export const UNRESOLVED_KEY = 'x-weft-unresolved-ref';
 
 type Json = Record<string, unknown>;
 

@@ -76,6 +76,9 @@ export interface LoadedSpec {
 /** Which actions to keep: all, those with a tag, a list of slugs, or the N best ranked. */
 export type ActionSelection = Selection;
 
+/** Marks where an external document could not be read; extraction treats it as missing. */
+export const UNRESOLVED_KEY = 'x-weft-unresolved-ref';
+
 /** A spec can carry thousands of findings; past this many only a count is kept. */
 export const MAX_WARNINGS = 1000;
 

@@ -37,7 +37,8 @@ export function createFetchText({
         'bad_request',
         `fetching ${new URL(url).origin}${new URL(url).pathname} answered ${response.status}`,
       );
-    const reader = response.body?.getReader();
+    const reader = response.body?.getReader() as
+      ReadableStreamDefaultReader<Uint8Array> | undefined;
     if (!reader) return '';
     const chunks: Uint8Array[] = [];
     let size = 0;

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
 import { ConnectionSchema, CreateConnectionSchema } from '../../server/domain/connection.ts';
 import { createConnection } from '../../server/modules/connections/connections.service.ts';

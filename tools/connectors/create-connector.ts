@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
 import { ConnectorSchema, CreateConnectorSchema } from '../../server/domain/connector.ts';
 import { createConnector } from '../../server/modules/connectors/connectors.service.ts';

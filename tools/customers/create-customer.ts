@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
 import { CreateCustomerSchema, CustomerSchema } from '../../server/domain/customer.ts';
 import { createCustomer } from '../../server/modules/customers/customers.service.ts';
