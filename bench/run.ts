@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { engineTable, runEngineBench } from './engine.ts';
+import { mcpTable, runMcpBench } from './mcp.ts';
 import { readBenchSettings } from './env.ts';
 import { runHttpCustomers, type HttpCustomersReport, type TargetResult } from './http-customers.ts';
 
@@ -46,6 +47,15 @@ function table(report: HttpCustomersReport): string {
 async function main(): Promise<number> {
   const which = process.argv[2] ?? 'all';
   const log = (text: string) => process.stderr.write(`[bench] ${text}\n`);
+  if (which === 'mcp' || which === 'all') {
+    const rows = await runMcpBench({ calls: 3000, log });
+    process.stdout.write(
+      `\nMCP tool calls (get_customer), sequential, node ${process.version}\n\n${mcpTable(rows)}\n\n`,
+    );
+    await mkdir(RESULTS_DIR, { recursive: true });
+    await writeFile(path.join(RESULTS_DIR, 'mcp.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    if (which === 'mcp') return 0;
+  }
   if (which === 'engine' || which === 'all') {
     const rows = await runEngineBench({ calls: 5000, log });
     process.stdout.write(

@@ -328,14 +328,6 @@ function listed({ items, max }: { items: string[]; max: number }): string {
  */
 export function summarizeDiff(diff: ConnectorDiff): string {
   const parts: string[] = [];
-  if (diff.connector.length > 0)
-    parts.push(`connector: ${diff.connector.map((c) => c.field).join(', ')} changed`);
-  const auth = [
-    ...diff.authMethods.added.map((key) => `${key} added`),
-    ...diff.authMethods.removed.map((key) => `${key} removed`),
-    ...diff.authMethods.changed.map((c) => `${c.key} ${c.fields.join(', ')} changed`),
-  ];
-  if (auth.length > 0) parts.push(`auth: ${auth.join(', ')}`);
   const actions = counts({ changes: diff.actions, noun: 'action' });
   if (actions !== null) {
     const details = diff.actions.changed.map(
@@ -355,6 +347,14 @@ export function summarizeDiff(diff: ConnectorDiff): string {
     const details = diff.events.changed.map((c) => `${c.name}: ${c.fields.join(', ')}`);
     parts.push(details.length > 0 ? `${events} (${listed({ items: details, max: 3 })})` : events);
   }
+  const auth = [
+    ...diff.authMethods.added.map((key) => `${key} added`),
+    ...diff.authMethods.removed.map((key) => `${key} removed`),
+    ...diff.authMethods.changed.map((c) => `${c.key} ${c.fields.join(', ')} changed`),
+  ];
+  if (auth.length > 0) parts.push(`auth: ${auth.join(', ')}`);
+  if (diff.connector.length > 0)
+    parts.push(`connector: ${diff.connector.map((c) => c.field).join(', ')} changed`);
   return parts.length === 0 ? 'no changes' : parts.join('; ');
 }
 
