@@ -9,6 +9,7 @@ import type { App } from '../server/http/types.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
 import { ADMIN_TOOLS } from './index.ts';
 import { adminResources } from './resources.ts';
+import { loadPrompts } from './prompts.ts';
 import { agentTenant, createMcpServer } from './server.ts';
 import { createGatewayServer } from './gateway.ts';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -43,7 +44,7 @@ function jsonRpcError(reply: FastifyReply, status: number, message: string): Fas
  * authenticated by API key (header `x-fastn-api-key`, or `api_key` in the query for clients
  * that cannot send headers); a session belongs to the key that opened it.
  */
-export function mcpRoutes(
+export async function mcpRoutes(
   app: App,
   {
     db,
@@ -56,8 +57,9 @@ export function mcpRoutes(
     config: Config;
     authenticate: (request: FastifyRequest) => Promise<Tenant>;
   },
-): void {
+): Promise<void> {
   const sessions = new Map<string, Session>();
+  const prompts = await loadPrompts();
   const sweeper = setInterval(() => {
     const now = Date.now();
     for (const [id, s] of sessions) {
@@ -92,6 +94,7 @@ export function mcpRoutes(
         instructions: ADMIN_INSTRUCTIONS,
         tools: () => ADMIN_TOOLS,
         resources: adminResources,
+        prompts,
         context: (clientName) => ({ tenant: agentTenant(tenant, clientName), db, runtime, config }),
         onUnexpected: onUnexpected(request),
       });

@@ -241,3 +241,30 @@ describe('weft mcp over stdio (embedded)', () => {
     }
   }, 60_000);
 });
+
+describe('admin MCP prompts', () => {
+  it('offers the setup prompts, filled with the arguments', async () => {
+    const t = await createTestApp('pglite');
+    const url = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const org = await seedOrg(t, 'Prompts');
+    const client = await connect(url, org.testKey);
+    try {
+      const { prompts } = await client.listPrompts();
+      expect(prompts.map((p) => p.name).sort()).toEqual(['debug_connection', 'setup_integration']);
+      const got = await client.getPrompt({
+        name: 'setup_integration',
+        arguments: { app: 'Stripe', spec: 'https://example.com/openapi.yaml' },
+      });
+      const text = (got.messages[0]?.content as { text: string }).text;
+      expect(text).toContain('integration with Stripe');
+      expect(text).toContain('https://example.com/openapi.yaml');
+      expect(text).not.toMatch(/\{\{/);
+      await expect(client.getPrompt({ name: 'debug_connection', arguments: {} })).rejects.toThrow(
+        /connectionId/,
+      );
+    } finally {
+      await client.close();
+      await t.close();
+    }
+  });
+});

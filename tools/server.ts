@@ -1,6 +1,8 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
@@ -9,6 +11,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Tenant } from '../server/domain/tenant.ts';
+import { renderPrompt, type PromptFile } from './prompts.ts';
 import { WEFT_VERSION } from '../server/version.ts';
 import {
   advertisedInput,
@@ -52,18 +55,24 @@ export function createMcpServer({
   context,
   resources,
   onUnexpected,
+  prompts,
 }: {
   name: string;
   instructions: string;
   tools: () => Promise<readonly ToolDefinition[]> | readonly ToolDefinition[];
   context: (clientName: string | null) => Omit<ToolContext, 'dryRun'>;
   resources?: ResourceProvider;
+  prompts?: readonly PromptFile[];
   onUnexpected: (error: unknown) => string;
 }): Server {
   const server = new Server(
     { name, version: WEFT_VERSION },
     {
-      capabilities: { tools: { listChanged: false }, ...(resources && { resources: {} }) },
+      capabilities: {
+        tools: { listChanged: false },
+        ...(resources && { resources: {} }),
+        ...(prompts && { prompts: {} }),
+      },
       instructions,
     },
   );
@@ -126,6 +135,30 @@ export function createMcpServer({
     };
   });
 
+  if (prompts) {
+    server.setRequestHandler(ListPromptsRequestSchema, () => ({
+      prompts: prompts.map((p) => ({
+        name: p.name,
+        title: p.title,
+        description: p.description,
+        arguments: p.arguments,
+      })),
+    }));
+    server.setRequestHandler(GetPromptRequestSchema, (request) => {
+      const prompt = prompts.find((p) => p.name === request.params.name);
+      if (!prompt)
+        throw new Error(`no prompt ${request.params.name}; list prompts to see what exists`);
+      return {
+        description: prompt.description,
+        messages: [
+          {
+            role: 'user',
+            content: { type: 'text', text: renderPrompt(prompt, request.params.arguments ?? {}) },
+          },
+        ],
+      };
+    });
+  }
   if (resources) {
     server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
       resourceTemplates: resources.templates,

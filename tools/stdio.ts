@@ -5,6 +5,8 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import {
   CallToolRequestSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
@@ -19,6 +21,7 @@ import { openRuntime } from '../server/runtime.ts';
 import { WEFT_VERSION } from '../server/version.ts';
 import { ADMIN_TOOLS } from './index.ts';
 import { adminResources } from './resources.ts';
+import { loadPrompts } from './prompts.ts';
 import { agentTenant, createMcpServer } from './server.ts';
 
 export interface StdioHandle {
@@ -51,7 +54,7 @@ export async function serveStdio({
     const relay = new Server(
       { name: 'weft-admin', version: WEFT_VERSION },
       {
-        capabilities: { tools: {}, resources: {} },
+        capabilities: { tools: {}, resources: {}, prompts: {} },
         ...(instructions !== undefined && { instructions }),
       },
     );
@@ -101,6 +104,7 @@ export async function serveStdio({
     instructions: 'Weft admin tools (embedded installation).',
     tools: () => ADMIN_TOOLS,
     resources: adminResources,
+    prompts: await loadPrompts(),
     context: (clientName) => ({
       tenant: agentTenant(tenant, clientName),
       db: runtime.db,
