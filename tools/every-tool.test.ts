@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConnectionsHarness, type ConnectionsHarness } from '../test/connections.ts';
+import { ADMIN_TOOLS } from './index.ts';
+
+type CallResult = {
+  isError?: boolean;
+  structuredContent?: Record<string, unknown>;
+  content: { type: string; text?: string }[];
+};
+
+const PETSTORE = new URL('../../shared/evals/specs/petstore-v2.yaml', import.meta.url);
+
+/** Every admin tool, called once with good arguments and once with bad ones, over the real client. */
+describe('every admin tool', () => {
+  let h: ConnectionsHarness;
+  let client: Client;
+  const succeeded = new Set<string>();
+  const ok = async (
+    name: string,
+    args: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> => {
+    const result = (await client.callTool({ name, arguments: args })) as CallResult;
+    expect(result.isError, `${name}: ${result.content.map((c) => c.text).join(' ')}`).toBeFalsy();
+    succeeded.add(name);
+    return result.structuredContent ?? {};
+  };
+
+  beforeAll(async () => {
+    h = await startConnectionsHarness('pglite');
+    client = new Client({ name: 'coverage-agent', version: '1' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${h.weftUrl}/mcp/admin`), {
+        requestInit: { headers: { 'x-fastn-api-key': h.org.liveKey } },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await client.close();
+    await h.close();
+  });
+
+  it('succeeds with good arguments, in the order an agent would use them', async () => {
+    const customer = await ok('create_customer', { name: 'Coverage', externalId: 'cov' });
+    await ok('get_customer', { id: customer['id'] });
+    await ok('update_customer', { id: customer['id'], name: 'Coverage Inc' });
+    await ok('list_customers', {});
+    await ok('import_openapi', {
+      text: await readFile(PETSTORE, 'utf8'),
+      slug: 'pets',
+      selection: { mode: 'top', n: 5 },
+    });
+    await ok('create_connector', {
+      slug: 'api',
+      name: 'API',
+      baseUrl: h.fx.api.url,
+      authMethods: [{ key: 'api_key', type: 'api_key', in: 'header', name: 'X-Api-Key' }],
+    });
+    await ok('update_connector', { connector: 'api', changes: { description: 'The fixture API' } });
+    await ok('get_connector', { connector: 'api' });
+    await ok('list_connectors', {});
+    await ok('upsert_action', {
+      connector: 'api',
+      action: { slug: 'me', name: 'Me', method: 'GET', path: '/me' },
+    });
+    await ok('upsert_action', {
+      connector: 'api',
+      action: { slug: 'echo', name: 'Echo', method: 'POST', path: '/echo/x' },
+    });
+    await ok('get_action', { connector: 'api', action: 'me' });
+    await ok('list_actions', { connector: 'api' });
+    await ok('upsert_event', { connector: 'api', event: { name: 'thing.created' } });
+    await ok('list_events', { connector: 'api' });
+    const exported = await ok('export_connector', { connector: 'api' });
+    await ok('import_connector_definition', {
+      document: {
+        ...exported,
+        connector: { ...(exported['connector'] as object), slug: 'api_copy' },
+      },
+    });
+    await ok('set_oauth_app', {
+      connector: 'pets',
+      app: {
+        clientId: 'weft-app',
+        clientSecret: 'weft-app-secret',
+        authorizeUrl: h.fx.provider.authorizeUrl,
+        tokenUrl: h.fx.provider.tokenUrl,
+      },
+    });
+    const connection = await ok('create_connection', {
+      connector: 'api',
+      customerId: customer['id'],
+      credentials: { apiKey: 'key-123' },
+    });
+    await ok('get_connection', { id: connection['id'] });
+    await ok('list_connections', { customerId: customer['id'] });
+    await ok('test_connection', { id: connection['id'] });
+    const run = await ok('run_action', { connectionId: connection['id'], action: 'me' });
+    expect(run['status']).toBe(200);
+    await ok('proxy_request', {
+      connectionId: connection['id'],
+      request: { method: 'GET', path: '/me' },
+    });
+    await ok('get_trace', { traceId: run['traceId'] });
+    const started = await ok('start_oauth', {
+      connector: 'pets',
+      customerId: customer['id'],
+      redirectUri: `${h.weftUrl}/api/v1/oauth/callback`,
+    });
+    expect(String(started['url'])).toContain(h.fx.provider.authorizeUrl);
+    await ok('delete_event', { connector: 'api', event: 'thing.created' });
+    await ok('delete_action', { connector: 'api', action: 'echo' });
+    await ok('delete_connection', { id: connection['id'] });
+    await ok('delete_connector', { connector: 'api_copy' });
+    await ok('delete_customer', { id: customer['id'] });
+    expect([...succeeded].sort()).toEqual(ADMIN_TOOLS.map((t) => t.name).sort());
+  });
+
+  it('answers bad arguments to every tool with a validation error, not a crash', async () => {
+    for (const tool of ADMIN_TOOLS) {
+      const result = (await client.callTool({
+        name: tool.name,
+        arguments: { definitelyNotAField: [1, 2, 3] },
+      })) as CallResult;
+      expect(result.isError, tool.name).toBe(true);
+      expect(result.content[0]?.text, tool.name).toMatch(
+        /^validation_failed: invalid arguments for /,
+      );
+    }
+  });
+});
