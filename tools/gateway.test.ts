@@ -171,6 +171,67 @@ describe.each(TEST_DRIVERS)('customer gateway MCP server (%s)', (driver) => {
     expect(missing.status).toBe(400);
   });
 
+  it('exposes only the connectors chosen for the customer, when a selection is set', async () => {
+    const second = {
+      weftConnector: 1,
+      connector: {
+        slug: 'billing',
+        name: 'Billing',
+        baseUrl: h.fx.api.url,
+        authMethods: [{ key: 'api_key', type: 'api_key', in: 'header', name: 'X-Api-Key' }],
+      },
+      actions: [{ slug: 'me', name: 'Me', method: 'GET', path: '/me' }],
+    };
+    expect(
+      (
+        await h.call({
+          method: 'POST',
+          url: '/api/v1/connectors/import-definition',
+          payload: second,
+        })
+      ).status,
+    ).toBe(201);
+    await h.call({
+      method: 'POST',
+      url: '/api/v1/connections',
+      payload: {
+        connector: 'billing',
+        customerId: customers[0],
+        credentials: { apiKey: 'key-123' },
+      },
+    });
+    const names = async () => {
+      const client = await gateway(customers[0] ?? '');
+      try {
+        return (await client.listTools()).tools
+          .map((t) => t.name)
+          .filter((n) => n.includes('__'))
+          .sort();
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await names()).toEqual([
+      'billing__me',
+      'crm__listItems',
+      'crm__slowDown',
+      'crm__whoAmI',
+    ]);
+    const set = await h.call({
+      method: 'PATCH',
+      url: `/api/v1/customers/${customers[0]}`,
+      payload: { gatewayConnectors: ['billing'] },
+    });
+    expect(set.status, set.raw).toBe(200);
+    expect(await names()).toEqual(['billing__me']);
+    await h.call({
+      method: 'PATCH',
+      url: `/api/v1/customers/${customers[0]}`,
+      payload: { gatewayConnectors: null },
+    });
+    expect(await names()).toHaveLength(4);
+  });
+
   it('keeps tool names within 64 characters', () => {
     expect(gatewayToolName('a'.repeat(63), 'b'.repeat(100)).length).toBeLessThanOrEqual(64);
     expect(gatewayToolName('a'.repeat(63), 'b'.repeat(100))).not.toBe(

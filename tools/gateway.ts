@@ -12,6 +12,7 @@ import { CallResultSchema } from '../server/domain/connection.ts';
 import type { Tenant } from '../server/domain/tenant.ts';
 import { AppError } from '../server/errors.ts';
 import { listConnections, runAction } from '../server/modules/connections/connections.service.ts';
+import { getCustomer } from '../server/modules/customers/customers.service.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
 import { WEFT_VERSION } from '../server/version.ts';
 import { jsonSchemaOf } from './define-tool.ts';
@@ -41,6 +42,11 @@ async function actionTools({
   runtime: ConnectionRuntime;
   tenant: Tenant;
 }): Promise<ActionTool[]> {
+  const customer =
+    tenant.customerId === null
+      ? null
+      : await getCustomer({ db: runtime.db, tenant, id: tenant.customerId });
+  const allowed = customer?.gatewayConnectors ?? null;
   const connections = (
     await listConnections({
       runtime,
@@ -48,7 +54,11 @@ async function actionTools({
       customerId: tenant.customerId ?? undefined,
       connector: undefined,
     })
-  ).filter((c) => c.status === 'active' || c.status === 'error');
+  ).filter(
+    (c) =>
+      (c.status === 'active' || c.status === 'error') &&
+      (allowed === null || allowed.includes(c.connector)),
+  );
   const tools: ActionTool[] = [];
   const seen = new Set<string>();
   for (const connection of connections) {

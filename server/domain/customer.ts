@@ -7,6 +7,12 @@ export const CustomerSchema = z
     externalId: z.string().nullable().describe('Your own id for this customer, unique in the org'),
     name: z.string(),
     metadata: z.record(z.string(), z.unknown()),
+    gatewayConnectors: z
+      .array(z.string())
+      .nullable()
+      .describe(
+        "Connector slugs this customer's MCP gateway exposes; null for every connected one",
+      ),
     createdAt: z.string().describe('ISO 8601'),
     updatedAt: z.string().describe('ISO 8601'),
   })
@@ -33,6 +39,12 @@ export const UpdateCustomerSchema = z
     name: z.string().trim().min(1).max(255).optional(),
     externalId: z.string().trim().min(1).max(255).nullable().optional(),
     metadata: JsonObjectSchema.optional().describe('Replaces the whole metadata object'),
+    gatewayConnectors: z
+      .array(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/))
+      .max(200)
+      .nullable()
+      .optional()
+      .describe("Connector slugs the customer's MCP gateway exposes; null for every connected one"),
   })
   .strict()
   .refine((v) => Object.keys(v).length > 0, { message: 'give at least one field to change' });

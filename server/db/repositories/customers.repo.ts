@@ -6,11 +6,12 @@ interface CustomerRow {
   readonly external_id: string | null;
   readonly name: string;
   readonly metadata: Record<string, unknown>;
+  readonly gateway_connectors: string[] | null;
   readonly created_at: Date;
   readonly updated_at: Date;
 }
 
-const COLUMNS = 'id, external_id, name, metadata, created_at, updated_at';
+const COLUMNS = 'id, external_id, name, metadata, gateway_connectors, created_at, updated_at';
 
 function toCustomer(row: CustomerRow): Customer {
   return {
@@ -18,6 +19,7 @@ function toCustomer(row: CustomerRow): Customer {
     externalId: row.external_id,
     name: row.name,
     metadata: row.metadata,
+    gatewayConnectors: row.gateway_connectors,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -70,13 +72,21 @@ export async function update(
     name,
     externalId,
     metadata,
-  }: { id: string; name?: string; externalId?: string | null; metadata?: Record<string, unknown> },
+    gatewayConnectors,
+  }: {
+    id: string;
+    name?: string;
+    externalId?: string | null;
+    metadata?: Record<string, unknown>;
+    gatewayConnectors?: string[] | null;
+  },
 ): Promise<Customer | null> {
   const rows = await db.query<CustomerRow>(
     `UPDATE customers SET
         name = coalesce($2, name),
         external_id = CASE WHEN $3::boolean THEN $4 ELSE external_id END,
         metadata = coalesce($5::jsonb, metadata),
+        gateway_connectors = CASE WHEN $6::boolean THEN $7::text[] ELSE gateway_connectors END,
         updated_at = now()
       WHERE id = $1
       RETURNING ${COLUMNS}`,
@@ -86,6 +96,8 @@ export async function update(
       externalId !== undefined,
       externalId ?? null,
       metadata === undefined ? null : JSON.stringify(metadata),
+      gatewayConnectors !== undefined,
+      gatewayConnectors ?? null,
     ],
   );
   return rows[0] ? toCustomer(rows[0]) : null;

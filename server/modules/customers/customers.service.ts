@@ -132,6 +132,9 @@ export async function updateCustomer({
         ...(input.name !== undefined && { name: input.name }),
         ...(input.externalId !== undefined && { externalId: input.externalId }),
         ...(input.metadata !== undefined && { metadata: input.metadata }),
+        ...(input.gatewayConnectors !== undefined && {
+          gatewayConnectors: input.gatewayConnectors,
+        }),
       });
       if (updated) {
         await recordAudit(sql, {
