@@ -42,7 +42,7 @@ function httpUrl({ value, base }: { value: unknown; base: URL | undefined }): st
 }
 
 function scopesOf(flow: Json): string[] {
-  const scopes = own(flow, 'scopes');
+  const scopes = flow['scopes'];
   if (!isObject(scopes)) return [];
   return Object.keys(scopes)
     .filter((s) => s.length > 0 && s.length <= 200)
@@ -64,18 +64,37 @@ interface FlowSpec {
   at: string;
 }
 
-function flowsOf({ scheme, format, at }: { scheme: Json; format: SpecFormat; at: string }): FlowSpec[] {
+function flowsOf({
+  scheme,
+  format,
+  at,
+}: {
+  scheme: Json;
+  format: SpecFormat;
+  at: string;
+}): FlowSpec[] {
   if (format === 'swagger-2.0') {
-    const flow = own(scheme, 'flow');
+    const flow = scheme['flow'];
     const kind =
-      flow === 'accessCode' ? 'authorizationCode' : flow === 'application' ? 'clientCredentials' : flow === 'implicit' || flow === 'password' ? flow : undefined;
+      flow === 'accessCode'
+        ? 'authorizationCode'
+        : flow === 'application'
+          ? 'clientCredentials'
+          : flow === 'implicit' || flow === 'password'
+            ? flow
+            : undefined;
     return kind === undefined ? [] : [{ kind, flow: scheme, at }];
   }
-  const flows = own(scheme, 'flows');
+  const flows = scheme['flows'];
   if (!isObject(flows)) return [];
-  const order: FlowSpec['kind'][] = ['authorizationCode', 'clientCredentials', 'implicit', 'password'];
+  const order: FlowSpec['kind'][] = [
+    'authorizationCode',
+    'clientCredentials',
+    'implicit',
+    'password',
+  ];
   return order.flatMap((kind) => {
-    const flow = own(flows, kind);
+    const flow = own({ record: flows, key: kind });
     return isObject(flow) ? [{ kind, flow, at: `${at}/flows/${kind}` }] : [];
   });
 }
@@ -97,19 +116,26 @@ function oauthMethods({
 }): AuthMethodInput[] {
   const methods: AuthMethodInput[] = [];
   const flows = flowsOf({ scheme, format, at });
-  if (flows.length === 0) addWarning(warnings, { path: at, reason: `OAuth 2.0 scheme ${name} declares no usable flow; skipped` });
+  if (flows.length === 0)
+    addWarning(warnings, {
+      path: at,
+      reason: `OAuth 2.0 scheme ${name} declares no usable flow; skipped`,
+    });
   for (const { kind, flow, at: flowAt } of flows) {
     const scopes = scopesOf(flow);
-    const label = truncate(`${name} (${kind})`, 100);
-    const tokenUrl = httpUrl({ value: own(flow, 'tokenUrl'), base });
-    const authorizeUrl = httpUrl({ value: own(flow, 'authorizationUrl'), base });
+    const label = truncate({ text: `${name} (${kind})`, max: 100 });
+    const tokenUrl = httpUrl({ value: flow['tokenUrl'], base });
+    const authorizeUrl = httpUrl({ value: flow['authorizationUrl'], base });
     if (kind === 'password') {
       addWarning(warnings, {
         path: flowAt,
         reason: `OAuth 2.0 password flow of ${name} imported as a custom method that exchanges username and password for a token`,
       });
       if (tokenUrl === undefined) {
-        addWarning(warnings, { path: flowAt, reason: 'the password flow has no usable tokenUrl; skipped' });
+        addWarning(warnings, {
+          path: flowAt,
+          reason: 'the password flow has no usable tokenUrl; skipped',
+        });
         continue;
       }
       methods.push({
@@ -133,7 +159,7 @@ function oauthMethods({
             password: '{{password}}',
             client_id: '{{clientId}}',
             client_secret: '{{clientSecret}}',
-            ...(scopes.length > 0 && { scope: truncate(scopes.join(' '), 4000) }),
+            ...(scopes.length > 0 && { scope: truncate({ text: scopes.join(' '), max: 4000 }) }),
           },
           tokenPath: 'access_token',
           expiresInPath: 'expires_in',
@@ -143,14 +169,27 @@ function oauthMethods({
     }
     if (kind === 'clientCredentials') {
       if (tokenUrl === undefined) {
-        addWarning(warnings, { path: flowAt, reason: 'the client credentials flow has no usable tokenUrl; skipped' });
+        addWarning(warnings, {
+          path: flowAt,
+          reason: 'the client credentials flow has no usable tokenUrl; skipped',
+        });
         continue;
       }
-      methods.push({ key: 'x', label, type: 'oauth2', grant: 'client_credentials', tokenUrl, scopes });
+      methods.push({
+        key: 'x',
+        label,
+        type: 'oauth2',
+        grant: 'client_credentials',
+        tokenUrl,
+        scopes,
+      });
       continue;
     }
     if (authorizeUrl === undefined) {
-      addWarning(warnings, { path: flowAt, reason: `the ${kind} flow has no usable authorizationUrl; skipped` });
+      addWarning(warnings, {
+        path: flowAt,
+        reason: `the ${kind} flow has no usable authorizationUrl; skipped`,
+      });
       continue;
     }
     let token = tokenUrl;
@@ -161,9 +200,20 @@ function oauthMethods({
         reason: `the ${kind} flow names no token URL; ${token} is a guess next to the authorize URL, check it (imported as authorization code)`,
       });
     } else if (kind === 'implicit') {
-      addWarning(warnings, { path: flowAt, reason: 'implicit flow imported as authorization code' });
+      addWarning(warnings, {
+        path: flowAt,
+        reason: 'implicit flow imported as authorization code',
+      });
     }
-    methods.push({ key: 'x', label, type: 'oauth2', grant: 'authorization_code', authorizeUrl, tokenUrl: token, scopes });
+    methods.push({
+      key: 'x',
+      label,
+      type: 'oauth2',
+      grant: 'authorization_code',
+      authorizeUrl,
+      tokenUrl: token,
+      scopes,
+    });
   }
   return methods;
 }
@@ -183,48 +233,88 @@ function methodsOfScheme({
   base: URL | undefined;
   warnings: ImportWarning[];
 }): AuthMethodInput[] {
-  const type = own(scheme, 'type');
-  const label = truncate(name, 100);
+  const type = scheme['type'];
+  const label = truncate({ text: name, max: 100 });
   switch (type) {
     case 'apiKey': {
-      const where = own(scheme, 'in');
-      const keyName = own(scheme, 'name');
-      if ((where === 'header' || where === 'query' || where === 'cookie') && typeof keyName === 'string' && keyName.trim() !== '' && keyName.length <= 200)
+      const where = scheme['in'];
+      const keyName = scheme['name'];
+      if (
+        (where === 'header' || where === 'query' || where === 'cookie') &&
+        typeof keyName === 'string' &&
+        keyName.trim() !== '' &&
+        keyName.length <= 200
+      )
         return [{ key: 'x', label, type: 'api_key', in: where, name: keyName.trim() }];
-      addWarning(warnings, { path: at, reason: `API key scheme ${name} has no usable "in" and "name"; imported as custom` });
+      addWarning(warnings, {
+        path: at,
+        reason: `API key scheme ${name} has no usable "in" and "name"; imported as custom`,
+      });
       return [{ key: 'x', label, type: 'custom', fields: [{ name: 'apiKey', secret: true }] }];
     }
     case 'basic':
       return [{ key: 'x', label, type: 'basic' }];
     case 'http': {
-      const httpScheme = own(scheme, 'scheme');
+      const httpScheme = scheme['scheme'];
       const lower = typeof httpScheme === 'string' ? httpScheme.trim().toLowerCase() : '';
       if (lower === 'basic') return [{ key: 'x', label, type: 'basic' }];
       if (lower === 'bearer') return [{ key: 'x', label, type: 'bearer' }];
       const word = /^[A-Za-z0-9_-]{1,40}$/.test(String(httpScheme)) ? String(httpScheme) : 'Token';
-      addWarning(warnings, { path: at, reason: `HTTP ${truncate(String(httpScheme), 40)} authentication imported as a custom Authorization header` });
-      return [{ key: 'x', label, type: 'custom', fields: [{ name: 'token', secret: true }], headers: { Authorization: `${word} {{token}}` } }];
+      addWarning(warnings, {
+        path: at,
+        reason: `HTTP ${truncate({ text: String(httpScheme), max: 40 })} authentication imported as a custom Authorization header`,
+      });
+      return [
+        {
+          key: 'x',
+          label,
+          type: 'custom',
+          fields: [{ name: 'token', secret: true }],
+          headers: { Authorization: `${word} {{token}}` },
+        },
+      ];
     }
     case 'oauth2':
       return oauthMethods({ name, scheme, format, at, base, warnings });
     case 'openIdConnect': {
-      const discovery = httpUrl({ value: own(scheme, 'openIdConnectUrl'), base });
+      const discovery = httpUrl({ value: scheme['openIdConnectUrl'], base });
       if (discovery === undefined) {
-        addWarning(warnings, { path: at, reason: `OpenID Connect scheme ${name} has no usable openIdConnectUrl; skipped` });
+        addWarning(warnings, {
+          path: at,
+          reason: `OpenID Connect scheme ${name} has no usable openIdConnectUrl; skipped`,
+        });
         return [];
       }
-      const issuer = discovery.replace(/\/\.well-known\/openid-configuration\/?$/, '').replace(/\/+$/, '');
+      const issuer = discovery
+        .replace(/\/\.well-known\/openid-configuration\/?$/, '')
+        .replace(/\/+$/, '');
       addWarning(warnings, {
         path: at,
-        reason: `OpenID Connect: the real endpoints are listed at ${truncate(discovery, 300)}; the authorize and token URLs imported are guesses, check them`,
+        reason: `OpenID Connect: the real endpoints are listed at ${truncate({ text: discovery, max: 300 })}; the authorize and token URLs imported are guesses, check them`,
       });
-      return [{ key: 'x', label, type: 'oauth2', grant: 'authorization_code', authorizeUrl: `${issuer}/authorize`, tokenUrl: `${issuer}/token`, scopes: ['openid'] }];
+      return [
+        {
+          key: 'x',
+          label,
+          type: 'oauth2',
+          grant: 'authorization_code',
+          authorizeUrl: `${issuer}/authorize`,
+          tokenUrl: `${issuer}/token`,
+          scopes: ['openid'],
+        },
+      ];
     }
     case 'mutualTLS':
-      addWarning(warnings, { path: at, reason: `mutual TLS (${name}) is not supported; imported as a custom method without fields` });
+      addWarning(warnings, {
+        path: at,
+        reason: `mutual TLS (${name}) is not supported; imported as a custom method without fields`,
+      });
       return [{ key: 'x', label, type: 'custom', fields: [] }];
     default:
-      addWarning(warnings, { path: at, reason: `unknown security scheme type ${truncate(String(type), 40)}; imported as custom` });
+      addWarning(warnings, {
+        path: at,
+        reason: `unknown security scheme type ${truncate({ text: String(type), max: 40 })}; imported as custom`,
+      });
       return [{ key: 'x', label, type: 'custom', fields: [{ name: 'credential', secret: true }] }];
   }
 }
@@ -241,7 +331,8 @@ export function schemeUsage({
   const names = (requirements: unknown): Set<string> => {
     const out = new Set<string>();
     if (!Array.isArray(requirements)) return out;
-    for (const requirement of requirements) if (isObject(requirement)) for (const name of Object.keys(requirement)) out.add(name);
+    for (const requirement of requirements)
+      if (isObject(requirement)) for (const name of Object.keys(requirement)) out.add(name);
     return out;
   };
   for (const op of operations) {
@@ -266,16 +357,18 @@ export function authMethodsOf({
   base: URL | undefined;
   warnings: ImportWarning[];
 }): AuthMethodInput[] {
-  const schemesAt = format === 'swagger-2.0' ? ['securityDefinitions'] : ['components', 'securitySchemes'];
+  const schemesAt =
+    format === 'swagger-2.0' ? ['securityDefinitions'] : ['components', 'securitySchemes'];
   let schemes: unknown = doc;
-  for (const key of schemesAt) schemes = isObject(schemes) ? own(schemes, key) : undefined;
+  for (const key of schemesAt)
+    schemes = isObject(schemes) ? own({ record: schemes, key }) : undefined;
   const declared = isObject(schemes) ? schemes : {};
 
   const candidates: Candidate[] = [];
   let order = 0;
   for (const name of Object.keys(declared)) {
     const at = toPointer([...schemesAt, name]);
-    const { node: scheme } = resolver.deref(own(declared, name));
+    const { node: scheme } = resolver.deref(own({ record: declared, key: name }));
     if (!isObject(scheme)) {
       addWarning(warnings, { path: at, reason: 'security scheme is not an object; skipped' });
       continue;
@@ -284,16 +377,25 @@ export function authMethodsOf({
       for (const method of methodsOfScheme({ name, scheme, format, at, base, warnings }))
         candidates.push({ method, scheme: name, order: order++ });
     } catch (error) {
-      addWarning(warnings, { path: at, reason: `security scheme could not be read (${error instanceof Error ? error.message : String(error)}); skipped` });
+      addWarning(warnings, {
+        path: at,
+        reason: `security scheme could not be read (${error instanceof Error ? error.message : String(error)}); skipped`,
+      });
     }
   }
   for (const name of usage.keys())
     if (!Object.hasOwn(declared, name))
-      addWarning(warnings, { path: '', reason: `security requirements name ${truncate(name, 100)}, which no security scheme declares` });
+      addWarning(warnings, {
+        path: '',
+        reason: `security requirements name ${truncate({ text: name, max: 100 })}, which no security scheme declares`,
+      });
 
   if (candidates.length === 0) {
     if (Object.keys(declared).length === 0)
-      addWarning(warnings, { path: '', reason: 'the spec declares no authentication; add an auth method if the API needs one' });
+      addWarning(warnings, {
+        path: '',
+        reason: 'the spec declares no authentication; add an auth method if the API needs one',
+      });
     return [{ key: 'none', type: 'none' }];
   }
   candidates.sort(
@@ -305,7 +407,11 @@ export function authMethodsOf({
   if (candidates.length > MAX_METHODS)
     addWarning(warnings, {
       path: toPointer(schemesAt),
-      reason: `${candidates.length} auth methods; only the first ${MAX_METHODS} kept (${candidates.slice(MAX_METHODS).map((c) => c.scheme).join(', ').slice(0, 300)} dropped)`,
+      reason: `${candidates.length} auth methods; only the first ${MAX_METHODS} kept (${candidates
+        .slice(MAX_METHODS)
+        .map((c) => c.scheme)
+        .join(', ')
+        .slice(0, 300)} dropped)`,
     });
   const keys = new Set<string>();
   return candidates.slice(0, MAX_METHODS).map(({ method, scheme }) => ({

@@ -43,7 +43,6 @@ export const LOAD_LIMITS = {
   maxExternalBytes: 64 * 1024 * 1024,
 } as const;
 
-
 type Json = Record<string, unknown>;
 
 function isObject(value: unknown): value is Json {
@@ -58,7 +57,7 @@ function errorMessage(error: unknown): string {
 // Parsing
 
 /** JSON pointer of the deepest YAML node that contains `offset`. */
-function pointerAtOffset(doc: Document, offset: number): string {
+function pointerAtOffset({ doc, offset }: { doc: Document; offset: number }): string {
   const segments: string[] = [];
   let node: unknown = doc.contents;
   for (let guard = 0; guard < LOAD_LIMITS.maxDepth; guard++) {
@@ -141,8 +140,8 @@ export function parseSpecText({ text, label }: { text: string; label: string }):
     }
     for (const problem of problems.slice(0, 100)) {
       addWarning(warnings, {
-        path: pointerAtOffset(doc, problem.pos[0]),
-        reason: `YAML ${problem.name === 'YAMLWarning' ? 'warning' : 'error'} (read past it, check this part): ${problem.message.split('\n')[0] ?? ''}`,
+        path: pointerAtOffset({ doc, offset: problem.pos[0] }),
+        reason: `YAML ${problem.name === 'YAMLWarning' ? 'warning' : 'error'} (read past it, check this part): ${(problem.message.split('\n')[0] ?? '').replace(/:$/, '')}`,
       });
     }
   }
@@ -315,67 +314,75 @@ async function bundleExternalRefs({
   const failures = new Map<string, Failure>();
   const budget = { files: 0, bytes: 0 };
 
-  const unresolved = (file: FileInfo, reason: string): Json => {
+  const unresolved = ({ file, reason }: { file: FileInfo; reason: string }): Json => {
     const reference = file.reference ?? file.url;
     failures.set(file.url, { reason });
     failures.set(stripHash(reference), { reason });
     return { [UNRESOLVED_KEY]: reference.slice(0, 2000), description: reason };
   };
 
-  const parseExternal = (file: FileInfo, text: string): Json => {
+  const parseExternal = ({ file, text }: { file: FileInfo; text: string }): Json => {
     budget.bytes += text.length;
     if (budget.bytes > LOAD_LIMITS.maxExternalBytes)
-      return unresolved(
+      return unresolved({
         file,
-        `external documents exceed ${LOAD_LIMITS.maxExternalBytes} bytes in total; not read`,
-      );
+        reason: `external documents exceed ${LOAD_LIMITS.maxExternalBytes} bytes in total; not read`,
+      });
     try {
       const label = `the referenced document ${(file.reference ?? file.url).slice(0, 200)}`;
       const parsed = parseSpecText({ text, label });
       inspectTree({ root: parsed.value, label, warnings: [] });
       return parsed.value;
     } catch (error) {
-      return unresolved(file, errorMessage(error));
+      return unresolved({ file, reason: errorMessage(error) });
     }
   };
 
   const countFile = (file: FileInfo): Json | null => {
     budget.files += 1;
     return budget.files > LOAD_LIMITS.maxExternalFiles
-      ? unresolved(file, `more than ${LOAD_LIMITS.maxExternalFiles} external documents; not read`)
+      ? unresolved({
+          file,
+          reason: `more than ${LOAD_LIMITS.maxExternalFiles} external documents; not read`,
+        })
       : null;
   };
 
   const readLocal = async (file: FileInfo): Promise<Json> => {
     if (base.kind !== 'file')
-      return unresolved(
+      return unresolved({
         file,
-        'refused: file references are only followed in a spec read from a file, and only inside its folder',
-      );
+        reason:
+          'refused: file references are only followed in a spec read from a file, and only inside its folder',
+      });
     const local = localPathOf(file.url);
     if (local === null || local.includes('\0'))
-      return unresolved(file, 'refused: not a usable file path');
+      return unresolved({ file, reason: 'refused: not a usable file path' });
     const target = path.resolve(local);
     // Checked on the path as written first, so that a target outside is never even looked at.
     if (!isInside({ root: base.root, target }))
-      return unresolved(file, "refused: the file is outside the spec's folder");
+      return unresolved({ file, reason: "refused: the file is outside the spec's folder" });
     const over = countFile(file);
     if (over) return over;
     let real: string;
     try {
       real = await realpath(target);
     } catch {
-      return unresolved(file, 'file not found');
+      return unresolved({ file, reason: 'file not found' });
     }
     if (!isInside({ root: base.root, target: real }))
-      return unresolved(file, "refused: a symbolic link leads outside the spec's folder");
+      return unresolved({
+        file,
+        reason: "refused: a symbolic link leads outside the spec's folder",
+      });
     try {
       const info = await stat(real);
-      if (!info.isFile()) return unresolved(file, 'not a file');
-      if (info.size > LOAD_LIMITS.maxSpecBytes) return unresolved(file, 'file too large');
-      return parseExternal(file, await readFile(real, 'utf8'));
+      if (!info.isFile()) return unresolved({ file, reason: 'not a file' });
+      if (info.size > LOAD_LIMITS.maxSpecBytes)
+        return unresolved({ file, reason: 'file too large' });
+      return parseExternal({ file, text: await readFile(real, 'utf8') });
     } catch (error) {
-      return unresolved(file, `could not read the file: ${errorMessage(error)}`);
+      return unresolved({ file, reason: `could not read the file: ${errorMessage(error)}` });
     }
   };
 
@@ -386,13 +393,13 @@ async function bundleExternalRefs({
     try {
       url = new URL(file.url);
     } catch {
-      return unresolved(file, 'not a valid URL');
+      return unresolved({ file, reason: 'not a valid URL' });
     }
     url.hash = '';
     try {
-      return parseExternal(file, await fetchText(url.toString()));
+      return parseExternal({ file, text: await fetchText(url.toString()) });
     } catch (error) {
-      return unresolved(file, `could not fetch: ${errorMessage(error)}`);
+      return unresolved({ file, reason: `could not fetch: ${errorMessage(error)}` });
     }
   };
 
@@ -420,10 +427,10 @@ async function bundleExternalRefs({
         order: 3,
         canRead: true,
         read: (file: FileInfo) =>
-          unresolved(
+          unresolved({
             file,
-            'refused: only files next to the spec and http(s) URLs can be referenced',
-          ),
+            reason: 'refused: only files next to the spec and http(s) URLs can be referenced',
+          }),
       },
     },
   };

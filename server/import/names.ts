@@ -1,15 +1,15 @@
 /** Text helpers for turning spec names into the identifiers a connector document allows. */
 
 /** Cuts text to `max` characters, ending with an ellipsis when something was cut. */
-export function truncate(text: string, max: number): string {
+export function truncate({ text, max }: { text: string; max: number }): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
 
 /** Trimmed text or undefined, cut to `max`. Spec fields are often the wrong type. */
-export function textOf(value: unknown, max: number): string | undefined {
+export function textOf({ value, max }: { value: unknown; max: number }): string | undefined {
   if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
-  return trimmed === '' ? undefined : truncate(trimmed, max);
+  return trimmed === '' ? undefined : truncate({ text: trimmed, max });
 }
 
 /** Words of a name: splits on anything not a letter or digit, and on camelCase humps. */

@@ -5,7 +5,7 @@ import { buildActionRequest, resolveBaseUrl } from '../engine/request-builder.ts
 import { AppError } from '../errors.ts';
 import { deriveInputSchema } from '../modules/connectors/connectors.service.ts';
 import { extractPostman } from './postman.ts';
-import type { ImportResult, ImportWarning } from './types.ts';
+import { MAX_WARNINGS, type ImportResult, type ImportWarning } from './types.ts';
 
 const V21 = 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json';
 const V20 = 'https://schema.getpostman.com/json/collection/v2.0.0/collection.json';
@@ -750,6 +750,10 @@ describe('extractPostman', () => {
       ],
     });
     expect(result.document.connector.slug).toBe('cree-api');
+    // Compatibility characters decompose to capitals (㎴ is "pV"); slugs stay lowercase.
+    expect(extract({ info: { name: '㎴ meter' }, item: [] }).document.connector.slug).toBe(
+      'pv-meter',
+    );
     const actions = result.document.actions;
     expect(actions.map((a) => a.slug)).toEqual([
       'creerUnClient',
@@ -783,6 +787,14 @@ describe('extractPostman', () => {
     expect(fail({ openapi: '3.1.0' })).toThrow(
       'not a Postman Collection v2.1: it has no "item" array',
     );
+  });
+
+  it('keeps at most the shared number of warnings', () => {
+    const item = Array.from({ length: MAX_WARNINGS + 50 }, () => 'junk');
+    const result = extract({ info: { name: 'noisy' }, item });
+    expect(result.warnings).toHaveLength(MAX_WARNINGS + 1);
+    // 50 skipped items plus the missing auth and base URL.
+    expect(result.warnings.at(-1)).toEqual({ path: '', reason: '52 more warnings not shown' });
   });
 
   it('stops at deeply nested folders and cyclic variables without hanging', () => {

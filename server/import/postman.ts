@@ -11,7 +11,7 @@ import {
   type Parameter,
 } from '../domain/connector.ts';
 import { AppError } from '../errors.ts';
-import type { ImportResult, ImportWarning, RankedAction } from './types.ts';
+import { addWarning, type ImportResult, type ImportWarning, type RankedAction } from './types.ts';
 
 /*
  * Postman collections (v2.1, and v2.0, which differs only in how auth attributes are written)
@@ -174,7 +174,7 @@ function readVariables({
     const v = record(entry);
     const key = scalarText(v?.['key']) ?? scalarText(v?.['id']);
     if (v === undefined || key === undefined || key.trim() === '') {
-      warnings.push({ path: `${at}/${i}`, reason: 'variable without a key; ignored' });
+      addWarning(warnings, { path: `${at}/${i}`, reason: 'variable without a key; ignored' });
       return;
     }
     if (v['disabled'] === true) return;
@@ -205,13 +205,13 @@ function walk({
     const here = `${at}/item/${i}`;
     const item = record(entry);
     if (item === undefined) {
-      ctx.warnings.push({ path: here, reason: 'not an object; skipped' });
+      addWarning(ctx.warnings, { path: here, reason: 'not an object; skipped' });
       return;
     }
     const name = typeof item['name'] === 'string' ? item['name'].trim() : '';
     if (Array.isArray(item['item'])) {
       if (depth >= MAX_FOLDER_DEPTH) {
-        ctx.warnings.push({
+        addWarning(ctx.warnings, {
           path: here,
           reason: `folders nested deeper than ${MAX_FOLDER_DEPTH}; skipped`,
         });
@@ -231,7 +231,7 @@ function walk({
       return;
     }
     if (item['request'] === undefined || item['request'] === null) {
-      ctx.warnings.push({ path: here, reason: 'neither a folder nor a request; skipped' });
+      addWarning(ctx.warnings, { path: here, reason: 'neither a folder nor a request; skipped' });
       return;
     }
     const auth = record(record(item['request'])?.['auth']);
@@ -335,7 +335,7 @@ function resolveOrigin({ hostText, ctx, at }: { hostText: string; ctx: Ctx; at: 
   if (/^([a-z0-9-]+\.)+[a-z0-9-]+(:\d+)?$|^localhost(:\d+)?$/i.test(host)) {
     if (!ctx.schemeless.has(host)) {
       ctx.schemeless.add(host);
-      ctx.warnings.push({ path: at, reason: `no scheme in ${host}; https assumed` });
+      addWarning(ctx.warnings, { path: at, reason: `no scheme in ${host}; https assumed` });
     }
     return { origin: `https://${host.toLowerCase()}`, prefix: prefix.filter((s) => s !== '') };
   }
@@ -367,7 +367,7 @@ function readUrl({ value, at, ctx }: { value: unknown; at: string; ctx: Ctx }): 
   } else if (raw !== undefined && raw.trim() !== '') {
     ({ hostText, path, queryText } = splitRaw(raw));
   } else {
-    ctx.warnings.push({ path: at, reason: 'request without a URL; skipped' });
+    addWarning(ctx.warnings, { path: at, reason: 'request without a URL; skipped' });
     return null;
   }
   const { origin, prefix } = resolveOrigin({ hostText, ctx, at });
@@ -395,13 +395,13 @@ function readRequest({ found, ctx }: { found: FoundRequest; ctx: Ctx }): ParsedR
   const request: Json = typeof value === 'string' ? { url: value } : (record(value) ?? {});
   const at = `${found.at}/request`;
   if (typeof value !== 'string' && record(value) === undefined) {
-    ctx.warnings.push({ path: at, reason: 'request is not an object; skipped' });
+    addWarning(ctx.warnings, { path: at, reason: 'request is not an object; skipped' });
     return null;
   }
   const methodText = scalarText(request['method'])?.trim().toUpperCase() || 'GET';
   const method = HTTP_METHODS.find((m) => m === methodText);
   if (method === undefined) {
-    ctx.warnings.push({
+    addWarning(ctx.warnings, {
       path: `${at}/method`,
       reason: `method ${methodText.slice(0, 20)} is not supported; skipped`,
     });
@@ -472,7 +472,10 @@ function methodFromAuth({
     case 'apikey': {
       const name = attribute('key');
       if (name === undefined || name.includes('{{') || name.length > 200) {
-        ctx.warnings.push({ path: at, reason: 'API key auth without a usable key name; skipped' });
+        addWarning(ctx.warnings, {
+          path: at,
+          reason: 'API key auth without a usable key name; skipped',
+        });
         return null;
       }
       return {
@@ -485,7 +488,7 @@ function methodFromAuth({
     case 'oauth2': {
       const tokenUrl = attribute('accessTokenUrl');
       if (tokenUrl === undefined || !isHttpUrl(tokenUrl)) {
-        ctx.warnings.push({
+        addWarning(ctx.warnings, {
           path: at,
           reason: 'OAuth 2.0 auth without an absolute http(s) access token URL; skipped',
         });
@@ -498,7 +501,7 @@ function methodFromAuth({
         'client_credentials',
       ];
       if (!supported.includes(grantType)) {
-        ctx.warnings.push({
+        addWarning(ctx.warnings, {
           path: at,
           reason: `OAuth 2.0 grant ${grantType.slice(0, 50)} is not supported (only authorization code and client credentials); skipped`,
         });
@@ -509,13 +512,13 @@ function methodFromAuth({
         grantType !== 'client_credentials' &&
         (authorizeUrl === undefined || !isHttpUrl(authorizeUrl))
       )
-        ctx.warnings.push({
+        addWarning(ctx.warnings, {
           path: at,
           reason:
             'OAuth 2.0 authorization code grant without an absolute auth URL; set authorizeUrl',
         });
       if (attribute('addTokenTo') === 'queryParams')
-        ctx.warnings.push({
+        addWarning(ctx.warnings, {
           path: at,
           reason: 'the OAuth 2.0 token is sent in the Authorization header, not in the query',
         });
@@ -538,7 +541,7 @@ function methodFromAuth({
       };
     }
     default:
-      ctx.warnings.push({
+      addWarning(ctx.warnings, {
         path: at,
         reason: `auth type ${type.slice(0, 50) || '(none)'} is not supported; add it as a custom auth method`,
       });
@@ -546,7 +549,7 @@ function methodFromAuth({
   }
 }
 
-/** An auth method implied by a request that sends its credential by hand. */
+/** Auth methods implied by a request that sends its credential by hand. */
 function methodFromRequest(request: ParsedRequest): AuthMethod[] {
   const methods: AuthMethod[] = [];
   for (const h of request.headers) {
@@ -592,7 +595,7 @@ function gatherAuth({
     const { key: _key, ...shape } = method;
     if (methods.some(({ key: _k, ...other }) => isDeepStrictEqual(other, shape))) return;
     if (methods.length >= MAX_AUTH_METHODS) {
-      ctx.warnings.push({
+      addWarning(ctx.warnings, {
         path: at,
         reason: `more than ${MAX_AUTH_METHODS} auth methods; skipped`,
       });
@@ -602,7 +605,7 @@ function gatherAuth({
     for (let n = 2; methods.some((m) => m.key === key); n++) key = `${method.key}_${n}`;
     const parsed = AuthMethodSchema.safeParse({ ...method, key });
     if (!parsed.success) {
-      ctx.warnings.push({
+      addWarning(ctx.warnings, {
         path: at,
         reason: `auth method is not usable: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
       });
@@ -621,7 +624,7 @@ function gatherAuth({
   if (methods.length === 0) {
     if (sawNoAuth) methods.push({ key: 'none', type: 'none' });
     else
-      ctx.warnings.push({
+      addWarning(ctx.warnings, {
         path: `${ctx.root}/auth`,
         reason:
           'the collection declares no authentication; add an auth method (type none for a public API)',
@@ -665,7 +668,7 @@ function chooseBase({ requests, ctx }: { requests: ParsedRequest[]; ctx: Ctx }):
     const base = { origin, segments: prefix };
     if (requests.length === 0 || requests.some((request) => startsWith({ request, base })))
       return base;
-    ctx.warnings.push({
+    addWarning(ctx.warnings, {
       path: `${ctx.root}/variable`,
       reason: `no request starts with {{${entry[0]}}}; the base URL is taken from the requests`,
     });
@@ -719,14 +722,14 @@ function baseUrlOf({ base, ctx, at }: { base: Base; ctx: Ctx; at: string }): {
     !isHttpUrl(filled) ||
     new URL(filled).search !== ''
   ) {
-    ctx.warnings.push({
+    addWarning(ctx.warnings, {
       path: at,
       reason: `no absolute http(s) base URL found (requests start with "${joined.slice(0, 200)}"); set baseUrl on the connector`,
     });
     return { serverVariables: {} };
   }
   for (const name of names) {
-    ctx.warnings.push({
+    addWarning(ctx.warnings, {
       path: at,
       reason: `the base URL uses {{${name}}}, which the collection gives no value; set it in each connection's config`,
     });
@@ -831,7 +834,7 @@ function parameterList({ at, warnings }: { at: string; warnings: ImportWarning[]
     items,
     add(parameter) {
       if (items.length >= MAX_PARAMETERS) {
-        warnings.push({
+        addWarning(warnings, {
           path: at,
           reason: `more than ${MAX_PARAMETERS} parameters; ${parameter.name.slice(0, 100)} skipped`,
         });
@@ -869,7 +872,7 @@ function addEntries({
   for (const e of entries) {
     if (skip(e.key)) continue;
     if (e.key.length > 200) {
-      ctx.warnings.push({ path: e.at, reason: 'name longer than 200 characters; skipped' });
+      addWarning(ctx.warnings, { path: e.at, reason: 'name longer than 200 characters; skipped' });
       continue;
     }
     const repeated = added.get(e.key);
@@ -907,14 +910,17 @@ function addBody({
   const rawText = scalarText(body['raw']) ?? '';
   if (mode === '' || (mode === 'raw' && rawText.trim() === '')) return 'json';
   if (request.method === 'GET' || request.method === 'HEAD') {
-    ctx.warnings.push({ path: at, reason: `a ${request.method} request sends no body; ignored` });
+    addWarning(ctx.warnings, {
+      path: at,
+      reason: `a ${request.method} request sends no body; ignored`,
+    });
     return 'json';
   }
   switch (mode) {
     case 'raw': {
       const language = scalarText(record(record(body['options'])?.['raw'])?.['language']);
       if (language !== undefined && language !== 'json') {
-        ctx.warnings.push({
+        addWarning(ctx.warnings, {
           path: at,
           reason: `raw ${language.slice(0, 20)} bodies are not supported (actions send JSON or form bodies); the action has no body input`,
         });
@@ -923,13 +929,13 @@ function addBody({
       const parsed = parseJsonExample(rawText);
       if (!parsed.ok) {
         if (language === undefined) {
-          ctx.warnings.push({
+          addWarning(ctx.warnings, {
             path: `${at}/raw`,
             reason: 'raw body is not JSON; the action has no body input',
           });
           return 'json';
         }
-        ctx.warnings.push({
+        addWarning(ctx.warnings, {
           path: `${at}/raw`,
           reason: 'raw JSON body does not parse; imported as a whole body of any shape',
         });
@@ -969,13 +975,13 @@ function addBody({
       if (mode === 'formdata') {
         list(body['formdata']).forEach((entry, i) => {
           if (record(entry)?.['type'] === 'file')
-            ctx.warnings.push({
+            addWarning(ctx.warnings, {
               path: `${at}/formdata/${i}`,
               reason: 'file fields are not supported; skipped',
             });
         });
         if (entries.length > 0)
-          ctx.warnings.push({
+          addWarning(ctx.warnings, {
             path: at,
             reason: 'multipart form-data is sent as application/x-www-form-urlencoded',
           });
@@ -994,7 +1000,7 @@ function addBody({
       params.add({ name: 'variables', in: 'body', required: false, schema: { type: 'object' } });
       return 'json';
     default:
-      ctx.warnings.push({
+      addWarning(ctx.warnings, {
         path: `${at}/mode`,
         reason: `body mode ${mode.slice(0, 20)} is not supported; the action has no body input`,
       });
@@ -1082,7 +1088,10 @@ function buildAction({
   const placeholders: string[] = [];
   const path = `/${remainder.map((segment) => templateSegment({ segment, names: placeholders })).join('/')}`;
   if (path.length > 2000) {
-    ctx.warnings.push({ path: request.urlAt, reason: 'path longer than 2000 characters; skipped' });
+    addWarning(ctx.warnings, {
+      path: request.urlAt,
+      reason: 'path longer than 2000 characters; skipped',
+    });
     return null;
   }
   const params = parameterList({ at: request.at, warnings: ctx.warnings });
@@ -1135,7 +1144,7 @@ function buildAction({
   const parsed = ActionInputSchema.safeParse(action);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    ctx.warnings.push({
+    addWarning(ctx.warnings, {
       path: request.at,
       reason: `not importable: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}; skipped`,
     });
@@ -1190,7 +1199,10 @@ export function extractPostman({
   const info = record(root['info']) ?? {};
   const schema = scalarText(info['schema']);
   if (schema !== undefined && !/\/v2\.[01]\.\d+\//.test(schema))
-    warnings.push({ path: `${at}/info/schema`, reason: 'not a v2.0 or v2.1 schema; read as v2.1' });
+    addWarning(warnings, {
+      path: `${at}/info/schema`,
+      reason: 'not a v2.0 or v2.1 schema; read as v2.1',
+    });
   const ctx: Ctx = {
     warnings,
     variables: readVariables({ value: root['variable'], at: `${at}/variable`, warnings }),
@@ -1217,14 +1229,17 @@ export function extractPostman({
   const slugs = new Set<string>();
   for (const request of requests) {
     if (!startsWith({ request, base })) {
-      ctx.warnings.push({
+      addWarning(ctx.warnings, {
         path: request.urlAt,
         reason: `URL is outside the base URL ${[base.origin, ...base.segments].join('/').slice(0, 200)}; skipped`,
       });
       continue;
     }
     if (actions.length >= MAX_ACTIONS) {
-      ctx.warnings.push({ path: request.at, reason: `more than ${MAX_ACTIONS} requests; skipped` });
+      addWarning(ctx.warnings, {
+        path: request.at,
+        reason: `more than ${MAX_ACTIONS} requests; skipped`,
+      });
       continue;
     }
     const action = buildAction({
@@ -1238,7 +1253,8 @@ export function extractPostman({
   }
 
   const title = scalarText(info['name'])?.trim().slice(0, 200) ?? '';
-  if (title === '') warnings.push({ path: `${at}/info/name`, reason: 'collection has no name' });
+  if (title === '')
+    addWarning(warnings, { path: `${at}/info/name`, reason: 'collection has no name' });
   const name = title || 'Imported API';
   const description = descriptionOf(info['description']);
   const document: ConnectorDocument = {

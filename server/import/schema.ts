@@ -15,7 +15,7 @@ export function isObject(value: unknown): value is Json {
 }
 
 /** Own property only: spec keys like `constructor` must not reach the prototype. */
-export function own(record: Json, key: string): unknown {
+export function own({ record, key }: { record: Json; key: string }): unknown {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
@@ -24,6 +24,8 @@ export interface Resolver {
   target(ref: string): unknown;
   /** Follows `$ref` chains to a value; `ref` is the last reference followed. */
   deref(node: unknown): { node: unknown; ref: string | undefined; missing: boolean };
+  /** Expansions of references already inlined, shared by every schema of one spec. */
+  inlined: Map<string, { schema: Json; nodes: number }>;
 }
 
 const MAX_REF_HOPS = 32;
@@ -51,7 +53,7 @@ export function createResolver(document: Json): Resolver {
       for (const token of pointer.replace(/^\//, '').split('/')) {
         const key = decodeToken(token);
         if (Array.isArray(node)) node = /^\d+$/.test(key) ? node[Number(key)] : undefined;
-        else if (isObject(node)) node = own(node, key);
+        else if (isObject(node)) node = own({ record: node, key });
         else node = undefined;
         if (node === undefined) break;
       }
@@ -65,7 +67,7 @@ export function createResolver(document: Json): Resolver {
     const seen = new Set<string>();
     for (let hops = 0; hops < MAX_REF_HOPS; hops++) {
       if (!isObject(node)) break;
-      const next = own(node, '$ref');
+      const next = node['$ref'];
       if (typeof next !== 'string') break;
       if (seen.has(next)) return { node: undefined, ref: next, missing: true };
       seen.add(next);
@@ -73,11 +75,11 @@ export function createResolver(document: Json): Resolver {
       node = target(next);
       if (node === undefined) return { node: undefined, ref, missing: true };
     }
-    if (isObject(node) && typeof own(node, UNRESOLVED_KEY) === 'string')
+    if (isObject(node) && typeof node[UNRESOLVED_KEY] === 'string')
       return { node: undefined, ref, missing: true };
     return { node, ref, missing: false };
   };
-  return { target, deref };
+  return { target, deref, inlined: new Map() };
 }
 
 /** The last segment of a `#/components/schemas/X` or `#/definitions/X` reference. */
@@ -95,12 +97,13 @@ export type SchemaDialect = 'openapi-3.0' | 'openapi-3.1' | 'swagger-2.0';
 export interface InlineBudget {
   /** Nested `$ref`s expanded below the schema's own. */
   maxRefDepth: number;
-  /** Schema objects produced, shared by everything inlined with this budget. */
+  /** Schema objects produced (long descriptions count extra), shared by everything inlined with this budget. */
   nodes: number;
+  /** Longest description kept near the top; deeper ones are cut to a third of it. */
+  description: number;
 }
 
 const MAX_STRUCTURE_DEPTH = 48;
-const MAX_DESCRIPTION = 1000;
 const MAX_ENUM = 1000;
 const MAX_PROPERTIES = 500;
 
@@ -150,15 +153,16 @@ const DATA_KEYWORDS = new Set([
 ]);
 
 /** A bounded deep copy of plain data (defaults, consts): no interpretation, no refs followed. */
-function copyData(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return truncate(value, 2000);
+function copyData({ value, depth = 0 }: { value: unknown; depth?: number }): unknown {
+  if (typeof value === 'string') return truncate({ text: value, max: 2000 });
   if (typeof value !== 'object' || value === null) return value;
   if (depth > 8) return null;
-  if (Array.isArray(value)) return value.slice(0, 100).map((v) => copyData(v, depth + 1));
+  if (Array.isArray(value))
+    return value.slice(0, 100).map((v) => copyData({ value: v, depth: depth + 1 }));
   const out: Json = {};
   for (const key of Object.keys(value).slice(0, 100)) {
     if (key === '__proto__') continue;
-    out[key] = copyData((value as Json)[key], depth + 1);
+    out[key] = copyData({ value: (value as Json)[key], depth: depth + 1 });
   }
   return out;
 }
@@ -169,20 +173,35 @@ interface InlineState {
   budget: InlineBudget;
   /** References being expanded, outermost first: a repeat is a cycle. */
   stack: string[];
+  /**
+   * Lowest stack index a cycle cut below has pointed at. An expansion that cut no cycle reaching
+   * above itself does not depend on where it was reached from, so it can be reused.
+   */
+  cutAt: number;
 }
 
 function stubFor({ target, ref, why }: { target: unknown; ref: string; why: string }): Json {
-  const stub: Json = { description: `${why}: see ${truncate(ref, 300)}` };
+  const stub: Json = { description: `${why}: see ${truncate({ text: ref, max: 300 })}` };
   if (isObject(target)) {
-    const type = own(target, 'type');
-    if (typeof type === 'string' || Array.isArray(type)) stub['type'] = copyData(type);
-    const title = own(target, 'title');
-    if (typeof title === 'string') stub['title'] = truncate(title, 200);
+    const type = target['type'];
+    if (typeof type === 'string' || Array.isArray(type)) stub['type'] = copyData({ value: type });
+    const title = target['title'];
+    if (typeof title === 'string') stub['title'] = truncate({ text: title, max: 200 });
   }
   return stub;
 }
 
-function inlineNode({ node, state, depth, refDepth }: { node: unknown; state: InlineState; depth: number; refDepth: number }): Json {
+function inlineNode({
+  node,
+  state,
+  depth,
+  refDepth,
+}: {
+  node: unknown;
+  state: InlineState;
+  depth: number;
+  refDepth: number;
+}): Json {
   if (node === true || node === undefined) return {};
   if (node === false) return { not: {} };
   if (!isObject(node)) return {};
@@ -190,22 +209,38 @@ function inlineNode({ node, state, depth, refDepth }: { node: unknown; state: In
   state.budget.nodes -= 1;
   if (depth > MAX_STRUCTURE_DEPTH) return { description: 'not expanded: nested too deeply' };
 
-  const ref = own(node, '$ref');
+  const ref = node['$ref'];
   if (typeof ref === 'string') {
     const siblings: Json = {};
     for (const key of Object.keys(node)) if (key !== '$ref') siblings[key] = node[key];
     let expanded: Json;
-    if (state.stack.includes(ref)) {
-      expanded = { description: `recursive: see ${truncate(ref, 300)}` };
+    const onStack = state.stack.indexOf(ref);
+    const key = `${state.dialect}|${state.budget.description}|${state.budget.maxRefDepth - refDepth}|${ref}`;
+    const cached = state.resolver.inlined.get(key);
+    if (onStack >= 0) {
+      state.cutAt = Math.min(state.cutAt, onStack);
+      expanded = { description: `recursive: see ${truncate({ text: ref, max: 300 })}` };
+    } else if (cached !== undefined && cached.nodes <= state.budget.nodes) {
+      state.budget.nodes -= cached.nodes;
+      expanded = cached.schema;
     } else {
       const { node: target, missing } = state.resolver.deref({ $ref: ref });
-      if (missing) expanded = { description: `unresolved reference ${truncate(ref, 300)}` };
+      if (missing)
+        expanded = { description: `unresolved reference ${truncate({ text: ref, max: 300 })}` };
       else if (refDepth >= state.budget.maxRefDepth)
         expanded = stubFor({ target, ref, why: 'not expanded' });
       else {
+        const level = state.stack.length;
+        const outerCut = state.cutAt;
+        const before = state.budget.nodes;
+        state.cutAt = Number.POSITIVE_INFINITY;
         state.stack.push(ref);
         expanded = inlineNode({ node: target, state, depth: depth + 1, refDepth: refDepth + 1 });
         state.stack.pop();
+        // Reusable when complete (the budget never ran out) and no cycle cut reached above it.
+        if (state.cutAt >= level && state.budget.nodes > 0)
+          state.resolver.inlined.set(key, { schema: expanded, nodes: before - state.budget.nodes });
+        state.cutAt = Math.min(outerCut, state.cutAt);
       }
     }
     // Siblings of a $ref (3.1, and in practice 3.0 descriptions and nullable) refine the target.
@@ -226,20 +261,31 @@ function inlineNode({ node, state, depth, refDepth }: { node: unknown; state: In
       out[key] = map;
     } else if (SCHEMA_SINGLE.has(key)) {
       if (key === 'items' && Array.isArray(value))
-        out['prefixItems'] = value.slice(0, 50).map((v) => inlineNode({ node: v, state, depth: depth + 1, refDepth }));
+        out['prefixItems'] = value
+          .slice(0, 50)
+          .map((v) => inlineNode({ node: v, state, depth: depth + 1, refDepth }));
       else if (typeof value === 'boolean') out[key] = value;
-      else if (isObject(value)) out[key] = inlineNode({ node: value, state, depth: depth + 1, refDepth });
+      else if (isObject(value))
+        out[key] = inlineNode({ node: value, state, depth: depth + 1, refDepth });
     } else if (SCHEMA_LISTS.has(key)) {
       if (Array.isArray(value))
-        out[key] = value.slice(0, 50).map((v) => inlineNode({ node: v, state, depth: depth + 1, refDepth }));
+        out[key] = value
+          .slice(0, 50)
+          .map((v) => inlineNode({ node: v, state, depth: depth + 1, refDepth }));
     } else if (key === 'enum') {
-      if (Array.isArray(value)) out[key] = value.slice(0, MAX_ENUM).map((v) => copyData(v));
+      if (Array.isArray(value))
+        out[key] = value.slice(0, MAX_ENUM).map((v) => copyData({ value: v }));
     } else if (key === 'description' || key === 'title') {
-      if (typeof value === 'string') out[key] = truncate(value, key === 'title' ? 200 : MAX_DESCRIPTION);
+      if (typeof value !== 'string') continue;
+      // Deep descriptions are cut shorter: they are many, and each copy counts against the budget.
+      const limit = state.budget.description;
+      const max = key === 'title' ? 200 : depth > 2 ? Math.ceil(limit / 3) : limit;
+      out[key] = truncate({ text: value, max });
+      state.budget.nodes -= Math.floor(Math.min(value.length, max) / 250);
     } else if (key === 'x-nullable' && state.dialect === 'swagger-2.0') {
       if (value === true) out['nullable'] = true;
     } else if (DATA_KEYWORDS.has(key)) {
-      out[key] = copyData(value);
+      out[key] = copyData({ value });
     }
   }
   if (out['type'] === 'file') {
@@ -248,13 +294,17 @@ function inlineNode({ node, state, depth, refDepth }: { node: unknown; state: In
     out['format'] = 'binary';
   }
   if (Array.isArray(out['required']))
-    out['required'] = (out['required'] as unknown[]).filter((r): r is string => typeof r === 'string');
+    out['required'] = (out['required'] as unknown[]).filter(
+      (r): r is string => typeof r === 'string',
+    );
   return out;
 }
 
 /**
  * A self-contained copy of `schema`: internal references expanded up to the budget's depth,
  * cycles and what is past the budget replaced by a described stub. The result holds no `$ref`.
+ * Expansions are reused across schemas of the same spec, so results share subtrees: treat
+ * them as read-only.
  */
 export function inlineSchema({
   schema,
@@ -267,7 +317,12 @@ export function inlineSchema({
   dialect: SchemaDialect;
   budget: InlineBudget;
 }): Json {
-  return inlineNode({ node: schema, state: { resolver, dialect, budget, stack: [] }, depth: 0, refDepth: 0 });
+  return inlineNode({
+    node: schema,
+    state: { resolver, dialect, budget, stack: [], cutAt: Number.POSITIVE_INFINITY },
+    depth: 0,
+    refDepth: 0,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,7 +336,13 @@ export interface SchemaView {
 }
 
 /** Follows references to a schema object, keeping the last schema name passed through. */
-export function viewOf({ node, resolver }: { node: unknown; resolver: Resolver }): SchemaView | undefined {
+export function viewOf({
+  node,
+  resolver,
+}: {
+  node: unknown;
+  resolver: Resolver;
+}): SchemaView | undefined {
   const { node: schema, ref } = resolver.deref(node);
   if (!isObject(schema)) return undefined;
   return { schema, name: schemaNameOf(ref) };
@@ -291,72 +352,112 @@ export function viewOf({ node, resolver }: { node: unknown; resolver: Resolver }
  * Top-level properties of a schema, `allOf` parts merged (and, for unions, the first
  * alternative), references followed. Bounded: a property map, not a full dereference.
  */
-export function propertiesOf({ node, resolver, depth = 0 }: { node: unknown; resolver: Resolver; depth?: number }): Map<string, unknown> {
+export function propertiesOf({
+  node,
+  resolver,
+  depth = 0,
+}: {
+  node: unknown;
+  resolver: Resolver;
+  depth?: number;
+}): Map<string, unknown> {
   const out = new Map<string, unknown>();
   if (depth > 8) return out;
   const view = viewOf({ node, resolver });
   if (view === undefined) return out;
   const { schema } = view;
-  const properties = own(schema, 'properties');
+  const properties = schema['properties'];
   if (isObject(properties))
-    for (const key of Object.keys(properties)) if (key !== '__proto__') out.set(key, properties[key]);
-  const allOf = own(schema, 'allOf');
+    for (const key of Object.keys(properties))
+      if (key !== '__proto__') out.set(key, properties[key]);
+  const allOf = schema['allOf'];
   if (Array.isArray(allOf))
     for (const part of allOf.slice(0, 20))
       for (const [key, value] of propertiesOf({ node: part, resolver, depth: depth + 1 }))
         if (!out.has(key)) out.set(key, value);
   for (const union of ['anyOf', 'oneOf']) {
-    const parts = own(schema, union);
+    const parts = own({ record: schema, key: union });
     if (out.size === 0 && Array.isArray(parts) && parts.length > 0)
-      for (const [key, value] of propertiesOf({ node: parts[0], resolver, depth: depth + 1 })) out.set(key, value);
+      for (const [key, value] of propertiesOf({ node: parts[0], resolver, depth: depth + 1 }))
+        out.set(key, value);
   }
   return out;
 }
 
 /** Required property names, `allOf` parts merged. */
-export function requiredOf({ node, resolver, depth = 0 }: { node: unknown; resolver: Resolver; depth?: number }): Set<string> {
+export function requiredOf({
+  node,
+  resolver,
+  depth = 0,
+}: {
+  node: unknown;
+  resolver: Resolver;
+  depth?: number;
+}): Set<string> {
   const out = new Set<string>();
   if (depth > 8) return out;
   const view = viewOf({ node, resolver });
   if (view === undefined) return out;
-  const required = own(view.schema, 'required');
+  const required = view.schema['required'];
   if (Array.isArray(required)) for (const r of required) if (typeof r === 'string') out.add(r);
-  const allOf = own(view.schema, 'allOf');
+  const allOf = view.schema['allOf'];
   if (Array.isArray(allOf))
-    for (const part of allOf.slice(0, 20)) for (const r of requiredOf({ node: part, resolver, depth: depth + 1 })) out.add(r);
+    for (const part of allOf.slice(0, 20))
+      for (const r of requiredOf({ node: part, resolver, depth: depth + 1 })) out.add(r);
   return out;
 }
 
 /** The JSON type a schema declares (`type: [x, 'null']` counts as x), or what its shape implies. */
-export function typeOf({ node, resolver }: { node: unknown; resolver: Resolver }): string | undefined {
+export function typeOf({
+  node,
+  resolver,
+  depth = 0,
+}: {
+  node: unknown;
+  resolver: Resolver;
+  depth?: number;
+}): string | undefined {
+  if (depth > 8) return undefined;
   const view = viewOf({ node, resolver });
   if (view === undefined) return undefined;
-  const type = own(view.schema, 'type');
+  const type = view.schema['type'];
   if (typeof type === 'string') return type;
-  if (Array.isArray(type)) return type.find((t): t is string => typeof t === 'string' && t !== 'null');
-  if (isObject(own(view.schema, 'properties'))) return 'object';
-  if (own(view.schema, 'items') !== undefined) return 'array';
-  const allOf = own(view.schema, 'allOf');
-  if (Array.isArray(allOf)) for (const part of allOf.slice(0, 20)) {
-    const t = typeOf({ node: part, resolver });
-    if (t !== undefined) return t;
-  }
+  if (Array.isArray(type))
+    return type.find((t): t is string => typeof t === 'string' && t !== 'null');
+  if (isObject(view.schema['properties'])) return 'object';
+  if (view.schema['items'] !== undefined) return 'array';
+  const allOf = view.schema['allOf'];
+  if (Array.isArray(allOf))
+    for (const part of allOf.slice(0, 20)) {
+      const t = typeOf({ node: part, resolver, depth: depth + 1 });
+      if (t !== undefined) return t;
+    }
   return undefined;
 }
 
 /** Values of an enum on the schema or on its array items, references followed. */
-export function enumOf({ node, resolver }: { node: unknown; resolver: Resolver }): string[] | undefined {
+export function enumOf({
+  node,
+  resolver,
+  depth = 0,
+}: {
+  node: unknown;
+  resolver: Resolver;
+  depth?: number;
+}): string[] | undefined {
+  if (depth > 8) return undefined;
   const view = viewOf({ node, resolver });
   if (view === undefined) return undefined;
-  const direct = own(view.schema, 'enum');
+  const direct = view.schema['enum'];
   if (Array.isArray(direct)) return direct.filter((v): v is string => typeof v === 'string');
-  const items = own(view.schema, 'items');
-  if (items !== undefined && !Array.isArray(items)) return enumOf({ node: items, resolver });
+  const items = view.schema['items'];
+  if (items !== undefined && !Array.isArray(items))
+    return enumOf({ node: items, resolver, depth: depth + 1 });
   for (const union of ['anyOf', 'oneOf']) {
-    const parts = own(view.schema, union);
+    const parts = own({ record: view.schema, key: union });
     if (!Array.isArray(parts)) continue;
     for (const part of parts.slice(0, 10)) {
-      const values = enumOf({ node: part, resolver });
+      const values = enumOf({ node: part, resolver, depth: depth + 1 });
       if (values !== undefined && values.length > 1) return values;
     }
   }

@@ -29,19 +29,31 @@ function variablesIn(template: string): string[] {
   return [...template.matchAll(/\{([^{}]{1,100})\}/g)].map((m) => m[1] ?? '');
 }
 
-function fillDefaults({ template, variables }: { template: string; variables: Record<string, ServerVariable> }): string {
-  return template.replace(/\{([^{}]{1,100})\}/g, (_, name: string) => variables[name]?.default ?? name);
+function fillDefaults({
+  template,
+  variables,
+}: {
+  template: string;
+  variables: Record<string, ServerVariable>;
+}): string {
+  return template.replace(
+    /\{([^{}]{1,100})\}/g,
+    (_, name: string) => variables[name]?.default ?? name,
+  );
 }
 
 function looksNonProduction(server: Json): boolean {
-  const url = own(server, 'url');
-  const description = own(server, 'description');
+  const url = server['url'];
+  const description = server['description'];
   let host = '';
   if (typeof url === 'string') {
     const match = /^[a-z]+:\/\/([^/?#]+)/i.exec(url);
     host = match?.[1] ?? '';
   }
-  return NON_PRODUCTION.test(host) || (typeof description === 'string' && NON_PRODUCTION.test(description));
+  return (
+    NON_PRODUCTION.test(host) ||
+    (typeof description === 'string' && NON_PRODUCTION.test(description))
+  );
 }
 
 /** Reads `servers[i].variables` into the connector's shape; unusable entries become warnings. */
@@ -60,12 +72,18 @@ function readVariables({
   const serverVariables: Record<string, ServerVariable> = {};
   let out = template;
   for (const name of new Set(variablesIn(template))) {
-    const spec = own(declared, name);
-    const values = isObject(spec) && Array.isArray(own(spec, 'enum'))
-      ? (own(spec, 'enum') as unknown[]).filter((v) => typeof v === 'string' || typeof v === 'number').map(String)
-      : [];
-    const rawDefault = isObject(spec) ? own(spec, 'default') : undefined;
-    let fallback = typeof rawDefault === 'string' || typeof rawDefault === 'number' ? String(rawDefault) : values[0];
+    const spec = own({ record: declared, key: name });
+    const values =
+      isObject(spec) && Array.isArray(spec['enum'])
+        ? (spec['enum'] as unknown[])
+            .filter((v) => typeof v === 'string' || typeof v === 'number')
+            .map(String)
+        : [];
+    const rawDefault = isObject(spec) ? spec['default'] : undefined;
+    let fallback =
+      typeof rawDefault === 'string' || typeof rawDefault === 'number'
+        ? String(rawDefault)
+        : values[0];
     if (fallback === undefined) {
       fallback = name;
       addWarning(warnings, {
@@ -80,17 +98,21 @@ function readVariables({
       if (values.length > 1)
         addWarning(warnings, {
           path: `${at}/variables/${name}`,
-          reason: `server variable {${name}} fixed to its default ${truncate(fallback, 100)}; other values: ${values.slice(0, 5).join(', ')}`,
+          reason: `server variable {${name}} fixed to its default ${truncate({ text: fallback, max: 100 })}; other values: ${values.slice(0, 5).join(', ')}`,
         });
       continue;
     }
-    const variable: ServerVariable = { default: truncate(fallback, 500) };
-    const enumValues = values.filter((v) => v.length <= 500 && !UNSAFE_VARIABLE_VALUE.test(v)).slice(0, 100);
+    const variable: ServerVariable = { default: truncate({ text: fallback, max: 500 }) };
+    const enumValues = values
+      .filter((v) => v.length <= 500 && !UNSAFE_VARIABLE_VALUE.test(v))
+      .slice(0, 100);
     if (enumValues.length > 0) {
       if (!enumValues.includes(variable.default)) enumValues.unshift(variable.default);
       variable.enum = enumValues.slice(0, 100);
     }
-    const description = isObject(spec) ? textOf(own(spec, 'description'), 1000) : undefined;
+    const description = isObject(spec)
+      ? textOf({ value: spec['description'], max: 1000 })
+      : undefined;
     if (description !== undefined) variable.description = description;
     serverVariables[name] = variable;
   }
@@ -116,7 +138,7 @@ function finish({
     if (specUrl === undefined) {
       addWarning(warnings, {
         path: at,
-        reason: `the server URL ${truncate(url, 200) || '(empty)'} is relative and the spec was not loaded from a URL; set the base URL by hand`,
+        reason: `the server URL ${truncate({ text: url, max: 200 }) || '(empty)'} is relative and the spec was not loaded from a URL; set the base URL by hand`,
       });
       return { serverVariables: {} };
     }
@@ -124,24 +146,35 @@ function finish({
       // Placeholders survive URL resolution as %7B…%7D; put them back.
       url = new URL(url, specUrl).toString().replace(/%7B([^%]{1,100})%7D/g, '{$1}');
     } catch {
-      addWarning(warnings, { path: at, reason: `the server URL ${truncate(url, 200)} cannot be resolved` });
+      addWarning(warnings, {
+        path: at,
+        reason: `the server URL ${truncate({ text: url, max: 200 })} cannot be resolved`,
+      });
       return { serverVariables: {} };
     }
   }
   url = url.replace(/\/+$/, '');
   if (!URL_TEMPLATE.test(url) || url.length > 2000) {
-    addWarning(warnings, { path: at, reason: `the server URL ${truncate(url, 200)} is not an http(s) URL; set the base URL by hand` });
+    addWarning(warnings, {
+      path: at,
+      reason: `the server URL ${truncate({ text: url, max: 200 })} is not an http(s) URL; set the base URL by hand`,
+    });
     return { serverVariables: {} };
   }
   let resolved: URL;
   try {
     resolved = new URL(fillDefaults({ template: url, variables: serverVariables }));
   } catch {
-    addWarning(warnings, { path: at, reason: `the server URL ${truncate(url, 200)} is not a valid URL` });
+    addWarning(warnings, {
+      path: at,
+      reason: `the server URL ${truncate({ text: url, max: 200 })} is not a valid URL`,
+    });
     return { serverVariables: {} };
   }
   const used = new Set(variablesIn(url));
-  const kept = Object.fromEntries(Object.entries(serverVariables).filter(([name]) => used.has(name)));
+  const kept = Object.fromEntries(
+    Object.entries(serverVariables).filter(([name]) => used.has(name)),
+  );
   return { baseUrl: url, serverVariables: kept, resolved };
 }
 
@@ -157,40 +190,61 @@ export function baseUrlOf({
   warnings: ImportWarning[];
 }): BaseUrl {
   if (format === 'swagger-2.0') {
-    const schemes = own(doc, 'schemes');
-    const list = Array.isArray(schemes) ? schemes.filter((s): s is string => typeof s === 'string').map((s) => s.toLowerCase()) : [];
+    const schemes = doc['schemes'];
+    const list = Array.isArray(schemes)
+      ? schemes.filter((s): s is string => typeof s === 'string').map((s) => s.toLowerCase())
+      : [];
     let scheme = list.includes('https') ? 'https' : list.find((s) => s === 'http');
     const spec = specUrl === undefined ? undefined : new URL(specUrl);
     if (scheme === undefined) {
       scheme = spec?.protocol.replace(':', '') ?? 'https';
-      if (spec === undefined) addWarning(warnings, { path: '/schemes', reason: 'no schemes given; https assumed' });
+      if (spec === undefined)
+        addWarning(warnings, { path: '/schemes', reason: 'no schemes given; https assumed' });
     }
-    const host = own(doc, 'host');
+    const host = doc['host'];
     const hostText = typeof host === 'string' && host.trim() !== '' ? host.trim() : spec?.host;
     if (hostText === undefined) {
-      addWarning(warnings, { path: '/host', reason: 'no host given and the spec was not loaded from a URL; set the base URL by hand' });
+      addWarning(warnings, {
+        path: '/host',
+        reason: 'no host given and the spec was not loaded from a URL; set the base URL by hand',
+      });
       return { serverVariables: {} };
     }
-    const basePath = own(doc, 'basePath');
+    const basePath = doc['basePath'];
     const prefix = typeof basePath === 'string' ? `/${basePath.trim().replace(/^\/+/, '')}` : '';
-    return finish({ template: `${scheme}://${hostText}${prefix}`, serverVariables: {}, specUrl, at: '/host', warnings });
+    return finish({
+      template: `${scheme}://${hostText}${prefix}`,
+      serverVariables: {},
+      specUrl,
+      at: '/host',
+      warnings,
+    });
   }
 
-  const servers = own(doc, 'servers');
+  const servers = doc['servers'];
   const candidates = Array.isArray(servers)
-    ? servers.map((s, i) => ({ server: s, index: i })).filter((c): c is { server: Json; index: number } => isObject(c.server) && typeof own(c.server, 'url') === 'string')
+    ? (servers as unknown[])
+        .map((s, i) => ({ server: s, index: i }))
+        .filter(
+          (c): c is { server: Json; index: number } =>
+            isObject(c.server) && typeof c.server['url'] === 'string',
+        )
     : [];
   if (candidates.length === 0) {
-    if (specUrl !== undefined) return finish({ template: '/', serverVariables: {}, specUrl, at: '/servers', warnings });
-    addWarning(warnings, { path: '/servers', reason: 'no servers given; set the base URL by hand' });
+    if (specUrl !== undefined)
+      return finish({ template: '/', serverVariables: {}, specUrl, at: '/servers', warnings });
+    addWarning(warnings, {
+      path: '/servers',
+      reason: 'no servers given; set the base URL by hand',
+    });
     return { serverVariables: {} };
   }
   const chosen = candidates.find((c) => !looksNonProduction(c.server)) ?? candidates[0];
   if (chosen === undefined) return { serverVariables: {} };
   const at = `/servers/${chosen.index}`;
   const { template, serverVariables } = readVariables({
-    template: own(chosen.server, 'url') as string,
-    variables: own(chosen.server, 'variables'),
+    template: chosen.server['url'] as string,
+    variables: chosen.server['variables'],
     at,
     warnings,
   });
@@ -204,6 +258,7 @@ export function domainOf(url: URL | undefined): string | undefined {
   if (/^[\d.]+$/.test(host) || host.includes(':') || !host.includes('.')) return host.slice(0, 253);
   const labels = host.split('.');
   const secondLevel = labels.at(-2) ?? '';
-  const keep = (labels.at(-1) ?? '').length === 2 && /^(co|com|org|net|gov|ac|edu)$/.test(secondLevel) ? 3 : 2;
+  const keep =
+    (labels.at(-1) ?? '').length === 2 && /^(co|com|org|net|gov|ac|edu)$/.test(secondLevel) ? 3 : 2;
   return labels.slice(-keep).join('.').slice(0, 253);
 }

@@ -82,7 +82,10 @@ export const UNRESOLVED_KEY = 'x-weft-unresolved-ref';
 /** A spec can carry thousands of findings; past this many only a count is kept. */
 export const MAX_WARNINGS = 1000;
 
-/** Appends a warning unless the list is full; the last slot then says how many were dropped. */
+/**
+ * Appends a warning unless the list is full; the last slot then says how many were dropped.
+ * (Two parameters: shared with the Postman extractor, which calls it in this form.)
+ */
 export function addWarning(warnings: ImportWarning[], warning: ImportWarning): void {
   if (warnings.length < MAX_WARNINGS) {
     warnings.push(warning);
