@@ -206,7 +206,12 @@ export async function buildApp(
     }
     return authenticate(request);
   };
-  await mcpRoutes(app, { db: deps.db, runtime, config: deps.config, authenticate: authenticateMcp });
+  await mcpRoutes(app, {
+    db: deps.db,
+    runtime,
+    config: deps.config,
+    authenticate: authenticateMcp,
+  });
 
   await app.register(
     async (v1) => {

@@ -71,6 +71,12 @@ export async function serveStdio({
     relay.setRequestHandler(ReadResourceRequestSchema, (request) =>
       upstream.readResource(request.params),
     );
+    relay.setRequestHandler(ListPromptsRequestSchema, (request) =>
+      upstream.listPrompts(request.params),
+    );
+    relay.setRequestHandler(GetPromptRequestSchema, (request) =>
+      upstream.getPrompt(request.params),
+    );
     await relay.connect(transport);
     logger.info({ url: config.weftUrl }, 'relaying MCP over stdio');
     return {
