@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFreshDatabase, TEST_DRIVERS } from '../test/db.ts';
 import { startWeftProcess, type WeftProcess } from '../test/processes.ts';
@@ -145,5 +146,43 @@ describe('weft org and keys commands', () => {
     const unknownOrg = await cli(['keys', 'list', '--org', crypto.randomUUID()], env);
     expect(unknownOrg.code).toBe(1);
     expect(unknownOrg.err).toMatch(/no organization/);
+  }, 60_000);
+});
+
+describe('weft connector import', () => {
+  it('imports a spec file with a progress line per phase, then shows and applies a diff', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weft-cli-import-'));
+    const env = { WEFT_DATA_DIR: dataDir };
+    await cli(['org', 'create', 'Importers'], env);
+    const spec = fileURLToPath(
+      new URL('../../shared/evals/specs/petstore-v2.yaml', import.meta.url),
+    );
+    const first = await cli(['connector', 'import', spec, '--slug', 'pets'], env);
+    expect(first.code, first.err).toBe(0);
+    expect(first.out).toMatch(/created connector 'pets': 20 actions/);
+    for (const phase of ['read', 'parse', 'extract', 'save'])
+      expect(first.err).toMatch(new RegExp(`\\d+\\.\\ds  ${phase}`));
+
+    const again = await cli(['connector', 'import', spec, '--slug', 'pets', '--json'], env);
+    expect(JSON.parse(again.out)).toMatchObject({ outcome: 'unchanged' });
+    const fewer = await cli(
+      [
+        'connector',
+        'import',
+        spec,
+        '--slug',
+        'pets',
+        '--actions',
+        'getPetById,addPet',
+        '--apply',
+        '--remove-missing',
+      ],
+      env,
+    );
+    expect(fewer.code, fewer.err).toBe(0);
+    expect(fewer.out).toMatch(/18 actions removed/);
+    const missing = await cli(['connector', 'import', path.join(dataDir, 'nope.yaml')], env);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/nope\.yaml/);
   }, 60_000);
 });

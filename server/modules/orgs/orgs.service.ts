@@ -103,7 +103,21 @@ export async function operatorContext({
   orgId: string | undefined;
   actorLabel: string;
 }): Promise<{ tenant: Tenant; organization: Organization }> {
-  const id = orgId ?? (await db.owner((sql) => orgsRepo.findInstallation(sql)))?.defaultOrgId;
+  const id =
+    orgId ??
+    (await db.owner(async (sql) => {
+      const installation = await orgsRepo.findInstallation(sql);
+      if (installation) return installation.defaultOrgId;
+      // No first start yet: a single organization is the obvious default.
+      const orgs = await orgsRepo.listRegisteredOrgs(sql);
+      if (orgs.length > 1) {
+        throw new AppError(
+          'bad_request',
+          `there are ${orgs.length} organizations: choose one with --org <id>`,
+        );
+      }
+      return orgs[0];
+    }));
   if (id === undefined)
     throw new AppError(
       'not_found',
