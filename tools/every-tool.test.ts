@@ -1,4 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +16,11 @@ type CallResult = {
 
 const PETSTORE = new URL('../../shared/evals/specs/petstore-v2.yaml', import.meta.url);
 
-/** Every admin tool, called once with good arguments and once with bad ones, over the real client. */
-describe('every admin tool', () => {
+/**
+ * Every admin tool, called once with good arguments and once with bad ones, through the real
+ * client: over Streamable HTTP, and over stdio (`weft mcp` relaying to the same server).
+ */
+describe.each(['streamable-http', 'stdio'] as const)('every admin tool (%s)', (transport) => {
   let h: ConnectionsHarness;
   let client: Client;
   const succeeded = new Set<string>();
@@ -40,6 +46,15 @@ describe('every admin tool', () => {
   afterAll(async () => {
     await client.close();
     await h.close();
+  });
+
+  it('lists every tool with its schemas', async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(ADMIN_TOOLS.map((t) => t.name).sort());
+    for (const tool of tools) {
+      expect(tool.inputSchema.type, tool.name).toBe('object');
+      expect(tool.outputSchema?.type, tool.name).toBe('object');
+    }
   });
 
   it('succeeds with good arguments, in the order an agent would use them', async () => {
