@@ -37,11 +37,28 @@ describe.each(['streamable-http', 'stdio'] as const)('every admin tool (%s)', (t
   beforeAll(async () => {
     h = await startConnectionsHarness('pglite');
     client = new Client({ name: 'coverage-agent', version: '1' });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(`${h.weftUrl}/mcp/admin`), {
-        requestInit: { headers: { 'x-fastn-api-key': h.org.liveKey } },
-      }),
-    );
+    if (transport === 'stdio') {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weft-stdio-tools-'));
+      await client.connect(
+        new StdioClientTransport({
+          command: process.execPath,
+          args: [path.join(import.meta.dirname, '..', 'bin', 'weft.ts'), 'mcp'],
+          env: {
+            PATH: process.env['PATH'] ?? '',
+            WEFT_URL: h.weftUrl,
+            WEFT_API_KEY: h.org.liveKey,
+            WEFT_DATA_DIR: dataDir,
+            LOG_LEVEL: 'warn',
+          },
+        }),
+      );
+    } else {
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${h.weftUrl}/mcp/admin`), {
+          requestInit: { headers: { 'x-fastn-api-key': h.org.liveKey } },
+        }),
+      );
+    }
   });
   afterAll(async () => {
     await client.close();
