@@ -20,6 +20,7 @@ import { createAuthCache } from './modules/auth/auth-cache.ts';
 import { authenticateApiKey } from './modules/auth/auth.service.ts';
 import { customersRoutes } from './modules/customers/customers.routes.ts';
 import { connectionsRoutes } from './modules/connections/connections.routes.ts';
+import { cdmRoutes } from './modules/cdm/cdm.routes.ts';
 import { completeAuthorization } from './modules/connections/connections.service.ts';
 import { createConnectionRuntime } from './modules/connections/runtime.ts';
 import {
@@ -235,6 +236,7 @@ export async function buildApp(
       customersRoutes(v1, deps);
       connectorsRoutes(v1, deps, runtime);
       connectionsRoutes(v1, runtime);
+      cdmRoutes(v1, deps);
       apiKeysRoutes(v1, deps);
       auditRoutes(v1, deps);
     },

@@ -1,0 +1,309 @@
+import { z } from 'zod';
+import { CDM_ENTITIES, CustomFieldSchema } from '../../cdm/entities.ts';
+import { ErrorBodySchema } from '../../domain/common.ts';
+import { tenantOf, type App, type AppDeps } from '../../http/types.ts';
+import {
+  addCustomField,
+  applyMapping,
+  diffMappingVersions,
+  getEntitySchema,
+  getMapping,
+  listEntities,
+  previewMapping,
+  saveMapping,
+  setCustomerOverride,
+  suggestForAction,
+} from './cdm.service.ts';
+
+const errors = {
+  400: ErrorBodySchema,
+  401: ErrorBodySchema,
+  403: ErrorBodySchema,
+  404: ErrorBodySchema,
+  409: ErrorBodySchema,
+  422: ErrorBodySchema,
+  429: ErrorBodySchema,
+};
+const tags = ['Canonical data model'];
+const Direction = z.enum(['to_canonical', 'from_canonical']);
+const Entity = z
+  .string()
+  .min(1)
+  .max(50)
+  .describe(`One of ${CDM_ENTITIES.join(', ')}`);
+const Fields = z
+  .record(z.string().min(1).max(200), z.string().min(1).max(4000))
+  .describe('Target field → JSONata expression over the source record');
+const MappingOut = z.object({
+  id: z.string(),
+  connectorId: z.string(),
+  entity: z.string(),
+  direction: Direction,
+  version: z.number(),
+  fields: z.record(z.string(), z.string()),
+  note: z.string().nullable(),
+  createdAt: z.string(),
+});
+const ApplyOut = z.object({
+  value: z.record(z.string(), z.unknown()),
+  errors: z.array(z.object({ field: z.string(), expression: z.string(), message: z.string() })),
+});
+
+export const SuggestRequestSchema = z
+  .object({
+    connector: z.string().min(1).max(100),
+    action: z
+      .string()
+      .min(1)
+      .max(100)
+      .describe('An action whose output is the resource (a get or list action)'),
+    entity: Entity.optional().describe("Defaults to the action's cdmEntity"),
+    samples: z
+      .array(z.unknown())
+      .max(50)
+      .default([])
+      .describe('Example records: they confirm or veto name matches'),
+  })
+  .strict();
+
+export const SaveMappingSchema = z
+  .object({
+    connector: z.string().min(1).max(100),
+    entity: Entity,
+    direction: Direction,
+    fields: Fields,
+    note: z.string().max(1000).optional(),
+  })
+  .strict();
+
+export const PreviewRequestSchema = z
+  .object({
+    entity: Entity,
+    direction: Direction,
+    fields: Fields.optional().describe(
+      'Expressions to try; without them the saved mapping of `connector` is used',
+    ),
+    connector: z.string().min(1).max(100).optional(),
+    customerId: z.uuid().optional().describe("Apply this customer's overrides on top"),
+    record: z.unknown(),
+  })
+  .strict();
+
+export function cdmRoutes(app: App, { db }: AppDeps): void {
+  app.get('/cdm/entities', {
+    schema: {
+      tags,
+      summary: 'The canonical entities and their core fields',
+      response: {
+        200: z.object({
+          data: z.array(z.object({ name: z.string(), coreFields: z.array(z.string()) })),
+        }),
+      },
+    },
+    handler: () => ({ data: listEntities() }),
+  });
+  app.get('/cdm/schema', {
+    schema: {
+      tags,
+      summary: "An entity's JSON Schema, with the org's custom fields",
+      querystring: z.object({ entity: Entity }).strict(),
+      response: { 200: z.record(z.string(), z.unknown()), ...errors },
+    },
+    handler: (request) =>
+      getEntitySchema({ db, tenant: tenantOf(request), entity: request.query.entity }),
+  });
+  app.post('/cdm/custom-fields', {
+    schema: {
+      tags,
+      summary: 'Add an org custom field to an entity (under `custom`)',
+      body: z.object({ entity: Entity, field: CustomFieldSchema }).strict(),
+      response: { 201: z.unknown(), ...errors },
+    },
+    handler: async (request, reply) =>
+      reply
+        .code(201)
+        .send(
+          await addCustomField({
+            db,
+            tenant: tenantOf(request),
+            entity: request.body.entity,
+            field: request.body.field,
+          }),
+        ),
+  });
+  app.post('/cdm/suggest', {
+    schema: {
+      tags,
+      summary:
+        "Suggest a mapping from an action's output to an entity, with confidence and evidence per field",
+      body: SuggestRequestSchema,
+      response: {
+        200: z.object({
+          entity: z.string(),
+          fields: z.array(
+            z.object({
+              cdmField: z.string(),
+              sourcePath: z.string(),
+              confidence: z.number(),
+              evidence: z.array(z.string()),
+            }),
+          ),
+        }),
+        ...errors,
+      },
+    },
+    handler: (request) =>
+      suggestForAction({
+        db,
+        tenant: tenantOf(request),
+        ...request.body,
+        entity: request.body.entity,
+      }),
+  });
+  app.post('/cdm/mappings', {
+    schema: {
+      tags,
+      summary: 'Save a new version of a mapping (every expression and field is checked first)',
+      body: SaveMappingSchema,
+      response: { 201: MappingOut, ...errors },
+    },
+    handler: async (request, reply) =>
+      reply
+        .code(201)
+        .send(
+          await saveMapping({
+            db,
+            tenant: tenantOf(request),
+            ...request.body,
+            note: request.body.note ?? null,
+          }),
+        ),
+  });
+  app.get('/cdm/mappings', {
+    schema: {
+      tags,
+      summary: 'A mapping (the latest version, or ?version=n), with the list of versions',
+      querystring: z
+        .object({
+          connector: z.string().min(1).max(100),
+          entity: Entity,
+          direction: Direction,
+          version: z.coerce.number().int().min(1).optional(),
+        })
+        .strict(),
+      response: { 200: MappingOut.extend({ versions: z.array(z.number()) }), ...errors },
+    },
+    handler: (request) =>
+      getMapping({
+        db,
+        tenant: tenantOf(request),
+        ...request.query,
+        version: request.query.version ?? null,
+      }),
+  });
+  app.get('/cdm/mappings/diff', {
+    schema: {
+      tags,
+      summary: 'What changed between two versions of a mapping',
+      querystring: z
+        .object({
+          connector: z.string().min(1).max(100),
+          entity: Entity,
+          direction: Direction,
+          from: z.coerce.number().int().min(1),
+          to: z.coerce.number().int().min(1),
+        })
+        .strict(),
+      response: {
+        200: z.object({
+          from: z.number(),
+          to: z.number(),
+          added: z.array(z.string()),
+          removed: z.array(z.string()),
+          changed: z.array(z.object({ field: z.string(), from: z.string(), to: z.string() })),
+        }),
+        ...errors,
+      },
+    },
+    handler: (request) => diffMappingVersions({ db, tenant: tenantOf(request), ...request.query }),
+  });
+  app.post('/cdm/overrides', {
+    schema: {
+      tags,
+      summary: "Set a customer's own expressions on top of the org mapping",
+      body: z
+        .object({
+          connector: z.string().min(1).max(100),
+          entity: Entity,
+          direction: Direction,
+          customerId: z.uuid(),
+          fields: Fields,
+        })
+        .strict(),
+      response: {
+        200: z.object({ customerId: z.string(), fields: z.record(z.string(), z.string()) }),
+        ...errors,
+      },
+    },
+    handler: (request) => setCustomerOverride({ db, tenant: tenantOf(request), ...request.body }),
+  });
+  app.post('/cdm/preview', {
+    schema: {
+      tags,
+      summary: 'Source, expression and result side by side for one record; nothing is saved',
+      body: PreviewRequestSchema,
+      response: {
+        200: z.object({
+          data: z.array(
+            z.object({
+              field: z.string(),
+              expression: z.string(),
+              source: z.unknown().optional(),
+              result: z.unknown(),
+              error: z.string().optional(),
+            }),
+          ),
+        }),
+        ...errors,
+      },
+    },
+    handler: async (request) => ({
+      data: await previewMapping({
+        db,
+        tenant: tenantOf(request),
+        ...request.body,
+        fields: request.body.fields,
+        connector: request.body.connector,
+        customerId: request.body.customerId ?? null,
+      }),
+    }),
+  });
+  app.post('/cdm/apply', {
+    schema: {
+      tags,
+      summary:
+        'Map records to or from the canonical form; per-field errors are collected per record',
+      body: z
+        .object({
+          entity: Entity,
+          direction: Direction,
+          fields: Fields.optional(),
+          connector: z.string().min(1).max(100).optional(),
+          customerId: z.uuid().optional(),
+          records: z.array(z.unknown()).min(1).max(10_000),
+        })
+        .strict(),
+      response: { 200: z.object({ data: z.array(ApplyOut) }), ...errors },
+    },
+    handler: async (request) => ({
+      data: await applyMapping({
+        db,
+        tenant: tenantOf(request),
+        ...request.body,
+        fields: request.body.fields,
+        connector: request.body.connector,
+        customerId: request.body.customerId ?? null,
+      }),
+    }),
+  });
+}

@@ -1,0 +1,449 @@
+import { z } from 'zod';
+import {
+  CDM_ENTITIES,
+  coreFields,
+  isCdmEntity,
+  withCustomFields,
+  type CdmEntity,
+  type CustomField,
+} from '../../cdm/entities.ts';
+import {
+  compileMapping,
+  preview,
+  validateMapping,
+  type ApplyResult,
+  type FieldError,
+  type Mapping,
+  type PreviewRow,
+} from '../../cdm/mapping.ts';
+import { suggestMapping, type MappingSuggestion } from '../../cdm/suggest.ts';
+import type { Database, Sql } from '../../db/database.ts';
+import * as cdmRepo from '../../db/repositories/cdm.repo.ts';
+import type { Direction, StoredMapping } from '../../db/repositories/cdm.repo.ts';
+import * as connectorsRepo from '../../db/repositories/connectors.repo.ts';
+import * as customersRepo from '../../db/repositories/customers.repo.ts';
+import { requirePermission, type Tenant } from '../../domain/tenant.ts';
+import { AppError } from '../../errors.ts';
+import { didYouMean } from '../../text.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { requireConnector } from '../connectors/connectors.service.ts';
+
+export function requireEntity(name: string): CdmEntity {
+  if (isCdmEntity(name)) return name;
+  throw new AppError(
+    'not_found',
+    `no CDM entity '${name}'${didYouMean(name, [...CDM_ENTITIES])}; the entities are ${CDM_ENTITIES.join(', ')}`,
+  );
+}
+
+async function customFieldsOf(sql: Sql, entity: CdmEntity): Promise<CustomField[]> {
+  return (await cdmRepo.listCustomFields(sql, { entity })) as CustomField[];
+}
+
+export function listEntities(): { name: CdmEntity; coreFields: string[] }[] {
+  return CDM_ENTITIES.map((name) => ({ name, coreFields: coreFields(name) }));
+}
+
+/** The entity's JSON Schema, with the org's custom fields under `custom`. */
+export async function getEntitySchema({
+  db,
+  tenant,
+  entity,
+}: {
+  db: Database;
+  tenant: Tenant;
+  entity: string;
+}): Promise<Record<string, unknown>> {
+  requirePermission(tenant, 'connectors:read');
+  const name = requireEntity(entity);
+  const custom = await db.tenant(tenant, (sql) => customFieldsOf(sql, name));
+  return z.toJSONSchema(withCustomFields({ entity: name, fields: custom }), {
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+}
+
+export async function addCustomField({
+  db,
+  tenant,
+  entity,
+  field,
+}: {
+  db: Database;
+  tenant: Tenant;
+  entity: string;
+  field: CustomField;
+}): Promise<{ entity: CdmEntity; customFields: CustomField[] }> {
+  requirePermission(tenant, 'connectors:write');
+  const name = requireEntity(entity);
+  withCustomFields({ entity: name, fields: [field] });
+  return db.tenant(tenant, async (sql) => {
+    const existing = await customFieldsOf(sql, name);
+    if (existing.some((f) => f.name === field.name))
+      throw new AppError('conflict', `${name} already has a custom field ${field.name}`);
+    await cdmRepo.insertCustomField(sql, {
+      orgId: tenant.orgId,
+      entity: name,
+      name: field.name,
+      type: field.type,
+    });
+    await recordAudit(sql, {
+      tenant,
+      action: 'cdm.custom_field.create',
+      resourceType: 'cdm_custom_field',
+      resourceId: `${name}.${field.name}`,
+      details: { type: field.type },
+    });
+    return { entity: name, customFields: await customFieldsOf(sql, name) };
+  });
+}
+
+/** The JSON Schema of what an action returns per record: list actions are looked into. */
+function recordSchema(
+  outputSchema: Record<string, unknown> | undefined,
+  itemsPath: string | undefined,
+): unknown {
+  if (outputSchema === undefined) return undefined;
+  let schema: unknown = outputSchema;
+  if (itemsPath !== undefined) {
+    for (const part of itemsPath.split('.')) {
+      schema = (schema as { properties?: Record<string, unknown> } | undefined)?.properties?.[part];
+    }
+  }
+  const items = (schema as { type?: unknown; items?: unknown } | undefined)?.items;
+  return (schema as { type?: unknown } | undefined)?.type === 'array' && items !== undefined
+    ? items
+    : schema;
+}
+
+/**
+ * Proposes a mapping from an action's output to a CDM entity: each core field with a source
+ * path, a confidence and the evidence. Deterministic; nothing is saved.
+ */
+export async function suggestForAction({
+  db,
+  tenant,
+  connector: connectorRef,
+  action: actionRef,
+  entity,
+  samples,
+}: {
+  db: Database;
+  tenant: Tenant;
+  connector: string;
+  action: string;
+  entity: string | undefined;
+  samples: readonly unknown[];
+}): Promise<MappingSuggestion> {
+  requirePermission(tenant, 'connectors:read');
+  const { action } = await db.tenant(tenant, async (sql) => {
+    const connector = await requireConnector(sql, connectorRef);
+    const found = await connectorsRepo.findAction(sql, {
+      connectorId: connector.id,
+      ref: actionRef,
+    });
+    if (!found)
+      throw new AppError('not_found', `connector '${connector.slug}' has no action '${actionRef}'`);
+    return { action: found };
+  });
+  const target = requireEntity(entity ?? action.cdmEntity ?? '');
+  const schema = recordSchema(
+    action.outputSchema,
+    action.pagination?.style === 'link' ? undefined : action.pagination?.itemsPath,
+  );
+  if (schema === undefined && samples.length === 0) {
+    throw new AppError(
+      'bad_request',
+      `action ${action.slug} declares no output schema; pass sample records to suggest from`,
+    );
+  }
+  return suggestMapping({
+    entity: target,
+    schema: schema ?? {},
+    resolve: () => undefined,
+    samples,
+  });
+}
+
+function mappingErrors(errors: FieldError[]): AppError {
+  return new AppError(
+    'validation_failed',
+    `the mapping has ${errors.length} problem${errors.length > 1 ? 's' : ''}: ${errors.map((e) => `${e.field || '(mapping)'}: ${e.message}`).join('; ')}`,
+    {
+      errors,
+    },
+  );
+}
+
+/** Saves a new version (v1, v2, …) after checking every expression and target field. */
+export async function saveMapping({
+  db,
+  tenant,
+  connector: connectorRef,
+  entity,
+  direction,
+  fields,
+  note,
+}: {
+  db: Database;
+  tenant: Tenant;
+  connector: string;
+  entity: string;
+  direction: Direction;
+  fields: Record<string, string>;
+  note: string | null;
+}): Promise<StoredMapping> {
+  requirePermission(tenant, 'connectors:write');
+  const name = requireEntity(entity);
+  return db.tenant(tenant, async (sql) => {
+    const connector = await requireConnector(sql, connectorRef);
+    const errors = validateMapping({
+      mapping: { entity: name, direction, fields },
+      customFields: await customFieldsOf(sql, name),
+    });
+    if (errors.length > 0) throw mappingErrors(errors);
+    const saved = await cdmRepo.insertVersion(sql, {
+      orgId: tenant.orgId,
+      connectorId: connector.id,
+      entity: name,
+      direction,
+      fields,
+      note,
+    });
+    await recordAudit(sql, {
+      tenant,
+      action: 'cdm.mapping.save',
+      resourceType: 'cdm_mapping',
+      resourceId: saved.id,
+      details: {
+        connector: connector.slug,
+        entity: name,
+        direction,
+        version: saved.version,
+        fields: Object.keys(fields).length,
+      },
+    });
+    return saved;
+  });
+}
+
+export async function getMapping({
+  db,
+  tenant,
+  connector: connectorRef,
+  entity,
+  direction,
+  version,
+}: {
+  db: Database;
+  tenant: Tenant;
+  connector: string;
+  entity: string;
+  direction: Direction;
+  version: number | null;
+}): Promise<StoredMapping & { versions: number[] }> {
+  requirePermission(tenant, 'connectors:read');
+  const name = requireEntity(entity);
+  return db.tenant(tenant, async (sql) => {
+    const connector = await requireConnector(sql, connectorRef);
+    const versions = await cdmRepo.listVersions(sql, {
+      connectorId: connector.id,
+      entity: name,
+      direction,
+    });
+    const found = version === null ? versions[0] : versions.find((v) => v.version === version);
+    if (!found) {
+      throw new AppError(
+        'not_found',
+        `no ${direction} mapping${version === null ? '' : ` v${version}`} for ${connector.slug} × ${name}; save one with save_mapping`,
+      );
+    }
+    return { ...found, versions: versions.map((v) => v.version) };
+  });
+}
+
+export interface MappingDiff {
+  from: number;
+  to: number;
+  added: string[];
+  removed: string[];
+  changed: { field: string; from: string; to: string }[];
+}
+
+export function diffMappings(a: StoredMapping, b: StoredMapping): MappingDiff {
+  const added = Object.keys(b.fields).filter((f) => !(f in a.fields));
+  const removed = Object.keys(a.fields).filter((f) => !(f in b.fields));
+  const changed = Object.keys(b.fields)
+    .filter((f) => f in a.fields && a.fields[f] !== b.fields[f])
+    .map((f) => ({ field: f, from: a.fields[f] ?? '', to: b.fields[f] ?? '' }));
+  return { from: a.version, to: b.version, added, removed, changed };
+}
+
+export async function diffMappingVersions({
+  db,
+  tenant,
+  connector,
+  entity,
+  direction,
+  from,
+  to,
+}: {
+  db: Database;
+  tenant: Tenant;
+  connector: string;
+  entity: string;
+  direction: Direction;
+  from: number;
+  to: number;
+}): Promise<MappingDiff> {
+  const a = await getMapping({ db, tenant, connector, entity, direction, version: from });
+  const b = await getMapping({ db, tenant, connector, entity, direction, version: to });
+  return diffMappings(a, b);
+}
+
+/** A customer's own field expressions on top of the org mapping (same checks as a save). */
+export async function setCustomerOverride({
+  db,
+  tenant,
+  connector: connectorRef,
+  entity,
+  direction,
+  customerId,
+  fields,
+}: {
+  db: Database;
+  tenant: Tenant;
+  connector: string;
+  entity: string;
+  direction: Direction;
+  customerId: string;
+  fields: Record<string, string>;
+}): Promise<{ customerId: string; fields: Record<string, string> }> {
+  requirePermission(tenant, 'connectors:write');
+  const name = requireEntity(entity);
+  return db.tenant(tenant, async (sql) => {
+    const connector = await requireConnector(sql, connectorRef);
+    if (!(await customersRepo.findById(sql, { id: customerId })))
+      throw new AppError('not_found', `no customer ${customerId}`);
+    const errors = validateMapping({
+      mapping: { entity: name, direction, fields },
+      customFields: await customFieldsOf(sql, name),
+    });
+    if (errors.length > 0) throw mappingErrors(errors);
+    await cdmRepo.upsertOverride(sql, {
+      orgId: tenant.orgId,
+      customerId,
+      connectorId: connector.id,
+      entity: name,
+      direction,
+      fields,
+    });
+    await recordAudit(sql, {
+      tenant,
+      action: 'cdm.mapping.override',
+      resourceType: 'cdm_mapping_override',
+      resourceId: `${connector.slug}:${name}:${direction}`,
+      customerId,
+      details: { fields: Object.keys(fields) },
+    });
+    return { customerId, fields };
+  });
+}
+
+/** The mapping in force: the latest org version, with the customer's overrides on top. */
+export async function effectiveMapping({
+  sql,
+  connectorId,
+  entity,
+  direction,
+  customerId,
+}: {
+  sql: Sql;
+  connectorId: string;
+  entity: CdmEntity;
+  direction: Direction;
+  customerId: string | null;
+}): Promise<Mapping | null> {
+  const base = await cdmRepo.findMapping(sql, { connectorId, entity, direction, version: null });
+  const override =
+    customerId === null
+      ? null
+      : await cdmRepo.findOverride(sql, { customerId, connectorId, entity, direction });
+  if (!base && !override) return null;
+  return { entity, direction, fields: { ...(base?.fields ?? {}), ...(override ?? {}) } };
+}
+
+async function resolveMapping({
+  db,
+  tenant,
+  connector,
+  entity,
+  direction,
+  fields,
+  customerId,
+}: {
+  db: Database;
+  tenant: Tenant;
+  connector: string | undefined;
+  entity: CdmEntity;
+  direction: Direction;
+  fields: Record<string, string> | undefined;
+  customerId: string | null;
+}): Promise<{ mapping: Mapping; customFields: CustomField[] }> {
+  return db.tenant(tenant, async (sql) => {
+    const customFields = await customFieldsOf(sql, entity);
+    if (fields !== undefined) return { mapping: { entity, direction, fields }, customFields };
+    if (connector === undefined)
+      throw new AppError('bad_request', 'give fields, or a connector whose saved mapping to use');
+    const found = await requireConnector(sql, connector);
+    const mapping = await effectiveMapping({
+      sql,
+      connectorId: found.id,
+      entity,
+      direction,
+      customerId,
+    });
+    if (!mapping)
+      throw new AppError(
+        'not_found',
+        `no ${direction} mapping for ${found.slug} × ${entity}; save one first`,
+      );
+    return { mapping, customFields };
+  });
+}
+
+/** Source, expression and result side by side for one record; nothing is saved. */
+export async function previewMapping(args: {
+  db: Database;
+  tenant: Tenant;
+  connector: string | undefined;
+  entity: string;
+  direction: Direction;
+  fields: Record<string, string> | undefined;
+  customerId: string | null;
+  record: unknown;
+}): Promise<PreviewRow[]> {
+  requirePermission(args.tenant, 'connectors:read');
+  const entity = requireEntity(args.entity);
+  const { mapping, customFields } = await resolveMapping({ ...args, entity });
+  return preview({ mapping, record: args.record, customFields });
+}
+
+/** Maps one or many records; per-field errors are collected for each record. */
+export async function applyMapping(args: {
+  db: Database;
+  tenant: Tenant;
+  connector: string | undefined;
+  entity: string;
+  direction: Direction;
+  fields: Record<string, string> | undefined;
+  customerId: string | null;
+  records: readonly unknown[];
+}): Promise<ApplyResult[]> {
+  requirePermission(args.tenant, 'connectors:read');
+  const entity = requireEntity(args.entity);
+  const { mapping, customFields } = await resolveMapping({ ...args, entity });
+  const errors = validateMapping({ mapping, customFields });
+  if (errors.length > 0) throw mappingErrors(errors);
+  return compileMapping({ mapping, customFields }).applyMany(args.records);
+}
