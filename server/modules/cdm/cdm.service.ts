@@ -60,7 +60,7 @@ export async function getEntitySchema({
   return z.toJSONSchema(withCustomFields({ entity: name, fields: custom }), {
     io: 'input',
     unrepresentable: 'any',
-  }) as Record<string, unknown>;
+  });
 }
 
 export async function addCustomField({
