@@ -82,7 +82,7 @@ describe.each(['streamable-http', 'stdio'] as const)('every admin tool (%s)', (t
     await ok('import_openapi', {
       text: await readFile(PETSTORE, 'utf8'),
       slug: 'pets',
-      selection: { mode: 'top', n: 5 },
+      selection: { mode: 'tag', tags: ['pet'] },
     });
     await ok('create_connector', {
       slug: 'api',
@@ -142,6 +142,31 @@ describe.each(['streamable-http', 'stdio'] as const)('every admin tool (%s)', (t
       redirectUri: `${h.weftUrl}/api/v1/oauth/callback`,
     });
     expect(String(started['url'])).toContain(h.fx.provider.authorizeUrl);
+    await ok('list_cdm_entities', {});
+    await ok('get_cdm_schema', { entity: 'Contact' });
+    const suggested = await ok('suggest_mapping', {
+      connector: 'pets',
+      action: 'getPetById',
+      entity: 'Product',
+    });
+    expect(suggested['fields']).toEqual(
+      expect.arrayContaining([expect.objectContaining({ cdmField: 'name', sourcePath: 'name' })]),
+    );
+    await ok('save_mapping', {
+      connector: 'pets',
+      entity: 'Product',
+      direction: 'to_canonical',
+      fields: { id: '$string(id)', name: 'name' },
+    });
+    const previewed = await ok('preview_mapping', {
+      connector: 'pets',
+      entity: 'Product',
+      direction: 'to_canonical',
+      record: { id: 7, name: 'Rex' },
+    });
+    expect(previewed['data']).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field: 'name', result: 'Rex' })]),
+    );
     await ok('delete_event', { connector: 'api', event: 'thing.created' });
     await ok('delete_action', { connector: 'api', action: 'echo' });
     await ok('delete_connection', { id: connection['id'] });

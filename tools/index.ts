@@ -1,4 +1,9 @@
 import type { ToolDefinition } from './define-tool.ts';
+import getCdmSchema from './cdm/get-cdm-schema.ts';
+import listCdmEntities from './cdm/list-cdm-entities.ts';
+import previewMapping from './cdm/preview-mapping.ts';
+import saveMapping from './cdm/save-mapping.ts';
+import suggestMapping from './cdm/suggest-mapping.ts';
 import deleteAction from './actions/delete-action.ts';
 import getAction from './actions/get-action.ts';
 import listActions from './actions/list-actions.ts';
@@ -32,6 +37,11 @@ import upsertEvent from './events/upsert-event.ts';
 
 /** Every tool of the admin (control plane) MCP server. */
 export const ADMIN_TOOLS: readonly ToolDefinition[] = [
+  listCdmEntities,
+  getCdmSchema,
+  suggestMapping,
+  saveMapping,
+  previewMapping,
   deleteAction,
   getAction,
   listActions,

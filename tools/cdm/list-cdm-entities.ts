@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { listEntities } from '../../server/modules/cdm/cdm.service.ts';
+
+export default defineTool({
+  name: 'list_cdm_entities',
+  title: 'List the canonical entities',
+  description:
+    'Lists the Canonical Data Model entities (Contact, Product, Order, Invoice, InventoryLevel, Fulfillment) with their core fields. Data moves between connectors through these. Next: get_cdm_schema for one, or suggest_mapping for an action.',
+  input: z.object({}).strict(),
+  output: z.object({
+    data: z.array(z.object({ name: z.string(), coreFields: z.array(z.string()) })),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  handler: () => Promise.resolve({ data: listEntities() }),
+  summarize: (o) => o.data.map((e) => e.name).join(', '),
+});

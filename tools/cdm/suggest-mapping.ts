@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { SuggestRequestSchema } from '../../server/modules/cdm/cdm.routes.ts';
+import { suggestForAction } from '../../server/modules/cdm/cdm.service.ts';
+
+export default defineTool({
+  name: 'suggest_mapping',
+  title: 'Suggest a mapping to a canonical entity',
+  description:
+    "Proposes, from an action's output schema (and optional sample records), which source field feeds each core field of a canonical entity, with a confidence and the evidence for each. Deterministic; nothing is saved. Check low-confidence fields, then save_mapping with JSONata expressions (a plain source path is a valid expression).",
+  input: SuggestRequestSchema,
+  output: z.object({
+    entity: z.string(),
+    fields: z.array(
+      z.object({
+        cdmField: z.string(),
+        sourcePath: z.string(),
+        confidence: z.number(),
+        evidence: z.array(z.string()),
+      }),
+    ),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  handler: (input, ctx) =>
+    suggestForAction({ db: ctx.db, tenant: ctx.tenant, ...input, entity: input.entity }),
+  summarize: (o) => `${o.fields.length} fields suggested for ${o.entity}`,
+});
