@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cdmTable, runCdmBench } from './cdm.ts';
 import { engineTable, runEngineBench } from './engine.ts';
 import { mcpTable, runMcpBench } from './mcp.ts';
 import { readBenchSettings } from './env.ts';
@@ -47,6 +48,15 @@ function table(report: HttpCustomersReport): string {
 async function main(): Promise<number> {
   const which = process.argv[2] ?? 'all';
   const log = (text: string) => process.stderr.write(`[bench] ${text}\n`);
+  if (which === 'cdm' || which === 'all') {
+    const rows = await runCdmBench({ log });
+    process.stdout.write(
+      `\nCDM mapping to canonical, one core, node ${process.version}\n\n${cdmTable(rows)}\n\n`,
+    );
+    await mkdir(RESULTS_DIR, { recursive: true });
+    await writeFile(path.join(RESULTS_DIR, 'cdm.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    if (which === 'cdm') return 0;
+  }
   if (which === 'mcp' || which === 'all') {
     const rows = await runMcpBench({ calls: 3000, log });
     process.stdout.write(

@@ -120,16 +120,14 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       response: { 201: z.unknown(), ...errors },
     },
     handler: async (request, reply) =>
-      reply
-        .code(201)
-        .send(
-          await addCustomField({
-            db,
-            tenant: tenantOf(request),
-            entity: request.body.entity,
-            field: request.body.field,
-          }),
-        ),
+      reply.code(201).send(
+        await addCustomField({
+          db,
+          tenant: tenantOf(request),
+          entity: request.body.entity,
+          field: request.body.field,
+        }),
+      ),
   });
   app.post('/cdm/suggest', {
     schema: {
@@ -168,16 +166,14 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       response: { 201: MappingOut, ...errors },
     },
     handler: async (request, reply) =>
-      reply
-        .code(201)
-        .send(
-          await saveMapping({
-            db,
-            tenant: tenantOf(request),
-            ...request.body,
-            note: request.body.note ?? null,
-          }),
-        ),
+      reply.code(201).send(
+        await saveMapping({
+          db,
+          tenant: tenantOf(request),
+          ...request.body,
+          note: request.body.note ?? null,
+        }),
+      ),
   });
   app.get('/cdm/mappings', {
     schema: {
