@@ -326,3 +326,56 @@ describe('mapping', () => {
     }
   });
 });
+
+describe('the compiled fast path', () => {
+  it('gives the same results as JSONata, including $record inside line items', async () => {
+    const { compileMapping } = await import('./mapping.ts');
+    const fields = {
+      id: 'id',
+      currency: 'currency',
+      totalAmount: '$toMinor(total, currency)',
+      createdAt: '$toIso(created_at)',
+      'lineItems[]': 'line_items',
+      'lineItems[].sku': 'sku',
+      'lineItems[].quantity': 'quantity',
+      'lineItems[].unitPrice': '$toMinor(price, $record.currency)',
+    };
+    const slow = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, `(${v})`]));
+    const records = [
+      {
+        id: 'o1',
+        currency: 'JPY',
+        total: '1200',
+        created_at: 1700000000,
+        line_items: [{ sku: 'A', quantity: 2, price: '600' }],
+      },
+      {
+        id: 'o2',
+        currency: 'EUR',
+        total: 12.5,
+        created_at: '2024-01-02T03:04:05Z',
+        line_items: [
+          { sku: 'B', quantity: '1', price: 12.5 },
+          { sku: 'C', quantity: 3, price: '0.99' },
+        ],
+      },
+      { id: 'o3', currency: 'KWD', total: '1.234', created_at: null, line_items: [] },
+    ];
+    const fast = await compileMapping({
+      entity: 'Order',
+      direction: 'to_canonical',
+      fields,
+    }).applyMany(records);
+    const reference = await compileMapping({
+      entity: 'Order',
+      direction: 'to_canonical',
+      fields: slow,
+    }).applyMany(records);
+    expect(fast).toEqual(reference);
+    expect(fast[0]?.value).toMatchObject({
+      totalAmount: 1200,
+      lineItems: [{ sku: 'A', quantity: 2, unitPrice: 600 }],
+    });
+    expect(fast[1]?.value).toMatchObject({ lineItems: [{ unitPrice: 1250 }, { unitPrice: 99 }] });
+  });
+});

@@ -64,7 +64,8 @@ export type MappingInput = Mapping | { mapping: Mapping; customFields?: readonly
 // Expressions
 
 const FALLBACK = Symbol('fallback to JSONata');
-type Fast = (input: unknown) => unknown;
+/** `record` is the whole source record, for `$record.x` inside per-item expressions. */
+type Fast = (input: unknown, record?: unknown) => unknown;
 
 interface CompiledExpression {
   text: string;
@@ -110,8 +111,16 @@ const STEP_KEYS = new Set(['type', 'value', 'position', 'stages']);
 function fastPath(node: AstNode): Fast | null {
   if (node.type !== 'path' || !node.steps) return null;
   if (Object.keys(node).some((k) => !PATH_KEYS.has(k))) return null;
+  // `$record.a.b`: a path from the whole record (per-item expressions of `lineItems[]`).
+  const [first] = node.steps;
+  const fromRecord =
+    first?.type === 'variable' &&
+    first.value === 'record' &&
+    Object.keys(first).every((k) => k === 'type' || k === 'value' || k === 'position');
+  const stepNodes = fromRecord ? node.steps.slice(1) : node.steps;
+  if (stepNodes.length === 0) return null;
   const steps: { name: string; index: number | undefined }[] = [];
-  for (const step of node.steps) {
+  for (const step of stepNodes) {
     if (step.type !== 'name' || typeof step.value !== 'string') return null;
     if (Object.keys(step).some((k) => !STEP_KEYS.has(k))) return null;
     let index: number | undefined;
@@ -124,9 +133,17 @@ function fastPath(node: AstNode): Fast | null {
     }
     steps.push({ name: step.value, index });
   }
-  return (input) => {
-    let current = input;
-    for (const { name, index } of steps) {
+  const names = steps.map((step) => step.name);
+  const indices = steps.map((step) => step.index);
+  const count = steps.length;
+  const lastIndexed = steps.at(-1)?.index !== undefined;
+  // Index loops and no per-call allocation: this runs for every field of every record.
+  return (input, record) => {
+    if (fromRecord && record === undefined) return FALLBACK;
+    let current = fromRecord ? record : input;
+    for (let i = 0; i < count; i++) {
+      const name = names[i] as string;
+      const index = indices[i];
       if (Array.isArray(current)) return FALLBACK;
       if (typeof current !== 'object' || current === null || !Object.hasOwn(current, name)) {
         return undefined;
@@ -139,7 +156,7 @@ function fastPath(node: AstNode): Fast | null {
       }
     }
     // JSONata treats empty arrays and arrays met at the end of an indexed step specially.
-    if (Array.isArray(current) && (current.length === 0 || steps.at(-1)?.index !== undefined)) {
+    if (Array.isArray(current) && (current.length === 0 || lastIndexed)) {
       return FALLBACK;
     }
     return current;
@@ -172,10 +189,26 @@ function fastNode(node: AstNode): Fast | null {
         args.push(fast);
       }
       const call = helper as (...a: unknown[]) => unknown;
-      return (input) => {
+      // Common arities without an arguments array per call.
+      const [a0, a1] = args;
+      if (args.length === 1 && a0) {
+        return (input, record) => {
+          const v0 = a0(input, record);
+          return v0 === FALLBACK ? FALLBACK : call(v0);
+        };
+      }
+      if (args.length === 2 && a0 && a1) {
+        return (input, record) => {
+          const v0 = a0(input, record);
+          if (v0 === FALLBACK) return FALLBACK;
+          const v1 = a1(input, record);
+          return v1 === FALLBACK ? FALLBACK : call(v0, v1);
+        };
+      }
+      return (input, record) => {
         const values: unknown[] = [];
         for (const arg of args) {
-          const v = arg(input);
+          const v = arg(input, record);
           if (v === FALLBACK) return FALLBACK;
           values.push(v);
         }
@@ -198,10 +231,10 @@ function fastObject(node: AstNode): Fast | null {
     if (!fast) return null;
     pairs.push([key.value, fast]);
   }
-  return (input) => {
+  return (input, record) => {
     const out: Record<string, unknown> = {};
     for (const [key, fast] of pairs) {
-      const v = fast(input);
+      const v = fast(input, record);
       if (v === FALLBACK) return FALLBACK;
       if (v !== undefined) out[key] = v;
     }
@@ -223,7 +256,7 @@ function evaluate(
   { input, bindings }: { input: unknown; bindings: Record<string, unknown> },
 ): unknown {
   if (compiled.fast) {
-    const value = compiled.fast(input);
+    const value = compiled.fast(input, bindings['record']);
     if (value !== FALLBACK) return value;
   }
   return compiled.expr.evaluate(input, bindings).then(plain);
@@ -265,8 +298,10 @@ function parseTarget(path: string): Target | string {
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let current = target;
-  for (const [i, key] of path.entries()) {
-    if (i === path.length - 1) {
+  const last = path.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const key = path[i] as string;
+    if (i === last) {
       current[key] = value;
       return;
     }
@@ -545,7 +580,7 @@ interface Run extends ApplyResult {
 }
 
 interface Engine {
-  run(record: unknown): Promise<Run>;
+  run(record: unknown, collect?: boolean): Promise<Run>;
 }
 
 function buildEngine({
@@ -605,7 +640,8 @@ function buildEngine({
     return { field: normalized, expression: '' };
   };
 
-  async function run(record: unknown): Promise<Run> {
+  /** `collect` keeps every expression's raw result (for previews); mapping does not need it. */
+  async function run(record: unknown, collect = false): Promise<Run> {
     const value: Record<string, unknown> = {};
     const errors: FieldError[] = [];
     const results = new Map<string, unknown>();
@@ -624,7 +660,7 @@ function buildEngine({
         fail({ field: f.field, expression: f.compiled.text, message: expressionError(error) });
         continue;
       }
-      results.set(f.field, result);
+      if (collect) results.set(f.field, result);
       if (result === undefined) continue;
       const coerced: Coerced = f.type
         ? coerce({ value: result, type: f.type })
@@ -657,7 +693,8 @@ function buildEngine({
         const out: Record<string, unknown>[] = elements.map(() => ({}));
         for (const item of a.items) {
           const perItem: unknown[] = [];
-          for (const [i, element] of elements.entries()) {
+          for (let i = 0; i < elements.length; i++) {
+            const element = elements[i];
             const field = `${a.path.join('.')}[${i}].${item.tail.join('.')}`;
             let result: unknown;
             try {
@@ -774,7 +811,7 @@ export async function preview({
   const run = await buildEngine({
     mapping: { ...mapping, fields: good },
     customFields,
-  }).run(record);
+  }).run(record, true);
   const errorsByField = new Map<string, string[]>();
   for (const error of run.errors) {
     const key = Object.hasOwn(mapping.fields, error.field)
