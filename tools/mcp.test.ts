@@ -199,6 +199,9 @@ describe.each(TEST_DRIVERS)('admin MCP server over Streamable HTTP (%s)', (drive
       weftConnector: 1,
       connector: { slug: 'res' },
     });
+    expect(resources.map((r) => r.uri)).toContain('weft://cdm/Contact');
+    const entity = await client.readResource({ uri: 'weft://cdm/Contact' });
+    expect((entity.contents[0] as { text: string }).text).toContain('fullName');
   });
 });
 

@@ -3,12 +3,22 @@ import {
   listConnectors,
 } from '../server/modules/connectors/connectors.service.ts';
 import type { ResourceProvider } from './server.ts';
+import { CDM_ENTITIES } from '../server/cdm/entities.ts';
+import { getEntitySchema } from '../server/modules/cdm/cdm.service.ts';
 
 const CONNECTOR_URI = /^weft:\/\/connectors\/([a-z][a-z0-9_-]{0,62})$/;
+const ENTITY_URI = /^weft:\/\/cdm\/([A-Za-z]{1,40})$/;
 
 /** Resources of the admin server: each connector's definition document. */
 export const adminResources: ResourceProvider = {
   templates: [
+    {
+      uriTemplate: 'weft://cdm/{entity}',
+      name: 'Canonical entity schema',
+      description:
+        "The JSON Schema of a canonical entity (Contact, Product, Order, Invoice, InventoryLevel, Fulfillment), with the org's custom fields",
+      mimeType: 'application/schema+json',
+    },
     {
       uriTemplate: 'weft://connectors/{slug}',
       name: 'Connector definition',
@@ -26,6 +36,11 @@ export const adminResources: ResourceProvider = {
     }));
   },
   async read(ctx, uri) {
+    const entity = ENTITY_URI.exec(uri);
+    if (entity?.[1]) {
+      const schema = await getEntitySchema({ db: ctx.db, tenant: ctx.tenant, entity: entity[1] });
+      return { uri, mimeType: 'application/schema+json', text: JSON.stringify(schema, null, 2) };
+    }
     const match = CONNECTOR_URI.exec(uri);
     if (!match?.[1]) return null;
     const document = await exportConnector({ db: ctx.db, tenant: ctx.tenant, ref: match[1] });
