@@ -29,11 +29,18 @@ export const adminResources: ResourceProvider = {
   ],
   async list(ctx) {
     const connectors = await listConnectors({ db: ctx.db, tenant: ctx.tenant });
-    return connectors.map((c) => ({
-      uri: `weft://connectors/${c.slug}`,
-      name: `${c.name} connector`,
-      mimeType: 'application/json',
-    }));
+    return [
+      ...connectors.map((c) => ({
+        uri: `weft://connectors/${c.slug}`,
+        name: `${c.name} connector`,
+        mimeType: 'application/json',
+      })),
+      ...CDM_ENTITIES.map((e) => ({
+        uri: `weft://cdm/${e}`,
+        name: `${e} (canonical entity)`,
+        mimeType: 'application/schema+json',
+      })),
+    ];
   },
   async read(ctx, uri) {
     const entity = ENTITY_URI.exec(uri);
