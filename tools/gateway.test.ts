@@ -232,6 +232,93 @@ describe.each(TEST_DRIVERS)('customer gateway MCP server (%s)', (driver) => {
     expect(await names()).toHaveLength(4);
   });
 
+  it('offers entity-level tools (list_products, upsert_product) over apps with an action and a mapping for the entity', async () => {
+    const headers = { connector: 'crm' };
+    for (const action of [
+      {
+        slug: 'listProducts',
+        name: 'List products',
+        method: 'GET',
+        path: '/items/cursor',
+        parameters: [
+          { name: 'cursor', in: 'query' },
+          { name: 'limit', in: 'query' },
+        ],
+        pagination: {
+          style: 'cursor',
+          cursorParam: 'cursor',
+          nextCursorPath: 'next_cursor',
+          itemsPath: 'data',
+          limitParam: 'limit',
+        },
+        cdmEntity: 'Product',
+      },
+      {
+        slug: 'createProduct',
+        name: 'Create a product',
+        method: 'POST',
+        path: '/echo/products',
+        parameters: [
+          { name: 'sku', in: 'body' },
+          { name: 'title', in: 'body' },
+        ],
+        cdmEntity: 'Product',
+      },
+    ]) {
+      expect(
+        (
+          await h.call({
+            method: 'POST',
+            url: `/api/v1/connectors/${headers.connector}/actions`,
+            payload: action,
+          })
+        ).status,
+      ).toBe(200);
+    }
+    const client = await gateway(customers[0] ?? '');
+    try {
+      // No mapping yet: no entity tools.
+      expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('list_products');
+      for (const [direction, fields] of [
+        ['to_canonical', { id: 'id', name: 'name', sku: 'id' }],
+        ['from_canonical', { sku: 'sku', title: 'name' }],
+      ] as const) {
+        const saved = await h.call({
+          method: 'POST',
+          url: '/api/v1/cdm/mappings',
+          payload: { connector: 'crm', entity: 'Product', direction, fields },
+        });
+        expect(saved.status, saved.raw).toBe(201);
+      }
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toEqual(expect.arrayContaining(['list_products', 'upsert_product']));
+      const listed = (await client.callTool({
+        name: 'list_products',
+        arguments: { limit: 30 },
+      })) as CallResult;
+      expect(listed.isError).toBeFalsy();
+      const body = JSON.parse(listed.content[0]?.text ?? '{}') as {
+        items: { id: string; name: string }[];
+        errors: unknown[];
+      };
+      expect(body.items).toHaveLength(25);
+      expect(body.items[0]).toMatchObject({ id: expect.any(String), name: expect.any(String) });
+      expect(body.errors).toEqual([]);
+      const written = (await client.callTool({
+        name: 'upsert_product',
+        arguments: { record: { sku: 'W-1', name: 'Widget' } },
+      })) as CallResult;
+      expect(written.isError).toBeFalsy();
+      expect(JSON.parse(written.content[0]?.text ?? '{}')).toMatchObject({
+        status: 200,
+        sent: { sku: 'W-1', title: 'Widget' },
+        body: { body: { sku: 'W-1', title: 'Widget' } },
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
   it('keeps tool names within 64 characters', () => {
     expect(gatewayToolName('a'.repeat(63), 'b'.repeat(100)).length).toBeLessThanOrEqual(64);
     expect(gatewayToolName('a'.repeat(63), 'b'.repeat(100))).not.toBe(

@@ -16,6 +16,7 @@ import { getCustomer } from '../server/modules/customers/customers.service.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
 import { WEFT_VERSION } from '../server/version.ts';
 import { jsonSchemaOf } from './define-tool.ts';
+import { cdmTools, describeCdmTool, runCdmTool, type CdmTool } from './gateway-cdm.ts';
 
 /** Above this many action tools, only the meta-tools are listed (search_tools, execute_tool). */
 export const MAX_LISTED_ACTION_TOOLS = 80;
@@ -35,13 +36,18 @@ export function gatewayToolName(connector: string, action: string): string {
   return `${name.slice(0, 55)}_${hash}`;
 }
 
-async function actionTools({
+interface Catalog {
+  actions: ActionTool[];
+  entities: CdmTool[];
+}
+
+async function catalog({
   runtime,
   tenant,
 }: {
   runtime: ConnectionRuntime;
   tenant: Tenant;
-}): Promise<ActionTool[]> {
+}): Promise<Catalog> {
   const customer =
     tenant.customerId === null
       ? null
@@ -60,6 +66,12 @@ async function actionTools({
       (allowed === null || allowed.includes(c.connector)),
   );
   const tools: ActionTool[] = [];
+  const byConnector: {
+    connectionId: string;
+    connector: string;
+    connectorId: string;
+    actions: Action[];
+  }[] = [];
   const seen = new Set<string>();
   for (const connection of connections) {
     if (seen.has(connection.connectorId)) continue;
@@ -67,6 +79,12 @@ async function actionTools({
     const actions = await runtime.db.tenant(tenant, (sql) =>
       connectorsRepo.listActions(sql, { connectorId: connection.connectorId }),
     );
+    byConnector.push({
+      connectionId: connection.id,
+      connector: connection.connector,
+      connectorId: connection.connectorId,
+      actions,
+    });
     for (const action of actions) {
       if (action.deprecated) continue;
       tools.push({
@@ -77,7 +95,20 @@ async function actionTools({
       });
     }
   }
-  return tools;
+  return {
+    actions: tools,
+    entities: await cdmTools({ runtime, tenant, connections: byConnector }),
+  };
+}
+
+async function actionTools({
+  runtime,
+  tenant,
+}: {
+  runtime: ConnectionRuntime;
+  tenant: Tenant;
+}): Promise<ActionTool[]> {
+  return (await catalog({ runtime, tenant })).actions;
 }
 
 const CALL_OUTPUT = jsonSchemaOf(CallResultSchema);
@@ -189,16 +220,31 @@ export function createGatewayServer({
     },
   );
   server.setRequestHandler(ListToolsRequestSchema, async () => {
-    const tools = await actionTools({ runtime, tenant });
+    const { actions: tools, entities } = await catalog({ runtime, tenant });
     return {
       tools: [
         ...META_TOOLS,
+        ...entities.map(describeCdmTool),
         ...(tools.length <= MAX_LISTED_ACTION_TOOLS ? tools.map(describeAction) : []),
       ],
     };
   });
   const run = async (name: string, args: unknown): Promise<CallToolResult> => {
-    const tools = await actionTools({ runtime, tenant });
+    const { actions: tools, entities } = await catalog({ runtime, tenant });
+    const entityTool = entities.find((t) => t.name === name);
+    if (entityTool) {
+      try {
+        const result = await runCdmTool({
+          runtime,
+          tenant,
+          tool: entityTool,
+          args: (args ?? {}) as Record<string, unknown>,
+        });
+        return { content: [{ type: 'text', text: JSON.stringify(result) }] };
+      } catch (error) {
+        return errorResult(error, onUnexpected);
+      }
+    }
     const tool = tools.find((t) => t.name === name);
     if (!tool)
       return {
