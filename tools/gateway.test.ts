@@ -302,7 +302,8 @@ describe.each(TEST_DRIVERS)('customer gateway MCP server (%s)', (driver) => {
         errors: unknown[];
       };
       expect(body.items).toHaveLength(25);
-      expect(body.items[0]).toMatchObject({ id: expect.any(String), name: expect.any(String) });
+      expect(typeof body.items[0]?.id).toBe('string');
+      expect(typeof body.items[0]?.name).toBe('string');
       expect(body.errors).toEqual([]);
       const written = (await client.callTool({
         name: 'upsert_product',
