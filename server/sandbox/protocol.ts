@@ -1,0 +1,11 @@
+import type { SandboxLimits, SandboxResult } from './isolate.ts';
+
+/** Messages between the pool (parent) and a sandbox process (child), sent as JSON over IPC. */
+export type ToChild =
+  | { type: 'run'; jobId: number; code: string; input: unknown; limits: SandboxLimits }
+  | { type: 'call_result'; callId: number; ok: true; resultJson: string }
+  | { type: 'call_result'; callId: number; ok: false; message: string };
+
+export type ToParent =
+  | { type: 'call'; jobId: number; callId: number; name: string; argsJson: string }
+  | { type: 'result'; jobId: number; result: SandboxResult };
