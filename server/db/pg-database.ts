@@ -5,7 +5,8 @@ import {
   KeyedMutex,
   LocalDispatch,
   scopeStatement,
-  tenantSettings,
+  assertSettingValue,
+  APP_ROLE,
   type BatchSettings,
   type Database,
   type Listener,
@@ -50,16 +51,40 @@ function sqlOf(client: pg.PoolClient): Sql {
   };
 }
 
+const SCOPE_SQL = `SELECT set_config('role', '${APP_ROLE}', true), set_config('weft.org_id', $1, true), set_config('weft.customer_id', $2, true)`;
+
+/**
+ * A tenant transaction on a pipelined connection: BEGIN and the tenant settings are sent
+ * without waiting, so they travel with the transaction's first query (one round trip fewer
+ * per request). If either fails, the queries behind it fail too and the whole is rolled back.
+ */
 async function inTransaction<T>(
   pool: pg.Pool,
-  opening: string,
+  scope: { orgId: string; customerId: string | null },
   fn: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  const opening = Promise.all([
+    client.query('BEGIN'),
+    client.query({
+      name: 'w_scope',
+      text: SCOPE_SQL,
+      values: [scope.orgId, scope.customerId ?? ''],
+    }),
+  ]);
+  // Observed below; this only keeps an early failure from being reported as unhandled.
+  opening.catch(() => undefined);
   try {
-    await client.query(`BEGIN; ${opening}`);
-    const result = await fn(client);
+    let result: T;
+    try {
+      result = await fn(client);
+    } catch (error) {
+      // A failed opening explains the queries that failed behind it: report that first.
+      await opening;
+      throw error;
+    }
+    await opening;
     await client.query('COMMIT');
     return result;
   } catch (error) {
@@ -144,9 +169,22 @@ function listenWithReconnect({
 }
 
 export function createPgDatabase({ url, poolSize }: { url: string; poolSize: number }): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'weft' });
+  // Tenant transactions run on pipelined connections; everything else (auth batches, owner
+  // work, migrations) on a small plain pool.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: Math.min(poolSize, 4),
+    application_name: 'weft',
+  });
+  const tenantPool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    application_name: 'weft',
+    pipeline: true,
+  } as pg.PoolConfig);
   // An idle client error (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  tenantPool.on('error', () => undefined);
   const local = new LocalDispatch();
   const listeners = new Set<Listener>();
   const mutex = new KeyedMutex();
@@ -161,20 +199,26 @@ export function createPgDatabase({ url, poolSize }: { url: string; poolSize: num
     driver: 'pg',
     async tenant(scope, fn) {
       const pending: { channel: string; payload: string }[] = [];
-      const result = await inTransaction(pool, scopeStatement(tenantSettings(scope)), (client) => {
-        const tx: TxSql = {
-          ...sqlOf(client),
-          async notify(channel, payload) {
-            await client.query({
-              name: 'w_notify',
-              text: 'SELECT pg_notify($1, $2)',
-              values: [assertChannel(channel), payload],
-            });
-            pending.push({ channel, payload });
-          },
-        };
-        return fn(tx);
-      });
+      assertSettingValue('uuid', scope.orgId);
+      if (scope.customerId) assertSettingValue('uuid', scope.customerId);
+      const result = await inTransaction(
+        tenantPool,
+        { orgId: scope.orgId, customerId: scope.customerId ?? null },
+        (client) => {
+          const tx: TxSql = {
+            ...sqlOf(client),
+            async notify(channel, payload) {
+              await client.query({
+                name: 'w_notify',
+                text: 'SELECT pg_notify($1, $2)',
+                values: [assertChannel(channel), payload],
+              });
+              pending.push({ channel, payload });
+            },
+          };
+          return fn(tx);
+        },
+      );
       local.deliver(pending);
       return result;
     },
@@ -250,6 +294,7 @@ export function createPgDatabase({ url, poolSize }: { url: string; poolSize: num
     async close() {
       await Promise.all([...listeners].map((l) => l.close()));
       await lockPool?.end();
+      await tenantPool.end();
       await pool.end();
     },
   };
