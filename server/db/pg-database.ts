@@ -181,7 +181,7 @@ export function createPgDatabase({ url, poolSize }: { url: string; poolSize: num
     max: poolSize,
     application_name: 'weft',
     pipeline: true,
-  } as pg.PoolConfig);
+  });
   // An idle client error (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   tenantPool.on('error', () => undefined);
