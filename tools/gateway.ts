@@ -38,7 +38,8 @@ export function gatewayToolName(connector: string, action: string): string {
 
 interface Catalog {
   actions: ActionTool[];
-  entities: CdmTool[];
+  /** Entity-level tools need mapping lookups: computed only when asked for. */
+  entities: () => Promise<CdmTool[]>;
 }
 
 async function catalog({
@@ -97,7 +98,7 @@ async function catalog({
   }
   return {
     actions: tools,
-    entities: await cdmTools({ runtime, tenant, connections: byConnector }),
+    entities: () => cdmTools({ runtime, tenant, connections: byConnector }),
   };
 }
 
@@ -224,14 +225,17 @@ export function createGatewayServer({
     return {
       tools: [
         ...META_TOOLS,
-        ...entities.map(describeCdmTool),
+        ...(await entities()).map(describeCdmTool),
         ...(tools.length <= MAX_LISTED_ACTION_TOOLS ? tools.map(describeAction) : []),
       ],
     };
   });
   const run = async (name: string, args: unknown): Promise<CallToolResult> => {
     const { actions: tools, entities } = await catalog({ runtime, tenant });
-    const entityTool = entities.find((t) => t.name === name);
+    // Action tools are always `<connector>__<action>`; only other names can be entity tools.
+    const entityTool = name.includes('__')
+      ? undefined
+      : (await entities()).find((t) => t.name === name);
     if (entityTool) {
       try {
         const result = await runCdmTool({

@@ -166,10 +166,6 @@ export class LocalDispatch {
       for (const h of this.#handlers.get(n.channel) ?? []) h.onMessage(n.payload);
     }
   }
-
-  resetAll(channel: string): void {
-    for (const h of this.#handlers.get(channel) ?? []) h.onReset();
-  }
 }
 
 export function isUniqueViolation(error: unknown): boolean {

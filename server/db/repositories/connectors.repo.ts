@@ -1,4 +1,4 @@
-import type { Sql } from '../database.ts';
+import { isUuid, type Sql } from '../database.ts';
 import type {
   Action,
   ActionInput,
@@ -79,7 +79,7 @@ export async function insert(
 
 /** By id (a UUID) or by slug. */
 export async function find(db: Sql, { ref }: { ref: string }): Promise<Connector | null> {
-  const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref);
+  const byId = isUuid(ref);
   const rows = await db.query<ConnectorRow>(
     `SELECT ${CONNECTOR_COLUMNS} FROM connectors c WHERE ${byId ? 'c.id = $1::uuid' : 'c.slug = $1'}`,
     [ref],
@@ -236,7 +236,7 @@ export async function findAction(
   db: Sql,
   { connectorId, ref }: { connectorId: string; ref: string },
 ): Promise<Action | null> {
-  const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref);
+  const byId = isUuid(ref);
   const rows = await db.query<ActionRow>(
     `SELECT ${ACTION_COLUMNS} FROM connector_actions WHERE connector_id = $1 AND ${byId ? 'id = $2::uuid' : 'slug = $2'}`,
     [connectorId, ref],
@@ -333,7 +333,7 @@ export async function findEvent(
   db: Sql,
   { connectorId, ref }: { connectorId: string; ref: string },
 ): Promise<ConnectorEvent | null> {
-  const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref);
+  const byId = isUuid(ref);
   const rows = await db.query<EventRow>(
     `SELECT ${EVENT_COLUMNS} FROM connector_events WHERE connector_id = $1 AND ${byId ? 'id = $2::uuid' : 'name = $2'}`,
     [connectorId, ref],

@@ -27,7 +27,7 @@ import {
 import { joinUrl, resolveBaseUrl } from '../../engine/request-builder.ts';
 import type { Span } from '../../engine/types.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { requireConnector } from '../connectors/connectors.service.ts';
+import { requireAction, requireConnector } from '../connectors/connectors.service.ts';
 import { oauthSecretAad, sealCredentials, verifierAad } from './credentials.ts';
 import type { ConnectionRuntime } from './runtime.ts';
 import {
@@ -43,10 +43,6 @@ import {
 
 export const PLATFORM_EVENTS_CHANNEL = 'weft_platform_events';
 const AUTHORIZATION_TTL_MS = 15 * 60_000;
-
-function scopeOf(tenant: Tenant) {
-  return tenant;
-}
 
 function reconnectUrl(
   runtime: ConnectionRuntime,
@@ -105,7 +101,7 @@ async function load(
   tenant: Tenant,
   id: string,
 ): Promise<{ record: ConnectionRecord; connector: Connector }> {
-  return runtime.db.tenant(scopeOf(tenant), async (sql) => {
+  return runtime.db.tenant(tenant, async (sql) => {
     const record = await requireRecord(sql, id);
     return { record, connector: await requireConnector(sql, record.connectorId) };
   });
@@ -446,7 +442,7 @@ export async function createConnection({
 }): Promise<Connection> {
   requirePermission(tenant, 'connections:write');
   const id = randomUUID();
-  const { record, connector, method } = await runtime.db.tenant(scopeOf(tenant), async (sql) => {
+  const { record, connector, method } = await runtime.db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, input.connector);
     if (
       input.customerId !== null &&
@@ -524,7 +520,7 @@ export async function createConnection({
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       if (error.code !== 'connection_expired') {
-        await runtime.db.tenant(scopeOf(tenant), (sql) =>
+        await runtime.db.tenant(tenant, (sql) =>
           connectionsRepo.setStatus(sql, { id, status: 'error', reason: error.message }),
         );
       }
@@ -560,7 +556,7 @@ export async function listConnections({
   connector: string | undefined;
 }): Promise<Connection[]> {
   requirePermission(tenant, 'connections:read');
-  return runtime.db.tenant(scopeOf(tenant), async (sql) => {
+  return runtime.db.tenant(tenant, async (sql) => {
     const found = connector === undefined ? undefined : await requireConnector(sql, connector);
     const records = await connectionsRepo.list(sql, { customerId, connectorId: found?.id });
     const connectors = new Map<string, Connector>();
@@ -582,7 +578,7 @@ export async function deleteConnection({
   id: string;
 }): Promise<void> {
   requirePermission(tenant, 'connections:write');
-  await runtime.db.tenant(scopeOf(tenant), async (sql) => {
+  await runtime.db.tenant(tenant, async (sql) => {
     const record = await requireRecord(sql, id);
     await connectionsRepo.remove(sql, { id });
     await recordAudit(sql, {
@@ -614,23 +610,10 @@ export async function runAction({
   maxItems: number;
 }): Promise<CallResult> {
   requirePermission(tenant, 'connections:read');
-  const { record, connector, action } = await runtime.db.tenant(scopeOf(tenant), async (sql) => {
+  const { record, connector, action } = await runtime.db.tenant(tenant, async (sql) => {
     const record = await requireRecord(sql, connectionId);
     const connector = await requireConnector(sql, record.connectorId);
-    const action = await connectorsRepo.findAction(sql, {
-      connectorId: connector.id,
-      ref: actionRef,
-    });
-    if (!action) {
-      const slugs = (await connectorsRepo.listActions(sql, { connectorId: connector.id })).map(
-        (a) => a.slug,
-      );
-      const { didYouMean } = await import('../../text.ts');
-      throw new AppError(
-        'not_found',
-        `connector '${connector.slug}' has no action '${actionRef}'${didYouMean(actionRef, slugs)}`,
-      );
-    }
+    const action = await requireAction(sql, connector, actionRef);
     return { record, connector, action };
   });
   usable(record);
@@ -753,7 +736,7 @@ export async function testConnection({
   const elapsed = () => Math.round(performance.now() - started);
   try {
     usable(record);
-    const actions = await runtime.db.tenant(scopeOf(tenant), (sql) =>
+    const actions = await runtime.db.tenant(tenant, (sql) =>
       connectorsRepo.listActions(sql, { connectorId: connector.id }),
     );
     const probe = actions.find(
@@ -823,7 +806,7 @@ export async function putOAuthApp({
   input: PutOAuthApp;
 }): Promise<OAuthApp> {
   requirePermission(tenant, 'connectors:write');
-  return runtime.db.tenant(scopeOf(tenant), async (sql) => {
+  return runtime.db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, ref);
     const existing = await connectionsRepo.findOAuthApp(sql, { connectorId: connector.id });
     const id = existing?.id ?? randomUUID();
@@ -867,7 +850,7 @@ export async function getOAuthApp({
   connector: string;
 }): Promise<OAuthApp> {
   requirePermission(tenant, 'connectors:read');
-  return runtime.db.tenant(scopeOf(tenant), async (sql) => {
+  return runtime.db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, ref);
     const app = await connectionsRepo.findOAuthApp(sql, { connectorId: connector.id });
     if (!app)
@@ -904,7 +887,7 @@ export async function startAuthorization({
   const state = randomBytes(32).toString('base64url');
   const { verifier, challenge } = pkcePair();
   const expiresAt = new Date(Date.now() + AUTHORIZATION_TTL_MS);
-  const { url, id } = await runtime.db.tenant(scopeOf(tenant), async (sql) => {
+  const { url, id } = await runtime.db.tenant(tenant, async (sql) => {
     let record: ConnectionRecord;
     let connector: Connector;
     if (connectionId !== undefined) {
@@ -1121,9 +1104,7 @@ export async function getTrace({
 }): Promise<StoredSpan[]> {
   requirePermission(tenant, 'connections:read');
   await runtime.spans.flush();
-  const spans = await runtime.db.tenant(scopeOf(tenant), (sql) =>
-    tracesRepo.listByTrace(sql, { traceId }),
-  );
+  const spans = await runtime.db.tenant(tenant, (sql) => tracesRepo.listByTrace(sql, { traceId }));
   if (spans.length === 0) throw new AppError('not_found', `no trace ${traceId}`);
   return spans;
 }
@@ -1141,7 +1122,7 @@ export async function listConnectionSpans({
 }): Promise<StoredSpan[]> {
   requirePermission(tenant, 'connections:read');
   await runtime.spans.flush();
-  return runtime.db.tenant(scopeOf(tenant), async (sql) => {
+  return runtime.db.tenant(tenant, async (sql) => {
     await requireRecord(sql, connectionId);
     return tracesRepo.listByConnection(sql, { connectionId, limit });
   });
@@ -1157,7 +1138,5 @@ export async function listPlatformEvents({
   limit: number;
 }) {
   requirePermission(tenant, 'connections:read');
-  return runtime.db.tenant(scopeOf(tenant), (sql) =>
-    connectionsRepo.listPlatformEvents(sql, { limit }),
-  );
+  return runtime.db.tenant(tenant, (sql) => connectionsRepo.listPlatformEvents(sql, { limit }));
 }

@@ -81,6 +81,38 @@ const FATAL_GRANT_ERRORS = new Set([
   'invalid_scope',
 ]);
 
+/** The trace span of one call to a token endpoint (its URL carries no secret). */
+function tokenSpan({
+  name,
+  method,
+  url,
+  started,
+  startedAt,
+  status,
+  error,
+}: {
+  name: string;
+  method: string;
+  url: string;
+  started: number;
+  startedAt: Date;
+  status: number | null;
+  error: string | null;
+}): Span {
+  return {
+    traceId: randomBytes(8).toString('hex'),
+    name,
+    kind: 'token',
+    method,
+    url,
+    status,
+    durationMs: performance.now() - started,
+    attempts: 1,
+    error,
+    startedAt,
+  };
+}
+
 /**
  * One request to a token endpoint. Never retried: with rotating refresh tokens a retry after a
  * lost answer would replay a spent token and get the whole grant revoked.
@@ -119,18 +151,16 @@ export async function requestToken({
   };
   const started = performance.now();
   const startedAt = new Date();
-  const span = (status: number | null, error: string | null): Span => ({
-    traceId: randomBytes(8).toString('hex'),
-    name: `token:${params['grant_type'] ?? 'unknown'}`,
-    kind: 'token',
-    method: 'POST',
-    url: client.tokenUrl,
-    status,
-    durationMs: performance.now() - started,
-    attempts: 1,
-    error,
-    startedAt,
-  });
+  const span = (status: number | null, error: string | null): Span =>
+    tokenSpan({
+      name: `token:${params['grant_type'] ?? 'unknown'}`,
+      method: 'POST',
+      url: client.tokenUrl,
+      started,
+      startedAt,
+      status,
+      error,
+    });
   let response;
   try {
     response = await runtime.engine.send(request, {
@@ -217,18 +247,17 @@ export async function exchangeCustomToken({
       `the token exchange failed: ${error instanceof TransportError ? error.message : 'network error'}`,
     );
   }
-  trace({
-    traceId: randomBytes(8).toString('hex'),
-    name: 'token:exchange',
-    kind: 'token',
-    method: exchange.method,
-    url: `${url.origin}${url.pathname}`,
-    status: response.status,
-    durationMs: performance.now() - started,
-    attempts: 1,
-    error: response.status >= 400 ? `HTTP ${response.status}` : null,
-    startedAt,
-  });
+  trace(
+    tokenSpan({
+      name: 'token:exchange',
+      method: exchange.method,
+      url: `${url.origin}${url.pathname}`,
+      started,
+      startedAt,
+      status: response.status,
+      error: response.status >= 400 ? `HTTP ${response.status}` : null,
+    }),
+  );
   const parsed = parseBody(response);
   const token = getPath(parsed, exchange.tokenPath);
   if (response.status >= 400 || typeof token !== 'string' || token === '') {

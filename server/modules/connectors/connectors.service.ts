@@ -72,7 +72,8 @@ export async function requireConnector(sql: Sql, ref: string): Promise<Connector
   throw new AppError('not_found', `no connector '${ref}'${didYouMean(ref, slugs)}`);
 }
 
-async function requireAction(sql: Sql, connector: Connector, ref: string): Promise<Action> {
+/** Resolves an action by id or slug inside an open transaction, with a hint when missing. */
+export async function requireAction(sql: Sql, connector: Connector, ref: string): Promise<Action> {
   const action = await connectorsRepo.findAction(sql, { connectorId: connector.id, ref });
   if (action) return action;
   const slugs = (await connectorsRepo.listActions(sql, { connectorId: connector.id })).map(
