@@ -93,8 +93,11 @@ export function buildCli(io: Io): Command {
     .action(async (opts: { workers: boolean }) => {
       const cfg = getConfig();
       const logger = createLogger(cfg.logLevel);
-      const server = await startServer({ config: cfg, logger, out: io.out, workers: opts.workers });
-      closeOnSignals({ close: () => server.close(), logger });
+      // Signals are handled before the server is up: a stop that arrives just after the
+      // "listening" line must still close cleanly rather than kill the process mid-start.
+      const starting = startServer({ config: cfg, logger, out: io.out, workers: opts.workers });
+      closeOnSignals({ close: async () => (await starting).close(), logger });
+      await starting;
     });
 
   program
@@ -103,15 +106,20 @@ export function buildCli(io: Io): Command {
     .action(async () => {
       const cfg = getConfig();
       const logger = createLogger(cfg.logLevel);
-      const runtime = await openRuntime({ config: cfg, logger });
-      const workers = await startWorkers({ db: runtime.db, logger });
+      const starting = (async () => {
+        const runtime = await openRuntime({ config: cfg, logger });
+        const workers = await startWorkers({ db: runtime.db, logger });
+        return { runtime, workers };
+      })();
       closeOnSignals({
         close: async () => {
+          const { runtime, workers } = await starting;
           await workers.close();
           await runtime.close();
         },
         logger,
       });
+      await starting;
     });
 
   program
