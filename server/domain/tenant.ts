@@ -13,6 +13,12 @@ export const PERMISSIONS = [
   'connectors:write',
   'connections:read',
   'connections:write',
+  'workflows:read',
+  'workflows:write',
+  'executions:read',
+  'executions:write',
+  'secrets:read',
+  'secrets:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -27,8 +33,19 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'connectors:write',
     'connections:read',
     'connections:write',
+    'workflows:read',
+    'workflows:write',
+    'executions:read',
+    'executions:write',
+    'secrets:read',
   ],
-  viewer: ['customers:read', 'connectors:read', 'connections:read'],
+  viewer: [
+    'customers:read',
+    'connectors:read',
+    'connections:read',
+    'workflows:read',
+    'executions:read',
+  ],
 };
 
 export type Mode = 'test' | 'live';
