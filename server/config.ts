@@ -1,3 +1,4 @@
+import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
@@ -61,6 +62,18 @@ const ConfigSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  WEFT_SANDBOX_PROCESSES: z.coerce
+    .number({ error: 'WEFT_SANDBOX_PROCESSES must be a number' })
+    .int()
+    .min(1)
+    .max(64)
+    .default(Math.max(2, Math.min(4, os.availableParallelism()))),
+  WEFT_WORKER_CONCURRENCY: z.coerce
+    .number({ error: 'WEFT_WORKER_CONCURRENCY must be a number' })
+    .int()
+    .min(1)
+    .max(256)
+    .default(8),
   WEFT_SSRF_TEST_ALLOWLIST: optionalString
     .transform(commaList)
     .refine((entries) => entries.every(isAddressPort), {
@@ -87,6 +100,10 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** Loopback `ip:port` pairs outbound requests may reach in tests (fake third-party servers). */
   readonly ssrfTestAllowlist: readonly string[];
+  /** Child processes that run workflow code (each runs one isolate at a time). */
+  readonly sandboxProcesses: number;
+  /** Async executions one worker process runs at once. */
+  readonly workerConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -135,5 +152,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     weftApiKey: c.WEFT_API_KEY,
     bodyLimitBytes: c.WEFT_BODY_LIMIT_BYTES,
     ssrfTestAllowlist: c.WEFT_SSRF_TEST_ALLOWLIST,
+    sandboxProcesses: c.WEFT_SANDBOX_PROCESSES,
+    workerConcurrency: c.WEFT_WORKER_CONCURRENCY,
   };
 }

@@ -1,0 +1,589 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { isUuid, type Database, type Listener } from '../../db/database.ts';
+import * as customersRepo from '../../db/repositories/customers.repo.ts';
+import * as executionsRepo from '../../db/repositories/executions.repo.ts';
+import type { ExecutionError, NewExecution } from '../../db/repositories/executions.repo.ts';
+import * as workflowsRepo from '../../db/repositories/workflows.repo.ts';
+import type { Runnable } from '../../db/repositories/workflows.repo.ts';
+import type { Tenant } from '../../domain/tenant.ts';
+import {
+  type Environment,
+  type ExecutionStatus,
+  type RetryPolicy,
+  type Tier,
+  type TriggerKind,
+} from '../../domain/workflow.ts';
+import { AppError } from '../../errors.ts';
+import type { SandboxPool } from '../../sandbox/pool.ts';
+import type { SandboxResult } from '../../sandbox/isolate.ts';
+import type { ConnectionRuntime } from '../connections/runtime.ts';
+import { createExecutionWriter } from './execution-writer.ts';
+import {
+  createRunHost,
+  memoryStepStore,
+  RunRecord,
+  type RunServices,
+  type StepStore,
+} from './host.ts';
+import { WORKFLOWS_CHANNEL } from './workflows.service.ts';
+
+/** Inputs, outputs and errors above this size are stored as a truncated preview. */
+const MAX_STORED_JSON_BYTES = 64 * 1024;
+/** Time beyond the workflow's timeout before another worker may take over a running attempt. */
+const LEASE_GRACE_MS = 15_000;
+const MEMORY_MB = 64;
+
+// Request headers a workflow never sees: credentials of the caller.
+const SENSITIVE_HEADER =
+  /^(authorization|proxy-authorization|cookie|set-cookie|x-fastn-api-key)$|(^|-)(api-?key|token|secret|signature|password|auth)($|-)/i;
+
+/** The request headers a run may see: no credentials, one string per name. */
+export function runHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || SENSITIVE_HEADER.test(name)) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** Caps a JSON value for the log: oversized values become a preview that says so. */
+export function capJson(value: unknown): unknown {
+  if (value === undefined) return null;
+  const text = JSON.stringify(value);
+  if (text === undefined || text.length <= MAX_STORED_JSON_BYTES) return value ?? null;
+  return { truncated: true, bytes: Buffer.byteLength(text), preview: text.slice(0, 2048) };
+}
+
+/** Delay before attempt `attempt + 1`, after attempt `attempt` failed. */
+export function retryDelayMs({ retry, attempt }: { retry: RetryPolicy; attempt: number }): number {
+  const delay = retry.initialIntervalMs * retry.backoffCoefficient ** Math.max(0, attempt - 1);
+  return Math.min(retry.maxIntervalMs, Math.round(delay));
+}
+
+export interface QueuedJob {
+  orgId: string;
+  executionId: string;
+  tier: Tier;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  /** Start no sooner than this (a retry's backoff). */
+  delayMs?: number;
+}
+
+/** How async executions reach workers (the pg-boss queues in production). */
+export interface ExecutionQueue {
+  enqueue(job: QueuedJob): Promise<void>;
+}
+
+export interface StartRun {
+  tenant: Tenant;
+  ref: string;
+  environment?: Environment | undefined;
+  version?: number | undefined;
+  customerId?: string | undefined;
+  input: unknown;
+  headers: Record<string, string>;
+  triggeredBy: TriggerKind;
+  trigger: Record<string, unknown>;
+  rerunOf?: string | null;
+}
+
+export interface RunSummary {
+  executionId: string;
+  workflowId: string;
+  version: number;
+  environment: Environment;
+  tier: Tier;
+  status: ExecutionStatus;
+  output?: unknown;
+  error?: ExecutionError | null;
+  durationMs?: number;
+}
+
+/** What a worker's attempt came to; the queue glue acts on it. */
+export type AttemptOutcome =
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'completed' }
+  | { kind: 'failed'; status: ExecutionStatus; error: ExecutionError }
+  | { kind: 'retry'; delayMs: number; error: ExecutionError }
+  | { kind: 'fenced' };
+
+export interface WorkflowRunner {
+  /** Instant: runs now and resolves with the result. Standard and Long: queues and resolves. */
+  start(run: StartRun): Promise<RunSummary>;
+  /** Runs one attempt of a queued execution (worker side). */
+  runAttempt(job: {
+    orgId: string;
+    executionId: string;
+    timeoutMs: number;
+  }): Promise<AttemptOutcome>;
+  /** Marks an execution failed after its queue job was dead-lettered. */
+  giveUp(job: { orgId: string; executionId: string; reason: string }): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+function errorOf(result: Extract<SandboxResult, { ok: false }>): ExecutionError {
+  return result.error.stack === undefined
+    ? { kind: result.error.kind, message: result.error.message }
+    : { kind: result.error.kind, message: result.error.message, stack: result.error.stack };
+}
+
+function statusOf(result: SandboxResult): ExecutionStatus {
+  if (result.ok) return 'completed';
+  return result.error.kind === 'timeout' ? 'timeout' : 'failed';
+}
+
+type CachedRunnable = { runnable: Runnable; at: number };
+
+export async function createWorkflowRunner({
+  db,
+  runtime,
+  services,
+  pool,
+  queue,
+  logger,
+  cacheTtlMs = 60_000,
+}: {
+  db: Database;
+  runtime: ConnectionRuntime;
+  services: RunServices;
+  pool: SandboxPool;
+  queue: ExecutionQueue;
+  logger: Logger;
+  cacheTtlMs?: number;
+}): Promise<WorkflowRunner> {
+  const writer = createExecutionWriter({ db });
+  // Deployed runnables by org|ref|environment, dropped on any change notified by another process.
+  const deployed = new Map<string, CachedRunnable>();
+  // Versions never change: cached by id with a bound on the count.
+  const versions = new Map<string, Runnable>();
+  const listener: Listener = await db.listen(WORKFLOWS_CHANNEL, {
+    onMessage(workflowId) {
+      for (const [key, entry] of deployed) {
+        if (entry.runnable.workflowId === workflowId) deployed.delete(key);
+      }
+    },
+    onReset: () => deployed.clear(),
+  });
+
+  async function resolveRunnable(run: StartRun, environment: Environment): Promise<Runnable> {
+    const { tenant, ref } = run;
+    const byId = isUuid(ref);
+    if (run.version !== undefined) {
+      const found = await db.tenant(tenant, async (sql) => {
+        const workflow = await workflowsRepo.find(sql, { ref, byId });
+        if (!workflow) return null;
+        return workflowsRepo.findRunnableVersion(sql, {
+          workflowId: workflow.id,
+          version: run.version as number,
+        });
+      });
+      if (!found)
+        throw new AppError('not_found', `workflow '${ref}' has no version ${run.version}`);
+      return found;
+    }
+    const key = `${tenant.orgId}|${ref}|${environment}`;
+    const cached = deployed.get(key);
+    if (cached && listener.connected() && Date.now() - cached.at < cacheTtlMs) {
+      return cached.runnable;
+    }
+    const found = await db.tenant(tenant, async (sql) => {
+      const runnable = await workflowsRepo.findDeployed(sql, { ref, byId, environment });
+      if (runnable) return runnable;
+      const workflow = await workflowsRepo.find(sql, { ref, byId });
+      if (!workflow) {
+        throw new AppError(
+          'not_found',
+          `no workflow '${ref}'; list workflows to see the ids and slugs`,
+        );
+      }
+      throw new AppError(
+        'conflict',
+        `workflow '${workflow.slug}' has no version deployed to ${environment}; publish it and deploy a version there first`,
+        { environment },
+      );
+    });
+    if (listener.connected()) {
+      if (deployed.size >= 10_000) deployed.clear();
+      deployed.set(key, { runnable: found, at: Date.now() });
+    }
+    return found;
+  }
+
+  async function customerContext({
+    orgId,
+    customerId,
+  }: {
+    orgId: string;
+    customerId: string | null;
+  }): Promise<Record<string, unknown> | null> {
+    if (customerId === null) return null;
+    const customer = await db.tenant({ orgId, customerId }, (sql) =>
+      customersRepo.findById(sql, { id: customerId }),
+    );
+    if (!customer) throw new AppError('not_found', `no customer ${customerId}`);
+    return {
+      id: customer.id,
+      name: customer.name,
+      externalId: customer.externalId,
+      metadata: customer.metadata,
+    };
+  }
+
+  async function execute({
+    runnable,
+    orgId,
+    mode,
+    executionId,
+    customer,
+    environment,
+    input,
+    headers,
+    triggeredBy,
+    trigger,
+    attempt,
+    steps,
+  }: {
+    runnable: Runnable;
+    orgId: string;
+    mode: Tenant['mode'];
+    executionId: string;
+    customer: Record<string, unknown> | null;
+    environment: Environment;
+    input: unknown;
+    headers: Record<string, string>;
+    triggeredBy: TriggerKind;
+    trigger: Record<string, unknown>;
+    attempt: number;
+    steps: StepStore;
+  }): Promise<{ result: SandboxResult; record: RunRecord }> {
+    const record = new RunRecord();
+    const ended = new AbortController();
+    const host = createRunHost({
+      runtime,
+      services,
+      scope: {
+        orgId,
+        customerId: (customer?.['id'] as string | undefined) ?? null,
+        executionId,
+        workflowSlug: runnable.slug,
+        tier: runnable.tier,
+        attempt,
+        mode,
+      },
+      steps,
+      record,
+      signal: ended.signal,
+      onError: (error) => logger.error({ err: error, executionId }, 'workflow host call failed'),
+    });
+    try {
+      const result = await pool.run({
+        orgId,
+        code: runnable.compiled,
+        context: {
+          input: input ?? null,
+          headers,
+          trigger: { type: triggeredBy, ...trigger },
+          customer,
+          env: { name: environment },
+          executionId,
+          attempt,
+        },
+        host,
+        limits: { memoryMb: MEMORY_MB, cpuMs: runnable.timeoutMs, wallMs: runnable.timeoutMs },
+      });
+      return { result, record };
+    } finally {
+      ended.abort();
+    }
+  }
+
+  async function startInstant(
+    run: StartRun,
+    runnable: Runnable,
+    environment: Environment,
+  ): Promise<RunSummary> {
+    const { tenant } = run;
+    const executionId = randomUUID();
+    const createdAt = new Date();
+    const customerId = run.customerId ?? tenant.customerId;
+    const customer = await customerContext({ orgId: tenant.orgId, customerId });
+    const { result, record } = await execute({
+      runnable,
+      orgId: tenant.orgId,
+      mode: tenant.mode,
+      executionId,
+      customer,
+      environment,
+      input: run.input,
+      headers: run.headers,
+      triggeredBy: run.triggeredBy,
+      trigger: run.trigger,
+      attempt: 1,
+      steps: memoryStepStore(),
+    });
+    const status = statusOf(result);
+    const output = result.ok ? record.redact(capJson(result.output)) : null;
+    const error = result.ok ? null : record.redact(errorOf(result));
+    const execution: NewExecution = {
+      id: executionId,
+      orgId: tenant.orgId,
+      workflowId: runnable.workflowId,
+      versionId: runnable.versionId,
+      version: runnable.version,
+      environment,
+      tier: runnable.tier,
+      status,
+      triggeredBy: run.triggeredBy,
+      trigger: run.trigger,
+      customerId,
+      attempt: 1,
+      maxAttempts: 1,
+      input: record.redact(capJson(run.input)),
+      headers: run.headers,
+      output,
+      error,
+      logs: record.redact(result.logs),
+      spans: record.redact(record.spans),
+      rerunOf: run.rerunOf ?? null,
+      createdAt,
+      startedAt: createdAt,
+      finishedAt: new Date(),
+      durationMs: result.durationMs,
+    };
+    await writer.write(execution);
+    return {
+      executionId,
+      workflowId: runnable.workflowId,
+      version: runnable.version,
+      environment,
+      tier: runnable.tier,
+      status,
+      output,
+      error,
+      durationMs: result.durationMs,
+    };
+  }
+
+  async function startAsync(
+    run: StartRun,
+    runnable: Runnable,
+    environment: Environment,
+  ): Promise<RunSummary> {
+    const { tenant } = run;
+    const executionId = randomUUID();
+    const customerId = run.customerId ?? tenant.customerId;
+    await customerContext({ orgId: tenant.orgId, customerId });
+    const maxAttempts = runnable.retry.enabled ? runnable.retry.maxAttempts : 1;
+    await db.tenant({ orgId: tenant.orgId }, (sql) =>
+      executionsRepo.insertMany(sql, [
+        {
+          id: executionId,
+          orgId: tenant.orgId,
+          workflowId: runnable.workflowId,
+          versionId: runnable.versionId,
+          version: runnable.version,
+          environment,
+          tier: runnable.tier,
+          status: 'queued',
+          triggeredBy: run.triggeredBy,
+          trigger: run.trigger,
+          customerId,
+          attempt: 0,
+          maxAttempts,
+          input: capJson(run.input),
+          headers: run.headers,
+          output: null,
+          error: null,
+          logs: [],
+          spans: [],
+          rerunOf: run.rerunOf ?? null,
+          createdAt: new Date(),
+          startedAt: null,
+          finishedAt: null,
+          durationMs: null,
+        },
+      ]),
+    );
+    try {
+      await queue.enqueue({
+        orgId: tenant.orgId,
+        executionId,
+        tier: runnable.tier,
+        timeoutMs: runnable.timeoutMs,
+        retry: runnable.retry,
+      });
+    } catch (error) {
+      // Not lost: the sweeper re-queues executions left queued; say so rather than fail the call.
+      logger.error({ err: error, executionId }, 'could not queue an execution; the sweeper will');
+    }
+    return {
+      executionId,
+      workflowId: runnable.workflowId,
+      version: runnable.version,
+      environment,
+      tier: runnable.tier,
+      status: 'queued',
+    };
+  }
+
+  function fencedSteps({
+    orgId,
+    executionId,
+    leaseOwner,
+    attempt,
+  }: {
+    orgId: string;
+    executionId: string;
+    leaseOwner: string;
+    attempt: number;
+  }): StepStore {
+    return {
+      get: (name) =>
+        db.tenant({ orgId }, (sql) => executionsRepo.getStep(sql, { executionId, name })),
+      put: ({ name, value }) =>
+        db.tenant({ orgId }, async (sql) => {
+          if (!(await executionsRepo.holdsLease(sql, { id: executionId, leaseOwner }))) {
+            throw new AppError(
+              'conflict',
+              'this attempt lost its lease (it ran past its timeout); another attempt owns the execution',
+            );
+          }
+          await executionsRepo.putStep(sql, { orgId, executionId, name, value, attempt });
+        }),
+    };
+  }
+
+  return {
+    async start(run) {
+      const environment =
+        run.environment ?? (run.tenant.mode === 'test' ? 'development' : 'production');
+      if (run.customerId !== undefined && run.tenant.customerId !== null) {
+        if (run.customerId !== run.tenant.customerId) {
+          throw new AppError(
+            'forbidden',
+            'a customer-scoped key can only run for its own customer',
+          );
+        }
+      }
+      const runnable = await resolveRunnable(run, environment);
+      if (runnable.status !== 'active') {
+        throw new AppError(
+          'conflict',
+          `workflow '${runnable.slug}' is inactive; set its status to active to run it`,
+        );
+      }
+      return runnable.tier === 'instant'
+        ? startInstant(run, runnable, environment)
+        : startAsync(run, runnable, environment);
+    },
+
+    async runAttempt({ orgId, executionId, timeoutMs }) {
+      const leaseOwner = randomUUID();
+      const claimed = await db.tenant({ orgId }, (sql) =>
+        executionsRepo.claim(sql, {
+          id: executionId,
+          leaseOwner,
+          leaseMs: timeoutMs + LEASE_GRACE_MS,
+        }),
+      );
+      if (!claimed) return { kind: 'skipped', reason: 'finished or held by a live attempt' };
+      if (claimed.attempt > claimed.maxAttempts) {
+        const error = {
+          kind: 'crash',
+          message: `gave up after ${claimed.maxAttempts} attempt(s): the worker running it stopped`,
+        };
+        await db.tenant({ orgId }, (sql) =>
+          executionsRepo.failUnfinished(sql, { id: executionId, error }),
+        );
+        return { kind: 'failed', status: 'failed', error };
+      }
+      let runnable = versions.get(claimed.versionId);
+      if (!runnable) {
+        runnable =
+          (await db.tenant({ orgId }, (sql) =>
+            workflowsRepo.findRunnableById(sql, { versionId: claimed.versionId }),
+          )) ?? undefined;
+        if (!runnable) {
+          const error = { kind: 'error', message: 'the workflow version was deleted' };
+          await db.tenant({ orgId }, (sql) =>
+            executionsRepo.failUnfinished(sql, { id: executionId, error }),
+          );
+          return { kind: 'failed', status: 'failed', error };
+        }
+        if (versions.size >= 1000) versions.clear();
+        versions.set(claimed.versionId, runnable);
+      }
+      const { result, record } = await execute({
+        runnable,
+        orgId,
+        mode: null,
+        executionId,
+        customer: await customerContext({ orgId, customerId: claimed.customerId }),
+        environment: claimed.environment,
+        input: claimed.input,
+        headers: claimed.headers,
+        triggeredBy: claimed.triggeredBy,
+        trigger: claimed.trigger,
+        attempt: claimed.attempt,
+        steps: fencedSteps({ orgId, executionId, leaseOwner, attempt: claimed.attempt }),
+      });
+      const status = statusOf(result);
+      const error = result.ok ? null : record.redact(errorOf(result));
+      const retrying =
+        !result.ok && runnable.retry.enabled && claimed.attempt < claimed.maxAttempts;
+      const delayMs = retrying
+        ? retryDelayMs({ retry: runnable.retry, attempt: claimed.attempt })
+        : 0;
+      const attemptLog = [
+        ...record.redact(result.logs),
+        ...(error
+          ? [
+              {
+                level: 'error' as const,
+                message: `attempt ${claimed.attempt} ${status}: ${error.message}${retrying ? `; retrying in ${delayMs} ms` : ''}`,
+                at: Date.now(),
+              },
+            ]
+          : []),
+      ];
+      const settled = await db.tenant({ orgId }, (sql) =>
+        executionsRepo.settle(sql, {
+          id: executionId,
+          leaseOwner,
+          status: retrying ? 'queued' : status,
+          output: result.ok ? record.redact(capJson(result.output)) : null,
+          error,
+          logs: attemptLog,
+          spans: record.redact(record.spans),
+          durationMs: result.durationMs,
+          retryInMs: delayMs,
+        }),
+      );
+      if (!settled) return { kind: 'fenced' };
+      if (result.ok) return { kind: 'completed' };
+      const failure = error as ExecutionError;
+      return retrying
+        ? { kind: 'retry', delayMs, error: failure }
+        : { kind: 'failed', status, error: failure };
+    },
+
+    async giveUp({ orgId, executionId, reason }) {
+      return db.tenant({ orgId }, (sql) =>
+        executionsRepo.failUnfinished(sql, {
+          id: executionId,
+          error: { kind: 'crash', message: reason },
+        }),
+      );
+    },
+
+    async close() {
+      await writer.close();
+      await listener.close();
+    },
+  };
+}
