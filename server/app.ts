@@ -9,6 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
 import { installErrorHandling } from './http/error-handler.ts';
@@ -19,6 +20,13 @@ import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { createAuthCache } from './modules/auth/auth-cache.ts';
 import { authenticateApiKey } from './modules/auth/auth.service.ts';
 import { customersRoutes } from './modules/customers/customers.routes.ts';
+import { secretsRoutes } from './modules/secrets/secrets.routes.ts';
+import {
+  openWorkflowEngine,
+  queueOptionsOf,
+  type WorkflowEngine,
+} from './modules/workflows/engine.ts';
+import { workflowsRoutes } from './modules/workflows/workflows.routes.ts';
 import { connectionsRoutes } from './modules/connections/connections.routes.ts';
 import { cdmRoutes } from './modules/cdm/cdm.routes.ts';
 import { completeAuthorization } from './modules/connections/connections.service.ts';
@@ -57,6 +65,8 @@ export async function buildApp(
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false } },
+    // Path parameters up to 128 characters (secret names); fastify's default stops at 100.
+    routerOptions: { maxParamLength: 256 },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -139,6 +149,26 @@ export async function buildApp(
       onError: (message, error) => app.log.error({ err: error }, message),
     }));
   if (!deps.runtime) app.addHook('onClose', () => runtime.close());
+  let engine: Promise<WorkflowEngine> | undefined = deps.workflows
+    ? Promise.resolve(deps.workflows)
+    : undefined;
+  const workflowRunner = async () => {
+    engine ??= openWorkflowEngine({
+      db: deps.db,
+      keyring: deps.keyring,
+      runtime,
+      logger: app.log as Logger,
+      sandboxProcesses: deps.config.sandboxProcesses,
+      queueOptions: queueOptionsOf(deps.config),
+    });
+    return (await engine).runner;
+  };
+  if (!deps.workflows) {
+    app.addHook('onClose', async () => {
+      // Closed before the connection runtime: a run in flight still needs it.
+      if (engine) await (await engine).close();
+    });
+  }
 
   // The provider sends the user's browser here: no API key, the one-time state identifies it.
   app.get('/api/v1/oauth/callback', {
@@ -239,6 +269,8 @@ export async function buildApp(
       cdmRoutes(v1, deps);
       apiKeysRoutes(v1, deps);
       auditRoutes(v1, deps);
+      secretsRoutes(v1, deps);
+      workflowsRoutes(v1, deps, workflowRunner);
     },
     { prefix: '/api/v1' },
   );

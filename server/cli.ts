@@ -108,7 +108,12 @@ export function buildCli(io: Io): Command {
       const logger = createLogger(cfg.logLevel);
       const starting = (async () => {
         const runtime = await openRuntime({ config: cfg, logger });
-        const workers = await startWorkers({ db: runtime.db, logger });
+        const workers = await startWorkers({
+          config: cfg,
+          db: runtime.db,
+          keyring: runtime.keyring.keyring,
+          logger,
+        });
         return { runtime, workers };
       })();
       closeOnSignals({

@@ -74,6 +74,17 @@ const ConfigSchema = z.object({
     .min(1)
     .max(256)
     .default(8),
+  WEFT_QUEUE_POLL_SECONDS: z.coerce
+    .number({ error: 'WEFT_QUEUE_POLL_SECONDS must be a number' })
+    .min(0.5)
+    .max(60)
+    .default(2),
+  WEFT_QUEUE_MAINTENANCE_SECONDS: z.coerce
+    .number({ error: 'WEFT_QUEUE_MAINTENANCE_SECONDS must be a number' })
+    .int()
+    .min(1)
+    .max(600)
+    .default(10),
   WEFT_SSRF_TEST_ALLOWLIST: optionalString
     .transform(commaList)
     .refine((entries) => entries.every(isAddressPort), {
@@ -104,6 +115,10 @@ export interface Config {
   readonly sandboxProcesses: number;
   /** Async executions one worker process runs at once. */
   readonly workerConcurrency: number;
+  /** Seconds between queue polls of an idle worker (sends also wake workers at once). */
+  readonly queuePollSeconds: number;
+  /** Seconds between queue maintenance passes: how soon a dead worker's job is retried. */
+  readonly queueMaintenanceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -154,5 +169,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     ssrfTestAllowlist: c.WEFT_SSRF_TEST_ALLOWLIST,
     sandboxProcesses: c.WEFT_SANDBOX_PROCESSES,
     workerConcurrency: c.WEFT_WORKER_CONCURRENCY,
+    queuePollSeconds: c.WEFT_QUEUE_POLL_SECONDS,
+    queueMaintenanceSeconds: c.WEFT_QUEUE_MAINTENANCE_SECONDS,
   };
 }

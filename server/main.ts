@@ -5,6 +5,12 @@ import type { CreatedOrganization } from './modules/orgs/orgs.service.ts';
 import { bootstrapIfEmpty } from './modules/orgs/orgs.service.ts';
 import { openRuntime } from './runtime.ts';
 import { startWorkers, type Workers } from './workers.ts';
+import { createConnectionRuntime, type ConnectionRuntime } from './modules/connections/runtime.ts';
+import {
+  openWorkflowEngine,
+  queueOptionsOf,
+  type WorkflowEngine,
+} from './modules/workflows/engine.ts';
 
 export interface StartedServer {
   url: string;
@@ -53,10 +59,28 @@ export async function startServer({
 }): Promise<StartedServer> {
   const runtime = await openRuntime({ config, logger });
   let running: Workers | null = null;
+  let connections: ConnectionRuntime | undefined;
+  let engine: WorkflowEngine | undefined;
   try {
     const created = await bootstrapIfEmpty({ db: runtime.db, actorLabel: 'first start' });
+    const keyring = runtime.keyring.keyring;
+    // One connection runtime and one workflow engine, shared by the API and the workers.
+    connections = await createConnectionRuntime({
+      config,
+      db: runtime.db,
+      keyring,
+      onError: (message, error) => logger.error({ err: error }, message),
+    });
+    engine = await openWorkflowEngine({
+      db: runtime.db,
+      keyring,
+      runtime: connections,
+      logger,
+      sandboxProcesses: config.sandboxProcesses,
+      queueOptions: queueOptionsOf(config),
+    });
     const app = await buildApp(
-      { config, db: runtime.db, keyring: runtime.keyring.keyring },
+      { config, db: runtime.db, keyring, runtime: connections, workflows: engine },
       { logger },
     );
     const address = await app.listen({ port: config.port, host: config.host });
@@ -67,16 +91,23 @@ export async function startServer({
       out(
         `Weft is listening on ${url} (data: ${runtime.dbLocation}). API docs: ${url}/api/v1/docs\n`,
       );
-    if (workers) running = await startWorkers({ db: runtime.db, logger });
+    if (workers) {
+      running = await startWorkers({ config, db: runtime.db, keyring, logger, engine });
+    }
+    const shared = { connections, engine };
     return {
       url,
       async close() {
         await running?.close();
         await app.close();
+        await shared.engine.close();
+        await shared.connections.close();
         await runtime.close();
       },
     };
   } catch (error) {
+    await engine?.close();
+    await connections?.close();
     await runtime.close();
     throw error;
   }

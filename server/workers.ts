@@ -1,27 +1,121 @@
 import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Keyring } from './crypto/envelope.ts';
 import type { Database } from './db/database.ts';
+import * as executionsRepo from './db/repositories/executions.repo.ts';
+import { listRegisteredOrgs } from './db/repositories/orgs.repo.ts';
+import { createConnectionRuntime, type ConnectionRuntime } from './modules/connections/runtime.ts';
+import { purgeExpiredState } from './modules/state/state.service.ts';
+import {
+  openWorkflowEngine,
+  queueOptionsOf,
+  TIER_QUEUES,
+  workWorkflowQueues,
+  type WorkflowEngine,
+} from './modules/workflows/engine.ts';
 
 export interface Workers {
   close(): Promise<void>;
 }
 
+/** How often the sweeper looks for executions whose queue job went missing. */
+const SWEEP_INTERVAL_MS = 60_000;
+/** A queued execution this late (beyond its due time) has lost its job: it is queued again. */
+const STALE_AFTER_MS = 5 * 60_000;
+
 /**
- * The background side of the product (queues, scheduler). This version defines no job kinds
- * yet: workflow execution and triggers register theirs here as they land.
+ * Re-queues executions left `queued` long past their due time (the process stopped between
+ * writing the execution and queuing its job) and purges expired workflow state. Safe to run in
+ * every worker: a duplicate job finds the execution claimed or finished and does nothing.
  */
-export async function startWorkers({
+export async function sweep({
   db,
-  logger,
+  engine,
 }: {
   db: Database;
+  engine: WorkflowEngine;
+}): Promise<{ requeued: number; purged: number }> {
+  let requeued = 0;
+  for (const orgId of await db.owner((sql) => listRegisteredOrgs(sql))) {
+    const stale = await db.tenant({ orgId }, (sql) =>
+      executionsRepo.listStale(sql, { olderThanMs: STALE_AFTER_MS, limit: 100 }),
+    );
+    for (const execution of stale.filter((e) => e.status === 'queued')) {
+      await engine.queue.send({
+        queue: TIER_QUEUES[execution.tier === 'long' ? 'long' : 'standard'],
+        data: { orgId, executionId: execution.id, timeoutMs: execution.timeoutMs },
+      });
+      requeued++;
+    }
+  }
+  return { requeued, purged: await purgeExpiredState({ db }) };
+}
+
+/**
+ * The background side of the product: workers of the async workflow tiers (and their dead-letter
+ * queues) and the sweeper. Uses the given engine (`weft start` shares the API's), or opens its own.
+ */
+export async function startWorkers({
+  config,
+  db,
+  keyring,
+  logger,
+  engine: shared,
+}: {
+  config: Config;
+  db: Database;
+  keyring: Keyring;
   logger: Logger;
+  engine?: WorkflowEngine;
 }): Promise<Workers> {
-  await db.owner((sql) => sql.query('SELECT 1'));
-  logger.info({ queues: [] }, 'workers started');
+  let runtime: ConnectionRuntime | undefined;
+  let engine = shared;
+  if (!engine) {
+    runtime = await createConnectionRuntime({
+      config,
+      db,
+      keyring,
+      onError: (message, error) => logger.error({ err: error }, message),
+    });
+    engine = await openWorkflowEngine({
+      db,
+      keyring,
+      runtime,
+      logger,
+      sandboxProcesses: config.sandboxProcesses,
+      queueOptions: queueOptionsOf(config),
+    });
+  }
+  const running = engine;
+  const stop = await workWorkflowQueues({
+    engine: running,
+    concurrency: config.workerConcurrency,
+    logger,
+  });
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    sweeping = sweep({ db, engine: running }).then(
+      (result) => {
+        if (result.requeued > 0 || result.purged > 0) logger.info(result, 'sweep');
+      },
+      (error: unknown) => logger.error({ err: error }, 'sweep failed'),
+    );
+  }, SWEEP_INTERVAL_MS);
+  timer.unref();
+  logger.info(
+    { queues: Object.values(TIER_QUEUES), concurrency: config.workerConcurrency },
+    'workers started',
+  );
   return {
-    close() {
+    async close() {
+      clearInterval(timer);
+      await stop();
+      await sweeping;
+      if (!shared) {
+        await running.close();
+        await runtime?.close();
+      }
       logger.info('workers stopped');
-      return Promise.resolve();
     },
   };
 }

@@ -1,7 +1,12 @@
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../server/config.ts';
 import { buildApp } from '../server/app.ts';
-import { createKeyring, generateMasterKey, parseMasterKey } from '../server/crypto/envelope.ts';
+import {
+  createKeyring,
+  generateMasterKey,
+  parseMasterKey,
+  type Keyring,
+} from '../server/crypto/envelope.ts';
 import type { App } from '../server/http/types.ts';
 import { createLogger } from '../server/logger.ts';
 import {
@@ -13,11 +18,16 @@ import { tenantTables } from '../server/db/catalog-audit.ts';
 import { insertMembership, insertUser } from '../server/db/repositories/orgs.repo.ts';
 import { operatorTenant, type Mode, type Role } from '../server/domain/tenant.ts';
 import { insertApiKey } from '../server/modules/api-keys/api-keys.service.ts';
+import { createConnectionRuntime } from '../server/modules/connections/runtime.ts';
+import { openWorkflowEngine } from '../server/modules/workflows/engine.ts';
+import { startWorkers } from '../server/workers.ts';
 
 export interface TestApp {
   app: App;
   database: TestDatabase;
   config: Config;
+  /** The master keyring the app seals secrets with. */
+  keyring: Keyring;
   /** Every log line the app wrote, as text. */
   logs: string[];
   close(): Promise<void>;
@@ -25,7 +35,16 @@ export interface TestApp {
 
 export async function createTestApp(
   driver: TestDriver,
-  { env = {}, poolSize }: { env?: Record<string, string>; poolSize?: number } = {},
+  {
+    env = {},
+    poolSize,
+    workers = false,
+  }: {
+    env?: Record<string, string>;
+    poolSize?: number;
+    /** Also run the async workflow workers in this process, with quick queue polling. */
+    workers?: boolean;
+  } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(driver, poolSize === undefined ? {} : { poolSize });
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', ...env });
@@ -38,15 +57,52 @@ export async function createTestApp(
   });
   const logger = createLogger(config.logLevel, sink);
   const keyring = createKeyring({ active: parseMasterKey(generateMasterKey()) });
-  const app = await buildApp({ config, db: database.db, keyring }, { logger });
+  if (!workers) {
+    const app = await buildApp({ config, db: database.db, keyring }, { logger });
+    await app.ready();
+    return {
+      app,
+      database,
+      config,
+      keyring,
+      logs,
+      async close() {
+        await app.close();
+        await database.close();
+      },
+    };
+  }
+  const runtime = await createConnectionRuntime({
+    config,
+    db: database.db,
+    keyring,
+    onError: (message, error) => logger.error({ err: error }, message),
+  });
+  const engine = await openWorkflowEngine({
+    db: database.db,
+    keyring,
+    runtime,
+    logger,
+    sandboxProcesses: config.sandboxProcesses,
+    queueOptions: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 1 },
+  });
+  const app = await buildApp(
+    { config, db: database.db, keyring, runtime, workflows: engine },
+    { logger },
+  );
   await app.ready();
+  const running = await startWorkers({ config, db: database.db, keyring, logger, engine });
   return {
     app,
     database,
     config,
+    keyring,
     logs,
     async close() {
+      await running.close();
       await app.close();
+      await engine.close();
+      await runtime.close();
       await database.close();
     },
   };

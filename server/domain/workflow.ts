@@ -30,7 +30,9 @@ const retryFields = {
   enabled: z.boolean(),
   maxAttempts: z.number().int().min(1).max(10).describe('Attempts in all, the first included'),
   initialIntervalMs: z.number().int().min(1_000).max(3_600_000),
-  backoffCoefficient: z.number().min(1).max(10),
+  backoff: z
+    .boolean()
+    .describe('Double the interval after each failed attempt (with up to 2× jitter)'),
   maxIntervalMs: z.number().int().min(1_000).max(3_600_000),
 };
 
@@ -44,7 +46,7 @@ export const RetryPatchSchema = z
   .object(retryFields)
   .partial()
   .strict()
-  .describe('Retry policy fields to set; defaults: 3 attempts, 5 s, ×2, at most 60 s');
+  .describe('Retry policy fields to set; defaults: 3 attempts, 5 s, doubling, at most 60 s');
 export type RetryPatch = z.infer<typeof RetryPatchSchema>;
 export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
 
@@ -52,7 +54,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
   enabled: true,
   maxAttempts: 3,
   initialIntervalMs: 5_000,
-  backoffCoefficient: 2,
+  backoff: true,
   maxIntervalMs: 60_000,
 };
 

@@ -4,6 +4,7 @@ import { createTestApp, seedOrg, withKey, type SeededOrg, type TestApp } from '.
 import { TEST_DRIVERS } from '../../test/db.ts';
 import { tenantTables } from '../db/catalog-audit.ts';
 import { APP_ROLE } from '../db/database.ts';
+import { readSecretValues } from '../modules/secrets/secrets.service.ts';
 
 interface Tenancy {
   org: SeededOrg;
@@ -14,14 +15,35 @@ interface Tenancy {
   eventId: string;
   connectionId: string;
   traceId: string;
+  secret: { name: string; value: string };
+  workflow: { id: string; slug: string };
+  executionId: string;
 }
 
-type Probe = (self: Tenancy, other: Tenancy) => { urls: string[]; payload?: unknown };
+type Probe = (
+  self: Tenancy,
+  other: Tenancy,
+) => {
+  urls: string[];
+  payload?: unknown;
+  /**
+   * The route names a resource the caller creates by that name (PUT /secrets/{name}): another
+   * tenant's name writes the caller's own resource (200/201), removed again after the probe.
+   */
+  ownNamespace?: { cleanup: (url: string) => string };
+};
 
 /**
  * How to probe each route that takes an id or a name: with the caller's own key and the other
  * tenant's ids (and unique slugs). A new route with a path parameter must be added here.
  */
+function workflowUrls(o: Tenancy, suffix: string): string[] {
+  return [
+    `/api/v1/workflows/${o.workflow.id}${suffix}`,
+    `/api/v1/workflows/${o.workflow.slug}${suffix}`,
+  ];
+}
+
 const PROBES: Record<string, Probe> = {
   'GET /api/v1/customers/{id}': (_, o) => ({
     urls: o.customers.map((c) => `/api/v1/customers/${c.id}`),
@@ -97,6 +119,35 @@ const PROBES: Record<string, Probe> = {
     urls: [`/api/v1/connections/${o.connectionId}/spans`],
   }),
   'GET /api/v1/traces/{traceId}': (_, o) => ({ urls: [`/api/v1/traces/${o.traceId}`] }),
+  'PUT /api/v1/secrets/{name}': (_, o) => ({
+    urls: [`/api/v1/secrets/${o.secret.name}`],
+    payload: { value: 'planted' },
+    ownNamespace: { cleanup: (url) => url },
+  }),
+  'DELETE /api/v1/secrets/{name}': (_, o) => ({ urls: [`/api/v1/secrets/${o.secret.name}`] }),
+  'GET /api/v1/workflows/{id}': (_, o) => ({ urls: workflowUrls(o, '') }),
+  'PATCH /api/v1/workflows/{id}': (_, o) => ({
+    urls: workflowUrls(o, ''),
+    payload: { name: 'hijacked', source: 'export default async function () { return 1; }' },
+  }),
+  'DELETE /api/v1/workflows/{id}': (_, o) => ({ urls: workflowUrls(o, '') }),
+  'POST /api/v1/workflows/{id}/publish': (_, o) => ({
+    urls: workflowUrls(o, '/publish'),
+    payload: { deployTo: ['production'] },
+  }),
+  'POST /api/v1/workflows/{id}/deploy': (_, o) => ({
+    urls: workflowUrls(o, '/deploy'),
+    payload: { environment: 'staging', version: 1 },
+  }),
+  'GET /api/v1/workflows/{id}/versions': (_, o) => ({ urls: workflowUrls(o, '/versions') }),
+  'POST /api/v1/workflows/{id}/run': (_, o) => ({
+    urls: workflowUrls(o, '/run'),
+    payload: { environment: 'production' },
+  }),
+  'GET /api/v1/executions/{id}': (_, o) => ({ urls: [`/api/v1/executions/${o.executionId}`] }),
+  'POST /api/v1/executions/{id}/rerun': (_, o) => ({
+    urls: [`/api/v1/executions/${o.executionId}/rerun`],
+  }),
 };
 
 function connectorUrls(other: Tenancy, suffix: string): string[] {
@@ -175,7 +226,43 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
           [orgId, traceId, connectionId],
         ),
       );
+      const secret = { name: `ONLY_${name.slice(-1)}`, value: `secret-value-of-${slug}` };
+      const put = await t.app.inject({
+        method: 'PUT',
+        url: `/api/v1/secrets/${secret.name}`,
+        headers,
+        payload: { value: secret.value },
+      });
+      expect(put.statusCode, put.body).toBe(201);
+      const flow = `flow_${name.slice(-1).toLowerCase()}`;
+      const workflow = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/workflows',
+        headers,
+        payload: {
+          name: flow,
+          slug: flow,
+          source: 'export default async function () { return 1; }',
+        },
+      });
+      expect(workflow.statusCode, workflow.body).toBe(201);
+      await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/workflows/${flow}/publish`,
+        headers,
+        payload: { deployTo: ['production'] },
+      });
+      const ran = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/workflows/${flow}/run`,
+        headers,
+        payload: {},
+      });
+      expect(ran.statusCode, ran.body).toBe(200);
       tenants.push({
+        workflow: { id: workflow.json<{ id: string }>().id, slug: flow },
+        executionId: ran.json<{ executionId: string }>().executionId,
+        secret,
         org,
         customers,
         keyIds: org.keys.map((k) => k.id),
@@ -204,7 +291,7 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
         [tenants[0], tenants[1]],
         [tenants[1], tenants[0]],
       ] as [Tenancy, Tenancy][]) {
-        const { urls, payload } = probe(self, other);
+        const { urls, payload, ownNamespace } = probe(self, other);
         expect(urls.length).toBeGreaterThan(0);
         for (const url of urls) {
           for (const key of [self.org.testKey, self.org.liveKey]) {
@@ -215,6 +302,11 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
               ...(payload !== undefined && { payload: payload as object }),
             };
             const res = await t.app.inject(request);
+            if (ownNamespace) {
+              expect([200, 201], `${route} ${url} ${res.body}`).toContain(res.statusCode);
+              expect(res.body).not.toContain(other.secret.value);
+              continue;
+            }
             expect(res.statusCode, `${route} ${url} ${res.body}`).toBe(404);
             expect(res.json<{ error: { code: string } }>().error.code).toBe('not_found');
             // Nothing of the other tenant's beyond what the caller typed in the URL.
@@ -226,9 +318,19 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
               other.actionId,
               other.eventId,
               other.traceId,
+              other.workflow.id,
+              other.executionId,
             ]) {
               if (!url.includes(secret)) expect(res.body).not.toContain(secret);
             }
+          }
+          if (ownNamespace) {
+            const removed = await t.app.inject({
+              method: 'DELETE',
+              url: ownNamespace.cleanup(url),
+              headers: withKey(self.org.liveKey),
+            });
+            expect(removed.statusCode).toBe(204);
           }
         }
       }
@@ -272,6 +374,12 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
           headers,
         });
         expect(app.statusCode).toBe(404);
+        const secrets = await readSecretValues({
+          db: t.database.db,
+          keyring: t.keyring,
+          orgId: tenant.org.organization.id,
+        });
+        expect(Object.fromEntries(secrets)).toEqual({ [tenant.secret.name]: tenant.secret.value });
       }
     });
   }
@@ -310,6 +418,10 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
       const keyIds = keys.json<{ data: { id: string }[] }>().data.map((k) => k.id);
       expect(keyIds.some((id) => other.keyIds.includes(id))).toBe(false);
       expect(keyIds).toEqual(expect.arrayContaining(self.keyIds));
+      const secrets = await t.app.inject({ method: 'GET', url: '/api/v1/secrets', headers });
+      expect(secrets.json<{ data: { name: string }[] }>().data.map((s) => s.name)).toEqual([
+        self.secret.name,
+      ]);
       const audit = await t.app.inject({
         method: 'GET',
         url: '/api/v1/audit-log?limit=200',

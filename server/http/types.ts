@@ -11,6 +11,7 @@ import type { Keyring } from '../crypto/envelope.ts';
 import type { Database } from '../db/database.ts';
 import type { Tenant } from '../domain/tenant.ts';
 import type { ConnectionRuntime } from '../modules/connections/runtime.ts';
+import type { WorkflowEngine } from '../modules/workflows/engine.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -18,6 +19,8 @@ export interface AppDeps {
   readonly keyring: Keyring;
   /** Connection machinery; built from the rest when omitted. */
   readonly runtime?: ConnectionRuntime;
+  /** Workflow machinery (sandbox, queue, runner); started on first use when omitted. */
+  readonly workflows?: WorkflowEngine;
 }
 
 export type App = FastifyInstance<

@@ -431,13 +431,20 @@ export async function putStep(
 export async function listStale(
   db: Sql,
   { olderThanMs, limit }: { olderThanMs: number; limit: number },
-): Promise<{ id: string; status: ExecutionStatus }[]> {
-  return db.query<{ id: string; status: ExecutionStatus }>(
-    `SELECT id, status FROM executions
-      WHERE (status = 'queued'
-             AND coalesce(lease_expires_at, created_at) < now() - make_interval(secs => $1::double precision / 1000))
-         OR (status = 'running' AND lease_expires_at < now() - make_interval(secs => $1::double precision / 1000))
+): Promise<{ id: string; status: ExecutionStatus; tier: Tier; timeoutMs: number }[]> {
+  const rows = await db.query<{
+    id: string;
+    status: ExecutionStatus;
+    tier: Tier;
+    timeout_ms: number;
+  }>(
+    `SELECT e.id, e.status, e.tier, v.timeout_ms
+       FROM executions e JOIN workflow_versions v ON v.org_id = e.org_id AND v.id = e.version_id
+      WHERE (e.status = 'queued'
+             AND coalesce(e.lease_expires_at, e.created_at) < now() - make_interval(secs => $1::double precision / 1000))
+         OR (e.status = 'running' AND e.lease_expires_at < now() - make_interval(secs => $1::double precision / 1000))
       LIMIT $2`,
     [olderThanMs, limit],
   );
+  return rows.map((r) => ({ id: r.id, status: r.status, tier: r.tier, timeoutMs: r.timeout_ms }));
 }

@@ -3,11 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, TEST_DRIVERS, type TestDatabase } from '../../../test/db.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../../crypto/envelope.ts';
 import { createOrganization } from '../orgs/orgs.service.ts';
+import { operatorTenant } from '../../domain/tenant.ts';
 import { openCredentials, sealCredentials } from '../connections/credentials.ts';
 import { rotateSecrets } from './rotation.ts';
+import { putSecret, readSecretValues } from './secrets.service.ts';
 
 const CONNECTIONS = 2500;
 const FIELDS = ['apiKey', 'password', 'access_token', 'refresh_token'];
+const ORG_SECRETS = ['STRIPE_KEY', 'SLACK_TOKEN', 'WEBHOOK_SIGNING'];
+const TOTAL = CONNECTIONS * FIELDS.length + 2 * ORG_SECRETS.length;
 
 describe.each(TEST_DRIVERS)('master key rotation (%s)', (driver) => {
   let t: TestDatabase;
@@ -46,14 +50,18 @@ describe.each(TEST_DRIVERS)('master key rotation (%s)', (driver) => {
           );
         }
       });
+      const tenant = operatorTenant({ orgId, userId: null, label: 'test' });
+      for (const name of ORG_SECRETS) {
+        await putSecret({ db: t.db, keyring, tenant, name, value: `org-secret-${orgId}-${name}` });
+      }
     }
   }, 120_000);
   afterAll(() => t.close());
 
-  it(`re-wraps ${CONNECTIONS * FIELDS.length} secrets with 0 read failures, and is idempotent`, async () => {
+  it(`re-wraps ${TOTAL} secrets (connection credentials and org secrets) with 0 read failures, and is idempotent`, async () => {
     const rotating = createKeyring({ active: newKey, previous: [oldKey] });
     const report = await rotateSecrets({ db: t.db, keyring: rotating });
-    expect(report).toMatchObject({ orgs: 2, rewrapped: CONNECTIONS * FIELDS.length, failed: [] });
+    expect(report).toMatchObject({ orgs: 2, rewrapped: TOTAL, failed: [] });
 
     // Only the new key from now on: every secret must still open, with its original value.
     const onlyNew = createKeyring({ active: newKey });
@@ -82,11 +90,17 @@ describe.each(TEST_DRIVERS)('master key rotation (%s)', (driver) => {
     }
     expect(failures).toBe(0);
     expect(read).toBe(CONNECTIONS * FIELDS.length);
+    for (const orgId of orgIds) {
+      const values = await readSecretValues({ db: t.db, keyring: onlyNew, orgId });
+      expect(Object.fromEntries(values)).toEqual(
+        Object.fromEntries(ORG_SECRETS.map((name) => [name, `org-secret-${orgId}-${name}`])),
+      );
+    }
 
     const again = await rotateSecrets({ db: t.db, keyring: rotating });
     expect(again).toMatchObject({
       rewrapped: 0,
-      alreadyCurrent: CONNECTIONS * FIELDS.length,
+      alreadyCurrent: TOTAL,
       failed: [],
     });
   }, 120_000);
@@ -120,5 +134,37 @@ describe.each(TEST_DRIVERS)('master key rotation (%s)', (driver) => {
     expect(() =>
       openCredentials({ keyring, orgId, connectionId: first?.id ?? '', sealed: swapped }),
     ).toThrow(/cannot decrypt/);
+  });
+
+  it('reports an org secret it cannot read by name, without its value, and leaves it as it was', async () => {
+    const orgId = orgIds[1] ?? '';
+    const lostKey = parseMasterKey(generateMasterKey());
+    await putSecret({
+      db: t.db,
+      keyring: createKeyring({ active: lostKey }),
+      tenant: operatorTenant({ orgId, userId: null, label: 'test' }),
+      name: 'SEALED_WITH_LOST_KEY',
+      value: 'lost-value-123',
+    });
+    const report = await rotateSecrets({
+      db: t.db,
+      keyring: createKeyring({ active: newKey, previous: [oldKey] }),
+    });
+    expect(report.rewrapped).toBe(0);
+    expect(report.failed).toEqual([
+      {
+        orgId,
+        where: 'secret SEALED_WITH_LOST_KEY',
+        reason: expect.stringMatching(/unknown master key id/) as string,
+      },
+    ]);
+    expect(JSON.stringify(report)).not.toContain('lost-value-123');
+    const values = await readSecretValues({
+      db: t.db,
+      keyring: createKeyring({ active: lostKey }),
+      orgId,
+      names: ['SEALED_WITH_LOST_KEY'],
+    });
+    expect(values.get('SEALED_WITH_LOST_KEY')).toBe('lost-value-123');
   });
 });

@@ -1,7 +1,9 @@
 import { rewrap, sealedKeyId, type Keyring } from '../../crypto/envelope.ts';
 import type { Database, Sql } from '../../db/database.ts';
 import { listRegisteredOrgs } from '../../db/repositories/orgs.repo.ts';
+import * as secretsRepo from '../../db/repositories/secrets.repo.ts';
 import { oauthSecretAad, verifierAad } from '../connections/credentials.ts';
+import { secretValueAad } from './secrets.service.ts';
 
 export interface RotationReport {
   orgs: number;
@@ -85,6 +87,15 @@ async function rotateOrg({
         'UPDATE oauth_authorizations SET code_verifier_sealed = $2 WHERE state = $1',
         [p.state, next],
       );
+  }
+  for (const secret of await secretsRepo.lockAllSealed(sql)) {
+    const next = one(
+      secret.valueSealed,
+      secretValueAad({ orgId, name: secret.name }),
+      `secret ${secret.name}`,
+    );
+    if (next !== secret.valueSealed)
+      await secretsRepo.updateSealed(sql, { id: secret.id, valueSealed: next });
   }
 }
 

@@ -333,7 +333,8 @@ export function createRunHost({
     if (name === 'http.fetch') {
       try {
         const url = new URL(String(args['url']));
-        return `${String(asObject(args['init'] ?? {}, 'init')['method'] ?? 'GET')} ${url.origin}${url.pathname}`;
+        const method = asObject(args['init'] ?? {}, 'init')['method'];
+        return `${typeof method === 'string' ? method.toUpperCase() : 'GET'} ${url.origin}${url.pathname}`;
       } catch {
         return 'fetch';
       }

@@ -31,7 +31,7 @@ import { WORKFLOWS_CHANNEL } from './workflows.service.ts';
 /** Inputs, outputs and errors above this size are stored as a truncated preview. */
 const MAX_STORED_JSON_BYTES = 64 * 1024;
 /** Time beyond the workflow's timeout before another worker may take over a running attempt. */
-const LEASE_GRACE_MS = 15_000;
+const LEASE_GRACE_MS = 5_000;
 const MEMORY_MB = 64;
 
 // Request headers a workflow never sees: credentials of the caller.
@@ -58,10 +58,15 @@ export function capJson(value: unknown): unknown {
   return { truncated: true, bytes: Buffer.byteLength(text), preview: text.slice(0, 2048) };
 }
 
-/** Delay before attempt `attempt + 1`, after attempt `attempt` failed. */
+/**
+ * Longest delay before attempt `attempt + 1` after attempt `attempt` failed: the initial interval,
+ * doubled per failed attempt with backoff, times up to 2 for jitter, capped.
+ */
 export function retryDelayMs({ retry, attempt }: { retry: RetryPolicy; attempt: number }): number {
-  const delay = retry.initialIntervalMs * retry.backoffCoefficient ** Math.max(0, attempt - 1);
-  return Math.min(retry.maxIntervalMs, Math.round(delay));
+  const base = retry.backoff
+    ? retry.initialIntervalMs * 2 ** Math.max(0, attempt - 1) * 2
+    : retry.initialIntervalMs;
+  return Math.min(retry.backoff ? retry.maxIntervalMs : Number.MAX_SAFE_INTEGER, base);
 }
 
 export interface QueuedJob {

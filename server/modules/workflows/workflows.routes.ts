@@ -58,7 +58,12 @@ export const RunResultSchema = z
   })
   .describe('Instant runs answer with the result; Standard and Long with the queued execution');
 
-export function workflowsRoutes(app: App, { db }: AppDeps, runner: WorkflowRunner): void {
+export function workflowsRoutes(
+  app: App,
+  { db }: AppDeps,
+  /** The runner, started on first use: an API that never runs a workflow spawns no sandbox. */
+  runner: () => Promise<WorkflowRunner>,
+): void {
   const tags = ['Workflows'];
 
   app.get('/workflows', {
@@ -203,7 +208,9 @@ export function workflowsRoutes(app: App, { db }: AppDeps, runner: WorkflowRunne
     },
     handler: async (request, reply) => {
       const tenant = tenantOf(request);
-      const summary = await runner.start({
+      const summary = await (
+        await runner()
+      ).start({
         tenant,
         ref: request.params.id,
         environment: request.body.environment,
@@ -250,7 +257,7 @@ export function workflowsRoutes(app: App, { db }: AppDeps, runner: WorkflowRunne
     handler: async (request, reply) => {
       const summary = await rerunExecution({
         db,
-        runner,
+        runner: await runner(),
         tenant: tenantOf(request),
         id: request.params.id,
         headers: runHeaders(request.headers),

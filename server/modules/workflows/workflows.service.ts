@@ -353,7 +353,7 @@ export async function deployWorkflow({
       details: { environment, version, previous },
     });
     await changed(sql, current.id);
-    return (await requireWorkflow(sql, current.id)) as Workflow;
+    return requireWorkflow(sql, current.id);
   });
 }
 
