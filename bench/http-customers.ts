@@ -70,7 +70,7 @@ interface RunningTarget {
 }
 
 /** A throwaway database on the bench server, dropped by `drop` (safe to call more than once). */
-interface BenchDatabase {
+export interface BenchDatabase {
   readonly url: string;
   readonly name: string;
   readonly serverVersion: string;
@@ -86,7 +86,7 @@ function configFor(databaseUrl: string | undefined): Config {
   });
 }
 
-async function createBenchDatabase(serverUrl: string): Promise<BenchDatabase> {
+export async function createBenchDatabase(serverUrl: string): Promise<BenchDatabase> {
   const name = `weft_bench_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 5_000 });
   await admin.connect();
@@ -129,7 +129,7 @@ async function listenOnLoopback(app: {
 }
 
 /** Migrates and creates an org with CUSTOMERS customers; returns the org's live API key. */
-async function prepareWeftDatabase(db: Database): Promise<string> {
+export async function prepareWeftDatabase(db: Database): Promise<string> {
   await migrate(db);
   const created = await createOrganization({
     db,

@@ -26,6 +26,10 @@ export interface LoadOptions {
   readonly connections: number;
   readonly durationSeconds: number;
   readonly headers?: Readonly<Record<string, string>>;
+  /** GET when absent. */
+  readonly method?: 'GET' | 'POST';
+  /** A JSON body, sent with content-type application/json. */
+  readonly body?: unknown;
 }
 
 export interface LoadResult {
@@ -58,6 +62,8 @@ export async function runLoad({
   connections,
   durationSeconds,
   headers = {},
+  method = 'GET',
+  body,
 }: LoadOptions): Promise<LoadResult> {
   const args = [
     AUTOCANNON_CLI,
@@ -69,6 +75,10 @@ export async function runLoad({
     String(durationSeconds),
   ];
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
+  args.push('-m', method);
+  if (body !== undefined) {
+    args.push('-H', 'content-type=application/json', '-b', JSON.stringify(body));
+  }
   args.push(url);
 
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

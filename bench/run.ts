@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { cdmTable, runCdmBench } from './cdm.ts';
 import { engineTable, runEngineBench } from './engine.ts';
 import { mcpTable, runMcpBench } from './mcp.ts';
+import { runSandboxBench, sandboxTable } from './sandbox.ts';
+import { queueTable, runQueueBench } from './queue.ts';
 import { readBenchSettings } from './env.ts';
+import { runRuntimeBench, runtimeTable, RUNTIME_CPUS } from './runtime.ts';
 import { runHttpCustomers, type HttpCustomersReport, type TargetResult } from './http-customers.ts';
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
@@ -74,6 +77,35 @@ async function main(): Promise<number> {
     await mkdir(RESULTS_DIR, { recursive: true });
     await writeFile(path.join(RESULTS_DIR, 'engine.json'), `${JSON.stringify(rows, null, 2)}\n`);
     if (which === 'engine') return 0;
+  }
+  if (which === 'sandbox' || which === 'all') {
+    const rows = await runSandboxBench({ log });
+    process.stdout.write(
+      `\nWorkflow sandbox: sequential runs of a trivial workflow, node ${process.version}\n\n${sandboxTable(rows)}\n\n`,
+    );
+    await mkdir(RESULTS_DIR, { recursive: true });
+    await writeFile(path.join(RESULTS_DIR, 'sandbox.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    if (which === 'sandbox') return 0;
+  }
+  if (which === 'queue' || which === 'all') {
+    const { databaseUrl } = readBenchSettings();
+    const rows = await runQueueBench({ databaseUrl, log });
+    process.stdout.write(
+      `\nJob queue (pg-boss 12): throughput and send-to-handler latency, node ${process.version}\n\n${queueTable(rows)}\n\n`,
+    );
+    await mkdir(RESULTS_DIR, { recursive: true });
+    await writeFile(path.join(RESULTS_DIR, 'queue.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    if (which === 'queue') return 0;
+  }
+  if (which === 'runtime' || which === 'all') {
+    const settings = readBenchSettings();
+    const rows = await runRuntimeBench({ settings, log });
+    process.stdout.write(
+      `\nWorkflow runs over HTTP on Postgres, ${settings.connections} connections, ${settings.durationSeconds}s each, node ${process.version}, ${RUNTIME_CPUS} CPUs\n\n${runtimeTable(rows)}\n\n`,
+    );
+    await mkdir(RESULTS_DIR, { recursive: true });
+    await writeFile(path.join(RESULTS_DIR, 'runtime.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    if (which === 'runtime') return 0;
   }
   const settings = readBenchSettings();
   const report = await runHttpCustomers(settings, log);

@@ -15,7 +15,7 @@ const refuseImports: Plugin = {
     pluginBuild.onResolve({ filter: /.*/ }, (args) => ({
       errors: [
         {
-          text: `imports are not allowed in workflow code ('${args.path}'); use ctx (ctx.call, ctx.log) instead`,
+          text: `imports are not allowed in workflow code ('${args.path}'); use ctx (ctx.connectors, ctx.http.fetch, ctx.log) instead`,
         },
       ],
     }));

@@ -1,13 +1,48 @@
+import { createHash } from 'node:crypto';
 import ivm from 'isolated-vm';
-import { WORKFLOW_GLOBAL } from './compile.ts';
+import { BOOTSTRAP } from './bootstrap.ts';
 
-export type LogLevel = 'info' | 'warn' | 'error';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogEntry = { level: LogLevel; message: string; at: number };
 
-/** What the isolate may ask of the outside world; every value crosses as a JSON string. */
+/** Every host operation the isolate's `ctx` can ask for; the host dispatches on this name. */
+export const HOST_CALL_NAMES = [
+  'secrets.get',
+  'state.get',
+  'state.set',
+  'state.delete',
+  'connector',
+  'cdm.toCanonical',
+  'cdm.fromCanonical',
+  'http.fetch',
+  'step.get',
+  'step.put',
+  'sleep',
+] as const;
+export type HostCallName = (typeof HOST_CALL_NAMES)[number];
+const HOST_CALLS = new Set<string>(HOST_CALL_NAMES);
+const LOG_LEVELS = new Set<string>(['debug', 'info', 'warn', 'error']);
+
+/**
+ * What the isolate may ask of the outside world; every value crosses as a JSON string. The
+ * message of a rejection is shown to the workflow as an Error: reject only with messages a
+ * tenant may read (the pool passes on AppError messages only).
+ */
 export type SandboxHost = {
-  call: (request: { name: string; argsJson: string }) => Promise<string>;
+  call: (request: { name: HostCallName; argsJson: string }) => Promise<string>;
   log?: (entry: LogEntry) => void;
+};
+
+/** Plain JSON given to a run; each field becomes a deep-frozen `ctx.<field>`. */
+export type SandboxContext = {
+  input: unknown;
+  headers: Record<string, string>;
+  trigger: unknown;
+  customer: unknown;
+  env: Record<string, string>;
+  executionId: string;
+  /** Attempt number of a retried execution (1 for the first); `ctx.attempt`. */
+  attempt?: number;
 };
 
 export type SandboxLimits = {
@@ -17,9 +52,25 @@ export type SandboxLimits = {
   cpuMs: number;
   /** Wall-clock time, including time spent waiting on host calls. */
   wallMs: number;
+  /** Log entries kept per run; later ones are dropped and counted in one final entry. */
+  maxLogEntries: number;
+  /** UTF-8 bytes of log messages kept per run. */
+  maxLogBytes: number;
+  /** UTF-8 bytes of the workflow's JSON output (above it: kind 'invalid_output'). */
+  maxOutputBytes: number;
+  /** UTF-8 bytes of the JSON arguments of one host call. */
+  maxCallArgsBytes: number;
 };
 
-export const DEFAULT_LIMITS: SandboxLimits = { memoryMb: 64, cpuMs: 10_000, wallMs: 60_000 };
+export const DEFAULT_LIMITS: SandboxLimits = {
+  memoryMb: 64,
+  cpuMs: 10_000,
+  wallMs: 60_000,
+  maxLogEntries: 1000,
+  maxLogBytes: 1024 * 1024,
+  maxOutputBytes: 1024 * 1024,
+  maxCallArgsBytes: 5 * 1024 * 1024,
+};
 
 export type SandboxErrorKind = 'timeout' | 'memory' | 'error' | 'invalid_output' | 'crash';
 
@@ -33,86 +84,215 @@ export type SandboxResult =
       cpuMs: number;
     };
 
-const MAX_LOGS = 1000;
 const MAX_LOG_CHARS = 8192;
+const MAX_HOST_ERROR_CHARS = 2000;
 const WATCHDOG_TICK_MS = 10;
+// Compiled scripts kept per isolate; an org rarely runs more distinct workflows than this at once.
+const MAX_SCRIPTS_PER_ISOLATE = 64;
+const HEAP_CHECK_EVERY = 8;
+const NEVER = new Promise<never>(() => {});
 
-// Runs inside the isolate. It builds `ctx` from the two host callbacks, removes them from the
-// global scope so workflow code cannot reach them directly, and checks values strictly: a
-// function, BigInt, cycle, symbol or non-finite number is refused rather than silently dropped
-// by JSON.stringify.
-const BOOTSTRAP = `(async (hostLog, hostCall, inputJson) => {
-  const toJson = (value, what) => {
-    const seen = new Set();
-    const check = (v, path) => {
-      if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
-      if (typeof v === 'number') { if (Number.isFinite(v)) return; throw new TypeError(what + ' is not JSON: non-finite number at ' + path); }
-      if (typeof v !== 'object') throw new TypeError(what + ' is not JSON: ' + typeof v + ' at ' + path);
-      if (seen.has(v)) throw new TypeError(what + ' is not JSON: cycle at ' + path);
-      const proto = Object.getPrototypeOf(v);
-      if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) throw new TypeError(what + ' is not JSON: ' + (proto && proto.constructor ? proto.constructor.name : 'object') + ' at ' + path);
-      seen.add(v);
-      for (const key of Object.keys(v)) check(v[key], path + '.' + key);
-      seen.delete(v);
-    };
-    check(value, '$');
-    return JSON.stringify(value);
-  };
-  const say = (level) => (...parts) => hostLog(level, parts.map((p) => typeof p === 'string' ? p : (() => { try { return JSON.stringify(p); } catch { return String(p); } })()).join(' '));
-  const ctx = Object.freeze({
-    input: JSON.parse(inputJson),
-    log: Object.freeze({ info: say('info'), warn: say('warn'), error: say('error') }),
-    call: async (name, args) => {
-      if (typeof name !== 'string') throw new TypeError('ctx.call: name must be a string');
-      const argsJson = toJson(args === undefined ? null : args, 'ctx.call arguments');
-      return JSON.parse(await hostCall.apply(undefined, [name, argsJson], { arguments: { copy: true }, result: { promise: true, copy: true } }));
-    },
-  });
-  const mod = globalThis.${WORKFLOW_GLOBAL};
-  const run = mod && mod.default;
-  if (typeof run !== 'function') throw new TypeError('workflow has no default export function');
-  const output = await run(ctx);
-  try {
-    return toJson(output === undefined ? null : output, 'workflow output');
-  } catch (error) {
-    return { invalidOutput: error.message };
+/** Which host call is acceptable to forward; shared by the child and the pool (defence in depth). */
+export function refuseHostCall({
+  name,
+  argsJson,
+  limits,
+}: {
+  name: unknown;
+  argsJson: unknown;
+  limits: SandboxLimits;
+}): string | undefined {
+  if (typeof name !== 'string' || !HOST_CALLS.has(name)) return 'unknown host call';
+  if (typeof argsJson !== 'string') return `${name}: bad arguments`;
+  if (Buffer.byteLength(argsJson) > limits.maxCallArgsBytes) {
+    return `${name}: arguments are larger than the limit of ${limits.maxCallArgsBytes} bytes`;
   }
-})`;
+  try {
+    JSON.parse(argsJson);
+  } catch {
+    return `${name}: arguments are not JSON`;
+  }
+  return undefined;
+}
 
+export function resolveLimits(
+  limits: Partial<SandboxLimits> | undefined,
+  base: SandboxLimits = DEFAULT_LIMITS,
+): SandboxLimits {
+  return limits === undefined ? base : { ...base, ...limits };
+}
+
+function createLogSink({
+  limits,
+  onEntry,
+}: {
+  limits: SandboxLimits;
+  onEntry: ((entry: LogEntry) => void) | undefined;
+}) {
+  const entries: LogEntry[] = [];
+  let bytes = 0;
+  let dropped = 0;
+  return {
+    /** Keeps the entry if it fits; false once entries are being dropped. */
+    add(level: unknown, message: unknown): boolean {
+      if (dropped > 0 || typeof message !== 'string' || entries.length >= limits.maxLogEntries) {
+        dropped++;
+        return false;
+      }
+      const text = message.length > MAX_LOG_CHARS ? message.slice(0, MAX_LOG_CHARS) : message;
+      const size = Buffer.byteLength(text);
+      if (bytes + size > limits.maxLogBytes) {
+        dropped++;
+        return false;
+      }
+      bytes += size;
+      const entry: LogEntry = {
+        level: typeof level === 'string' && LOG_LEVELS.has(level) ? (level as LogLevel) : 'info',
+        message: text,
+        at: Date.now(),
+      };
+      entries.push(entry);
+      try {
+        onEntry?.(entry);
+      } catch {
+        // The host's log sink failing is no fault of the workflow's.
+      }
+      return true;
+    },
+    list(): LogEntry[] {
+      if (dropped === 0) return entries;
+      const note: LogEntry = {
+        level: 'warn',
+        message: `${dropped} log entries dropped: a run keeps at most ${limits.maxLogEntries} entries and ${limits.maxLogBytes} bytes of logs`,
+        at: Date.now(),
+      };
+      return [...entries, note];
+    },
+  };
+}
+
+// The workflow is shown its own frames only, not the paths of the process that runs it.
 function errorParts(error: unknown): { message: string; stack?: string } {
   if (error instanceof Error) {
-    return error.stack === undefined
+    const stack = error.stack ?? '';
+    const boundary = stack.lastIndexOf('\n', stack.indexOf('<isolated-vm boundary>'));
+    return boundary <= 0
       ? { message: error.message }
-      : { message: error.message, stack: error.stack };
+      : { message: error.message, stack: stack.slice(0, boundary) };
   }
   return { message: String(error) };
 }
 
+/** One isolate with what it has compiled. Used by one run at a time. */
+type IsolateSlot = {
+  isolate: ivm.Isolate;
+  memoryMb: number;
+  bootstrap: ivm.Script;
+  scripts: Map<string, ivm.Script>;
+  runs: number;
+  busy: boolean;
+  /** A fresh context made ahead, between runs, with only the bootstrap run in it. */
+  spare: Promise<Prepared | undefined> | undefined;
+};
+
+type Prepared = { context: ivm.Context; entry: ivm.Reference };
+
+function createSlot(memoryMb: number): IsolateSlot {
+  const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+  const bootstrap = isolate.compileScriptSync(BOOTSTRAP, { filename: 'weft-bootstrap.js' });
+  return {
+    isolate,
+    memoryMb,
+    bootstrap,
+    scripts: new Map(),
+    runs: 0,
+    busy: false,
+    spare: undefined,
+  };
+}
+
+// Making a context is most of the cost of a warm run; done while the isolate is idle, the next
+// run of the org does not wait for it. The context is as fresh as one made on demand: no
+// workflow code has run in it.
+function prepareSpare(slot: IsolateSlot): void {
+  slot.spare = (async () => {
+    try {
+      const context = await slot.isolate.createContext();
+      const entry = await slot.bootstrap.run(context, { reference: true });
+      return { context, entry };
+    } catch {
+      return undefined;
+    }
+  })();
+}
+
+async function takeContext(slot: IsolateSlot): Promise<Prepared> {
+  const spare = slot.spare;
+  slot.spare = undefined;
+  const prepared = spare ? await spare : undefined;
+  if (prepared) return prepared;
+  const context = slot.isolate.createContextSync();
+  return { context, entry: slot.bootstrap.runSync(context, { reference: true }) };
+}
+
+function disposeSlot(slot: IsolateSlot): void {
+  if (!slot.isolate.isDisposed) slot.isolate.dispose();
+}
+
+function scriptFor(slot: IsolateSlot, code: string): ivm.Script {
+  const key = createHash('sha256').update(code).digest('base64');
+  const cached = slot.scripts.get(key);
+  if (cached) {
+    slot.scripts.delete(key);
+    slot.scripts.set(key, cached);
+    return cached;
+  }
+  const script = slot.isolate.compileScriptSync(code, { filename: 'workflow.js' });
+  slot.scripts.set(key, script);
+  if (slot.scripts.size > MAX_SCRIPTS_PER_ISOLATE) {
+    const oldest = slot.scripts.keys().next().value;
+    if (oldest !== undefined) {
+      slot.scripts.get(oldest)?.release();
+      slot.scripts.delete(oldest);
+    }
+  }
+  return script;
+}
+
+type RunOutcome = { result: SandboxResult; keepIsolate: boolean };
+
 /**
- * Runs compiled workflow code (see compileWorkflow) in a fresh isolate. No Node API exists in
- * there; the workflow sees only `ctx`. The isolate is disposed when the CPU or wall-clock limit
- * is passed: isolated-vm's own `timeout` does not stop code after an `await`.
+ * One run in a fresh context of the slot's isolate. The watchdog holds this run's isolate only;
+ * it disposes it on a CPU or wall-clock overrun, which isolated-vm's own `timeout` does not
+ * cover once the workflow has awaited something.
  */
-export async function runInIsolate({
+async function runInSlot({
+  slot,
   code,
-  input,
+  context,
   host,
-  limits = DEFAULT_LIMITS,
+  limits,
 }: {
+  slot: IsolateSlot;
   code: string;
-  input: unknown;
+  context: SandboxContext;
   host: SandboxHost;
-  limits?: SandboxLimits;
-}): Promise<SandboxResult> {
+  limits: SandboxLimits;
+}): Promise<RunOutcome> {
   const started = performance.now();
-  const logs: LogEntry[] = [];
-  const isolate = new ivm.Isolate({ memoryLimit: limits.memoryMb });
-  let stoppedFor: 'timeout' | undefined;
+  const { isolate } = slot;
+  const logs = createLogSink({ limits, onEntry: host.log });
+  const cpuStart = isolate.cpuTime;
   let cpuMs = 0;
-  let stopMessage = '';
+  // A disposed isolate has no clock any more: the last sample stands.
+  const cpuUsed = (): number => {
+    if (!isolate.isDisposed) cpuMs = Number(isolate.cpuTime - cpuStart) / 1e6;
+    return cpuMs;
+  };
+  let finished = false;
+  let stopMessage: string | undefined;
   const stop = (message: string): void => {
-    if (stoppedFor || isolate.isDisposed) return;
-    stoppedFor = 'timeout';
+    if (finished || stopMessage !== undefined || isolate.isDisposed) return;
     stopMessage = message;
     isolate.dispose();
   };
@@ -121,81 +301,299 @@ export async function runInIsolate({
     limits.wallMs,
   );
   const cpuTimer = setInterval(() => {
-    if (isolate.isDisposed) return;
-    cpuMs = Number(isolate.cpuTime) / 1e6;
-    if (cpuMs > limits.cpuMs) {
-      stop(`CPU limit of ${limits.cpuMs} ms exceeded`);
-    }
+    if (cpuUsed() > limits.cpuMs) stop(`CPU limit of ${limits.cpuMs} ms exceeded`);
   }, WATCHDOG_TICK_MS);
+
+  // After the run has answered, its callbacks go quiet: a promise it left behind gets no more
+  // answers, so it can neither run again nor reach the host on behalf of a later run.
+  const hostLog = new ivm.Callback((level: unknown, message: unknown): boolean =>
+    finished ? false : logs.add(level, message),
+  );
+  // A Reference rather than a Callback: the host's answer is a promise the isolate awaits.
+  const hostCall = new ivm.Reference(async (name: unknown, argsJson: unknown): Promise<string> => {
+    if (finished) return NEVER;
+    const refused = refuseHostCall({ name, argsJson, limits });
+    if (refused !== undefined) return `0${refused}`;
+    let resultJson: unknown;
+    try {
+      resultJson = await host.call({ name: name as HostCallName, argsJson: argsJson as string });
+    } catch (error) {
+      if (finished) return NEVER;
+      const message = error instanceof Error ? error.message : 'host call failed';
+      return `0${message.slice(0, MAX_HOST_ERROR_CHARS)}`;
+    }
+    if (finished) return NEVER;
+    try {
+      if (typeof resultJson !== 'string') throw new TypeError('not a string');
+      JSON.parse(resultJson);
+    } catch {
+      return `0${String(name)}: the host answered with something that is not JSON`;
+    }
+    return `1${resultJson}`;
+  });
+
   const finish = (
     result:
       | { ok: true; output: unknown }
       | { ok: false; error: { kind: SandboxErrorKind; message: string; stack?: string } },
-  ): SandboxResult => ({ ...result, logs, durationMs: performance.now() - started, cpuMs });
+  ): SandboxResult => {
+    finished = true;
+    return { ...result, logs: logs.list(), durationMs: performance.now() - started, cpuMs };
+  };
 
-  const hostLog = new ivm.Callback((level: LogLevel, message: string) => {
-    if (logs.length >= MAX_LOGS) return;
-    const entry = { level, message: String(message).slice(0, MAX_LOG_CHARS), at: Date.now() };
-    logs.push(entry);
-    host.log?.(entry);
-  });
-  // A Reference rather than a Callback: the host's answer is a promise the isolate awaits.
-  const hostCall = new ivm.Reference(async (name: unknown, argsJson: unknown): Promise<string> => {
-    if (typeof name !== 'string' || typeof argsJson !== 'string')
-      throw new TypeError('ctx.call: bad request');
-    // Parsed back so that only plain data reaches the host, whatever the isolate sent.
-    JSON.parse(argsJson);
-    const resultJson = await host.call({ name, argsJson });
-    JSON.parse(resultJson);
-    return resultJson;
-  });
-
+  let ivmContext: ivm.Context | undefined;
+  let entry: ivm.Reference | undefined;
   try {
-    const context = await isolate.createContext();
-    const script = await isolate.compileScript(code, { filename: 'workflow.js' });
-    await script.run(context, { timeout: limits.cpuMs });
-    const bootstrap: ivm.Reference = await context.eval(BOOTSTRAP, { reference: true });
-    const inputJson = JSON.stringify(input ?? null);
-    const result: unknown = await bootstrap.apply(undefined, [hostLog, hostCall, inputJson], {
-      timeout: limits.cpuMs,
-      result: { promise: true, copy: true },
-    });
-    cpuMs = Number(isolate.cpuTime) / 1e6;
-    if (typeof result === 'string') {
-      // Checked again on this side: workflow code can replace the isolate's JSON.stringify.
-      try {
-        return finish({ ok: true, output: JSON.parse(result) });
-      } catch {
-        return finish({
-          ok: false,
-          error: { kind: 'invalid_output', message: 'workflow output is not JSON' },
-        });
-      }
-    }
-    const invalid =
-      (result as { invalidOutput?: string } | null)?.invalidOutput ?? 'workflow output is not JSON';
-    return finish({ ok: false, error: { kind: 'invalid_output', message: invalid } });
+    ({ context: ivmContext, entry } = await takeContext(slot));
+    scriptFor(slot, code).runSync(ivmContext, { timeout: limits.cpuMs });
+    const answer: unknown = await entry.apply(
+      undefined,
+      [
+        hostLog,
+        hostCall,
+        JSON.stringify(context),
+        limits.maxOutputBytes,
+        limits.maxCallArgsBytes,
+        MAX_LOG_CHARS,
+      ],
+      { timeout: limits.cpuMs, result: { promise: true, copy: true } },
+    );
+    cpuUsed();
+    return { result: decode({ answer, limits, finish }), keepIsolate: true };
   } catch (error) {
-    if (!isolate.isDisposed) cpuMs = Number(isolate.cpuTime) / 1e6;
+    cpuUsed();
     const parts = errorParts(error);
-    if (stoppedFor) return finish({ ok: false, error: { kind: 'timeout', message: stopMessage } });
+    if (stopMessage !== undefined) {
+      return {
+        result: finish({ ok: false, error: { kind: 'timeout', message: stopMessage } }),
+        keepIsolate: false,
+      };
+    }
     // Only isolated-vm disposes an isolate we did not stop, and it does so on the memory limit.
     if (isolate.isDisposed && /memory limit/i.test(parts.message)) {
-      return finish({
-        ok: false,
-        error: { kind: 'memory', message: `memory limit of ${limits.memoryMb} MB exceeded` },
-      });
+      return {
+        result: finish({
+          ok: false,
+          error: { kind: 'memory', message: `memory limit of ${limits.memoryMb} MB exceeded` },
+        }),
+        keepIsolate: false,
+      };
     }
     if (/execution timed out/i.test(parts.message)) {
-      return finish({
-        ok: false,
-        error: { kind: 'timeout', message: `CPU limit of ${limits.cpuMs} ms exceeded` },
-      });
+      return {
+        result: finish({
+          ok: false,
+          error: { kind: 'timeout', message: `CPU limit of ${limits.cpuMs} ms exceeded` },
+        }),
+        keepIsolate: false,
+      };
     }
-    return finish({ ok: false, error: { kind: 'error', ...parts } });
+    // The bootstrap reports the workflow's own errors as values; an exception here is a compile
+    // error of the script or a failure of the isolate itself.
+    return {
+      result: finish({ ok: false, error: { kind: 'error', ...parts } }),
+      keepIsolate: !isolate.isDisposed,
+    };
   } finally {
+    finished = true;
     clearTimeout(wallTimer);
     clearInterval(cpuTimer);
-    if (!isolate.isDisposed) isolate.dispose();
+    entry?.release();
+    hostCall.release();
+    ivmContext?.release();
   }
+}
+
+function decode({
+  answer,
+  limits,
+  finish,
+}: {
+  answer: unknown;
+  limits: SandboxLimits;
+  finish: (
+    result:
+      | { ok: true; output: unknown }
+      | { ok: false; error: { kind: SandboxErrorKind; message: string; stack?: string } },
+  ) => SandboxResult;
+}): SandboxResult {
+  const invalid = (message: string) =>
+    finish({ ok: false, error: { kind: 'invalid_output', message } });
+  if (typeof answer !== 'string' || answer.length === 0) {
+    return invalid('workflow output is not JSON');
+  }
+  const body = answer.slice(1);
+  switch (answer.charAt(0)) {
+    case 'o': {
+      // Checked again on this side: the isolate's answer is only a string from hostile code.
+      const bytes = Buffer.byteLength(body);
+      if (bytes > limits.maxOutputBytes) {
+        return invalid(
+          `workflow output: larger than the limit of ${limits.maxOutputBytes} bytes (${bytes} bytes of JSON)`,
+        );
+      }
+      try {
+        return finish({ ok: true, output: JSON.parse(body) });
+      } catch {
+        return invalid('workflow output is not JSON');
+      }
+    }
+    case 'i':
+      return invalid(body.slice(0, 4096) || 'workflow output is not JSON');
+    case 'e': {
+      try {
+        const parsed = JSON.parse(body) as { message?: unknown; stack?: unknown };
+        const message =
+          typeof parsed.message === 'string' ? parsed.message.slice(0, 4096) : 'workflow failed';
+        return finish(
+          typeof parsed.stack === 'string'
+            ? { ok: false, error: { kind: 'error', message, stack: parsed.stack.slice(0, 16384) } }
+            : { ok: false, error: { kind: 'error', message } },
+        );
+      } catch {
+        return finish({ ok: false, error: { kind: 'error', message: 'workflow failed' } });
+      }
+    }
+    default:
+      return invalid('workflow output is not JSON');
+  }
+}
+
+export type RunRequest = {
+  code: string;
+  context: SandboxContext;
+  host: SandboxHost;
+  limits?: Partial<SandboxLimits>;
+};
+
+/**
+ * Runs compiled workflow code (see compileWorkflow) in a new isolate that is disposed afterwards.
+ * No Node API exists in there; the workflow sees only `ctx`. The pool uses createIsolateRunner
+ * instead, which keeps isolates warm per org.
+ */
+export async function runInIsolate({
+  code,
+  context,
+  host,
+  limits,
+}: RunRequest): Promise<SandboxResult> {
+  const resolved = resolveLimits(limits);
+  const slot = createSlot(resolved.memoryMb);
+  try {
+    return (await runInSlot({ slot, code, context, host, limits: resolved })).result;
+  } finally {
+    disposeSlot(slot);
+  }
+}
+
+export type IsolateRunner = {
+  /** Runs in a fresh context of the org's warm isolate (created if needed). Never rejects. */
+  run: (request: RunRequest & { orgId: string }) => Promise<SandboxResult>;
+  /** Orgs that hold a warm isolate, least recently used first. */
+  orgIds: () => string[];
+  close: () => void;
+};
+
+/**
+ * Keeps up to `maxIsolates` isolates, one per org and never shared between orgs; each run gets a
+ * fresh context (new globals and builtins) in it, and compiled scripts are reused by code hash.
+ * An isolate is disposed when it is least recently used, after a timeout or memory failure,
+ * after `maxRunsPerIsolate` runs, or when its heap stays above half its limit after a run.
+ */
+export function createIsolateRunner({
+  maxIsolates = 8,
+  maxRunsPerIsolate = 1000,
+  limits: defaultLimits = DEFAULT_LIMITS,
+}: {
+  maxIsolates?: number;
+  maxRunsPerIsolate?: number;
+  limits?: SandboxLimits;
+} = {}): IsolateRunner {
+  // Map order is recency order: a used slot is moved to the end.
+  const slots = new Map<string, IsolateSlot>();
+
+  function evict(): void {
+    for (const [orgId, slot] of slots) {
+      if (slots.size <= maxIsolates) return;
+      if (slot.busy) continue;
+      slots.delete(orgId);
+      disposeSlot(slot);
+    }
+  }
+
+  function acquire(orgId: string, memoryMb: number): { slot: IsolateSlot; cached: boolean } {
+    const existing = slots.get(orgId);
+    if (existing?.busy) {
+      // The org's isolate is in use (only possible in-process): this run gets its own.
+      return { slot: createSlot(memoryMb), cached: false };
+    }
+    if (existing) {
+      slots.delete(orgId);
+      if (!existing.isolate.isDisposed && existing.memoryMb === memoryMb) {
+        slots.set(orgId, existing);
+        return { slot: existing, cached: true };
+      }
+      disposeSlot(existing);
+    }
+    const slot = createSlot(memoryMb);
+    slots.set(orgId, slot);
+    evict();
+    return { slot, cached: true };
+  }
+
+  function shouldRetire(slot: IsolateSlot): boolean {
+    if (slot.isolate.isDisposed || slot.runs >= maxRunsPerIsolate) return true;
+    // Reading heap statistics costs about as much as a tenth of a warm run.
+    if (slot.runs % HEAP_CHECK_EVERY !== 0) return false;
+    const heap = slot.isolate.getHeapStatisticsSync();
+    return heap.used_heap_size > (slot.memoryMb * 1024 * 1024) / 2;
+  }
+
+  return {
+    run: async ({ orgId, code, context, host, limits }) => {
+      const resolved = resolveLimits(limits, defaultLimits);
+      let slot: IsolateSlot;
+      let cached: boolean;
+      try {
+        ({ slot, cached } = acquire(orgId, resolved.memoryMb));
+      } catch (error) {
+        return {
+          ok: false,
+          error: {
+            kind: 'error',
+            message: `could not start an isolate: ${errorParts(error).message}`,
+          },
+          logs: [],
+          durationMs: 0,
+          cpuMs: 0,
+        };
+      }
+      slot.busy = true;
+      try {
+        const { result, keepIsolate } = await runInSlot({
+          slot,
+          code,
+          context,
+          host,
+          limits: resolved,
+        });
+        slot.runs++;
+        if (!cached || !keepIsolate || shouldRetire(slot)) {
+          if (slots.get(orgId) === slot) slots.delete(orgId);
+          disposeSlot(slot);
+        } else {
+          prepareSpare(slot);
+        }
+        return result;
+      } finally {
+        slot.busy = false;
+        evict();
+      }
+    },
+    orgIds: () => [...slots.keys()],
+    close: () => {
+      for (const slot of slots.values()) disposeSlot(slot);
+      slots.clear();
+    },
+  };
 }

@@ -1,8 +1,36 @@
+/**
+ * Public API of the workflow sandbox.
+ *
+ *   const pool = createSandboxPool({ size, maxQueue, limits, isolatesPerProcess, runsPerIsolate });
+ *   const result = await pool.run({ orgId, code, context, host, limits });
+ *   pool.pids(); pool.isolates(); await pool.close();
+ *
+ * - `code` is the output of compileWorkflow (publish time); `context` is plain JSON
+ *   `{ input, headers, trigger, customer, env, executionId }`, seen by the workflow as deep-frozen
+ *   `ctx.input`, `ctx.headers`, ... .
+ * - `host.call({ name, argsJson })` serves every other `ctx` function, dispatched on `name`
+ *   (HOST_CALL_NAMES: 'secrets.get', 'state.get' | 'state.set' | 'state.delete', 'connector',
+ *   'cdm.toCanonical' | 'cdm.fromCanonical', 'http.fetch', 'step.get' | 'step.put', 'sleep'), with
+ *   JSON arguments and a JSON answer. A rejection with an AppError shows its message to the
+ *   workflow; any other rejection shows "host call failed". `host.log` receives the run's logs.
+ * - `run` resolves with a SandboxResult (never rejects, except AppError('rate_limited') when the
+ *   queue is full): `{ ok: true, output, logs, durationMs, cpuMs }` or `{ ok: false, error: { kind:
+ *   'timeout' | 'memory' | 'error' | 'invalid_output' | 'crash', message, stack? }, ... }`.
+ * - `limits` (SandboxLimits, each field optional per run): memory, CPU and wall-clock time, log
+ *   volume, output size and host-call argument size.
+ *
+ * Isolation: each child process keeps warm isolates for up to `isolatesPerProcess` orgs (one
+ * isolate per org, never shared between orgs); every run gets a fresh context in it. `orgId` is
+ * also the affinity key: a job goes to an idle child that already holds its org's isolate.
+ */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AppError, isAppError } from '../errors.ts';
 import {
   DEFAULT_LIMITS,
+  refuseHostCall,
+  resolveLimits,
+  type SandboxContext,
   type SandboxHost,
   type SandboxLimits,
   type SandboxResult,
@@ -18,26 +46,39 @@ const RESPAWN_BACKOFF_MS = 500;
 
 type Job = {
   id: number;
+  orgId: string;
   code: string;
-  input: unknown;
+  context: SandboxContext;
   host: SandboxHost;
   limits: SandboxLimits;
   started: number;
   resolve: (result: SandboxResult) => void;
 };
 
-type Worker = { child: ChildProcess; job: Job | undefined; killTimer: NodeJS.Timeout | undefined };
+type Worker = {
+  child: ChildProcess;
+  job: Job | undefined;
+  killTimer: NodeJS.Timeout | undefined;
+  /** Orgs whose isolates the child said it holds after its last job. */
+  orgs: Set<string>;
+};
+
+export type SandboxRunRequest = {
+  /** Tenant whose isolate may be reused; runs of different orgs never share an isolate. */
+  orgId: string;
+  code: string;
+  context: SandboxContext;
+  host: SandboxHost;
+  limits?: Partial<SandboxLimits>;
+};
 
 export type SandboxPool = {
   /** Runs compiled workflow code; resolves with a result (never rejects) unless the queue is full. */
-  run: (job: {
-    code: string;
-    input: unknown;
-    host: SandboxHost;
-    limits?: SandboxLimits;
-  }) => Promise<SandboxResult>;
+  run: (request: SandboxRunRequest) => Promise<SandboxResult>;
   /** Process ids of the sandbox processes, for health checks and tests. */
   pids: () => number[];
+  /** Per sandbox process, the orgs whose warm isolates it holds (as of its last job). */
+  isolates: () => { pid: number; orgs: string[] }[];
   close: () => Promise<void>;
 };
 
@@ -51,16 +92,39 @@ function failure(job: Job, message: string): SandboxResult {
   };
 }
 
+// The child runs hostile code: what it sends is checked before it is believed.
+function isResult(value: unknown): value is SandboxResult {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Partial<Record<keyof SandboxResult, unknown>> & { error?: unknown };
+  if (!Array.isArray(r.logs) || typeof r.durationMs !== 'number' || typeof r.cpuMs !== 'number')
+    return false;
+  if (r.ok === true) return 'output' in r;
+  if (r.ok !== false || typeof r.error !== 'object' || r.error === null) return false;
+  const e = r.error as { kind?: unknown; message?: unknown };
+  return typeof e.kind === 'string' && typeof e.message === 'string';
+}
+
 /**
- * A fixed set of child processes, each running one isolate at a time. A child that dies is
+ * A fixed set of child processes, each running one job at a time. A child that dies is
  * replaced and only its own job fails (kind 'crash'). Children get an empty environment, so
  * nothing of the server's configuration or secrets exists in the process that runs tenant code.
  */
 export function createSandboxPool({
   size = 2,
   maxQueue = 100,
-  limits: defaultLimits = DEFAULT_LIMITS,
-}: { size?: number; maxQueue?: number; limits?: SandboxLimits } = {}): SandboxPool {
+  limits: poolLimits,
+  isolatesPerProcess = 8,
+  runsPerIsolate = 1000,
+}: {
+  size?: number;
+  maxQueue?: number;
+  limits?: Partial<SandboxLimits>;
+  /** Warm isolates (one per org) each child keeps, least recently used disposed first. */
+  isolatesPerProcess?: number;
+  /** Runs after which an isolate is disposed and made anew. */
+  runsPerIsolate?: number;
+} = {}): SandboxPool {
+  const defaultLimits = resolveLimits(poolLimits, DEFAULT_LIMITS);
   const workers = new Set<Worker>();
   const queue: Job[] = [];
   let nextJobId = 1;
@@ -68,13 +132,13 @@ export function createSandboxPool({
 
   function spawn(): void {
     const startedAt = performance.now();
-    const child = fork(WORKER_ENTRY, [], {
+    const child = fork(WORKER_ENTRY, [String(isolatesPerProcess), String(runsPerIsolate)], {
       env: {},
       execArgv: [],
       serialization: 'json',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
-    const worker: Worker = { child, job: undefined, killTimer: undefined };
+    const worker: Worker = { child, job: undefined, killTimer: undefined, orgs: new Set() };
     workers.add(worker);
     child.on('message', (message: ToParent) => onMessage(worker, message));
     child.on('exit', (code, signal) => {
@@ -100,18 +164,35 @@ export function createSandboxPool({
     const job = worker.job;
     if (!job || message.jobId !== job.id) return;
     switch (message.type) {
-      case 'result':
+      case 'result': {
+        if (!isResult(message.result)) {
+          // Only a subverted child sends this; it is not trusted with another job.
+          worker.child.kill('SIGKILL');
+          return;
+        }
         clearTimeout(worker.killTimer);
         worker.job = undefined;
+        worker.orgs = new Set(
+          Array.isArray(message.orgs)
+            ? message.orgs.filter((org) => typeof org === 'string').slice(0, isolatesPerProcess)
+            : [],
+        );
+        if (job.host.log) for (const entry of message.result.logs) job.host.log(entry);
         job.resolve(message.result);
         pump();
         return;
+      }
       case 'call': {
-        const { callId } = message;
+        const { callId, name, argsJson } = message;
         const reply = (answer: ToChild): void => {
           if (worker.job === job && worker.child.connected) worker.child.send(answer);
         };
-        job.host.call({ name: message.name, argsJson: message.argsJson }).then(
+        const refused = refuseHostCall({ name, argsJson, limits: job.limits });
+        if (refused !== undefined) {
+          reply({ type: 'call_result', callId, ok: false, message: refused });
+          return;
+        }
+        job.host.call({ name: name as Parameters<SandboxHost['call']>[0]['name'], argsJson }).then(
           (resultJson) => reply({ type: 'call_result', callId, ok: true, resultJson }),
           (error: unknown) =>
             // Only expected failures carry their message into tenant code.
@@ -127,11 +208,24 @@ export function createSandboxPool({
     }
   }
 
-  function pump(): void {
+  function pickWorker(orgId: string): Worker | undefined {
+    let best: Worker | undefined;
     for (const worker of workers) {
       if (worker.job || !worker.child.connected) continue;
-      const job = queue.shift();
-      if (!job) return;
+      if (worker.orgs.has(orgId)) return worker;
+      // Otherwise the idle child holding the fewest orgs, so that warm isolates are evicted last.
+      if (!best || worker.orgs.size < best.orgs.size) best = worker;
+    }
+    return best;
+  }
+
+  function pump(): void {
+    for (;;) {
+      const next = queue[0];
+      if (!next) return;
+      const worker = pickWorker(next.orgId);
+      if (!worker) return;
+      const job = queue.shift()!;
       worker.job = job;
       worker.killTimer = setTimeout(
         () => worker.child.kill('SIGKILL'),
@@ -140,8 +234,9 @@ export function createSandboxPool({
       const message: ToChild = {
         type: 'run',
         jobId: job.id,
+        orgId: job.orgId,
         code: job.code,
-        input: job.input,
+        context: job.context,
         limits: job.limits,
       };
       worker.child.send(message);
@@ -151,7 +246,7 @@ export function createSandboxPool({
   for (let i = 0; i < size; i++) spawn();
 
   return {
-    run: ({ code, input, host, limits = defaultLimits }) => {
+    run: ({ orgId, code, context, host, limits }) => {
       if (closed) return Promise.reject(new AppError('internal', 'sandbox pool is closed'));
       if (queue.length >= maxQueue) {
         return Promise.reject(
@@ -161,10 +256,11 @@ export function createSandboxPool({
       return new Promise<SandboxResult>((resolve) => {
         queue.push({
           id: nextJobId++,
+          orgId,
           code,
-          input,
+          context,
           host,
-          limits,
+          limits: resolveLimits(limits, defaultLimits),
           started: performance.now(),
           resolve,
         });
@@ -173,6 +269,10 @@ export function createSandboxPool({
     },
     pids: () =>
       [...workers].flatMap((worker) => (worker.child.pid === undefined ? [] : [worker.child.pid])),
+    isolates: () =>
+      [...workers].flatMap((worker) =>
+        worker.child.pid === undefined ? [] : [{ pid: worker.child.pid, orgs: [...worker.orgs] }],
+      ),
     close: async () => {
       closed = true;
       for (const job of queue.splice(0)) job.resolve(failure(job, 'sandbox pool closed'));

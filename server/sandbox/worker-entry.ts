@@ -1,11 +1,22 @@
-// Entry of a sandbox process. The pool starts it with an empty environment; it runs one job at a
-// time in a fresh isolate and sends every host call to the parent, which owns all capabilities.
-import { runInIsolate } from './isolate.ts';
+// Entry of a sandbox process. The pool starts it with an empty environment and two arguments
+// (isolates kept, runs per isolate); it runs one job at a time, in a fresh context of a warm
+// isolate of the job's org, and sends every host call to the parent, which owns all capabilities.
+import { createIsolateRunner, type HostCallName } from './isolate.ts';
 import type { ToChild, ToParent } from './protocol.ts';
+
+function positive(arg: string | undefined, fallback: number): number {
+  const value = Number(arg);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+const runner = createIsolateRunner({
+  maxIsolates: positive(process.argv[2], 8),
+  maxRunsPerIsolate: positive(process.argv[3], 1000),
+});
 
 const pendingCalls = new Map<
   number,
-  { resolve: (json: string) => void; reject: (error: Error) => void }
+  { jobId: number; resolve: (json: string) => void; reject: (error: Error) => void }
 >();
 let nextCallId = 1;
 
@@ -14,21 +25,26 @@ function send(message: ToParent): void {
 }
 
 async function runJob(message: Extract<ToChild, { type: 'run' }>): Promise<void> {
-  const { jobId, code, input, limits } = message;
-  const result = await runInIsolate({
+  const { jobId, orgId, code, context, limits } = message;
+  const result = await runner.run({
+    orgId,
     code,
-    input,
+    context,
     limits,
     host: {
-      call: ({ name, argsJson }) =>
+      call: ({ name, argsJson }: { name: HostCallName; argsJson: string }) =>
         new Promise<string>((resolve, reject) => {
           const callId = nextCallId++;
-          pendingCalls.set(callId, { resolve, reject });
+          pendingCalls.set(callId, { jobId, resolve, reject });
           send({ type: 'call', jobId, callId, name, argsJson });
         }),
     },
   });
-  send({ type: 'result', jobId, result });
+  // Calls the job left unanswered will never be answered (the parent drops them); forget them.
+  for (const [callId, pending] of pendingCalls) {
+    if (pending.jobId === jobId) pendingCalls.delete(callId);
+  }
+  send({ type: 'result', jobId, result, orgs: runner.orgIds() });
 }
 
 process.on('message', (message: ToChild) => {
