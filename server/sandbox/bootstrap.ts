@@ -174,14 +174,17 @@ export const BOOTSTRAP = `'use strict';
       }
     };
     const say = (level) => (...parts) => {
-      // Once the host has refused an entry every later one is dropped too; it still counts them.
-      if (!logOpen) { hostLog(level, ''); return; }
+      // The host counts what the run tried to log (size), not only what it keeps: a run that
+      // floods its log is stopped. Once the host has refused an entry every later one is dropped.
       let m = '';
-      for (let i = 0; i < parts.length && m.length <= maxLogChars; i++) {
-        if (i > 0) m += ' ';
-        m += format(parts[i]);
+      let size = 0;
+      for (let i = 0; i < parts.length; i++) {
+        const text = format(parts[i]);
+        size += text.length + (i > 0 ? 1 : 0);
+        if (logOpen && m.length <= maxLogChars) m += (i > 0 ? ' ' : '') + text;
       }
-      if (hostLog(level, cut(m, maxLogChars)) !== true) logOpen = false;
+      if (!logOpen) { hostLog(level, '', size); return; }
+      if (hostLog(level, cut(m, maxLogChars), size) !== true) logOpen = false;
     };
 
     const stateOptions = (method, opts, withTtl) => {

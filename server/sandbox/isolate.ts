@@ -72,7 +72,8 @@ export const DEFAULT_LIMITS: SandboxLimits = {
   maxCallArgsBytes: 5 * 1024 * 1024,
 };
 
-export type SandboxErrorKind = 'timeout' | 'memory' | 'error' | 'invalid_output' | 'crash';
+export type SandboxErrorKind =
+  'timeout' | 'memory' | 'limit' | 'error' | 'invalid_output' | 'crash';
 
 export type SandboxResult =
   | { ok: true; output: unknown; logs: LogEntry[]; durationMs: number; cpuMs: number }
@@ -85,6 +86,8 @@ export type SandboxResult =
     };
 
 const MAX_LOG_CHARS = 8192;
+/** A run that tries to log this many times its log budget is stopped, not merely truncated. */
+const LOG_FLOOD_FACTOR = 10;
 const MAX_HOST_ERROR_CHARS = 2000;
 const WATCHDOG_TICK_MS = 10;
 // Compiled scripts kept per isolate; an org rarely runs more distinct workflows than this at once.
@@ -125,16 +128,31 @@ export function resolveLimits(
 function createLogSink({
   limits,
   onEntry,
+  onFlood,
 }: {
   limits: SandboxLimits;
   onEntry: ((entry: LogEntry) => void) | undefined;
+  /** Called once when a run tries to log more than LOG_FLOOD_FACTOR × maxLogBytes. */
+  onFlood: () => void;
 }) {
   const entries: LogEntry[] = [];
   let bytes = 0;
+  let attempted = 0;
   let dropped = 0;
   return {
     /** Keeps the entry if it fits; false once entries are being dropped. */
-    add(level: unknown, message: unknown): boolean {
+    add(level: unknown, message: unknown, tried?: unknown): boolean {
+      attempted +=
+        typeof tried === 'number' && Number.isFinite(tried) && tried >= 0
+          ? tried
+          : typeof message === 'string'
+            ? message.length
+            : 0;
+      if (attempted > limits.maxLogBytes * LOG_FLOOD_FACTOR) {
+        // Stopped from outside the callback: the isolate is disposed between two of its calls.
+        setImmediate(onFlood);
+        return false;
+      }
       if (dropped > 0 || typeof message !== 'string' || entries.length >= limits.maxLogEntries) {
         dropped++;
         return false;
@@ -281,7 +299,17 @@ async function runInSlot({
 }): Promise<RunOutcome> {
   const started = performance.now();
   const { isolate } = slot;
-  const logs = createLogSink({ limits, onEntry: host.log });
+  let stopKind: SandboxErrorKind = 'timeout';
+  const logs = createLogSink({
+    limits,
+    onEntry: host.log,
+    onFlood: () => {
+      stopKind = 'limit';
+      stop(
+        `log output limit exceeded: the run tried to log more than ${limits.maxLogBytes * LOG_FLOOD_FACTOR} bytes`,
+      );
+    },
+  });
   const cpuStart = isolate.cpuTime;
   let cpuMs = 0;
   // A disposed isolate has no clock any more: the last sample stands.
@@ -306,8 +334,8 @@ async function runInSlot({
 
   // After the run has answered, its callbacks go quiet: a promise it left behind gets no more
   // answers, so it can neither run again nor reach the host on behalf of a later run.
-  const hostLog = new ivm.Callback((level: unknown, message: unknown): boolean =>
-    finished ? false : logs.add(level, message),
+  const hostLog = new ivm.Callback((level: unknown, message: unknown, size: unknown): boolean =>
+    finished ? false : logs.add(level, message, size),
   );
   // A Reference rather than a Callback: the host's answer is a promise the isolate awaits.
   const hostCall = new ivm.Reference(async (name: unknown, argsJson: unknown): Promise<string> => {
@@ -365,7 +393,7 @@ async function runInSlot({
     const parts = errorParts(error);
     if (stopMessage !== undefined) {
       return {
-        result: finish({ ok: false, error: { kind: 'timeout', message: stopMessage } }),
+        result: finish({ ok: false, error: { kind: stopKind, message: stopMessage } }),
         keepIsolate: false,
       };
     }

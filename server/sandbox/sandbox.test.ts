@@ -583,7 +583,20 @@ describe('ctx through the sandbox pool', () => {
     });
   });
 
-  it('survives 200 MB of log output with the logs capped at 1 MB', async () => {
+  it('keeps a run that logs past its budget, with the logs capped at 1 MB', async () => {
+    const code = await compile(`export default async function (ctx: any) {
+      const chunk = 'x'.repeat(8 * 1024);
+      for (let i = 0; i < 200; i++) ctx.log.info(chunk);
+      return 'done';
+    }`);
+    const result = await pool.run({ orgId: 'org-1', code, context: context(), host: echoHost });
+    expect(outputOf(result)).toBe('done');
+    const kept = result.logs.slice(0, -1);
+    expect(kept.reduce((n, entry) => n + entry.message.length, 0)).toBeLessThanOrEqual(1024 * 1024);
+    expect(result.logs.at(-1)?.message).toMatch(/^\d+ log entries dropped/);
+  });
+
+  it('stops a run that floods its log (200 MB), keeping what it logged first', async () => {
     const code = await compile(`export default async function (ctx: any) {
       const chunk = 'x'.repeat(1024 * 1024);
       for (let i = 0; i < 200; i++) ctx.log.info(chunk);
@@ -597,10 +610,22 @@ describe('ctx through the sandbox pool', () => {
       host: echoHost,
       limits: { cpuMs: 5000, wallMs: 10_000 },
     });
-    expect(outputOf(result)).toBe('done');
-    const kept = result.logs.slice(0, -1);
-    expect(kept.reduce((n, entry) => n + entry.message.length, 0)).toBeLessThanOrEqual(1024 * 1024);
-    expect(result.logs.at(-1)?.message).toMatch(/^\d+ log entries dropped/);
+    expect(errorOf(result)).toMatchObject({
+      kind: 'limit',
+      message: expect.stringMatching(/^log output limit exceeded/),
+    });
+    expect(result.logs.length).toBeGreaterThan(0);
+    expect(result.logs.reduce((n, entry) => n + entry.message.length, 0)).toBeLessThanOrEqual(
+      1024 * 1024,
+    );
+    // The pool still serves the next run.
+    const next = await pool.run({
+      orgId: 'org-1',
+      code: await compile('export default async function () { return 1; }'),
+      context: context(),
+      host: echoHost,
+    });
+    expect(outputOf(next)).toBe(1);
   });
 
   it('fails output above the size limit as invalid_output', async () => {

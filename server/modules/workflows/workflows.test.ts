@@ -308,6 +308,7 @@ describe.each(TEST_DRIVERS)('workflows (%s)', (driver) => {
       memory: `export default async function () { const a = []; while (true) a.push(new Array(1e6).fill(1)); }`,
       recursion: `export default async function () { const f = (n) => f(n + 1) + 1; return f(0); }`,
       neverSettles: `export default async function () { await new Promise(() => {}); }`,
+      logFlood: `export default async function (ctx) { const mb = 'x'.repeat(1024 * 1024); for (let i = 0; i < 100; i++) ctx.log.info(mb); return 'logged'; }`,
       metadata: `export default async function (ctx) { const r = await ctx.http.fetch('http://169.254.169.254/latest/meta-data/'); return r.status; }`,
     };
     // A literal require or import is refused at publish time, with the line.
@@ -329,6 +330,12 @@ describe.each(TEST_DRIVERS)('workflows (%s)', (driver) => {
       );
       expect(JSON.stringify(result.body), name).not.toMatch(/root:|PATH=|"HOME"/);
     }
+    const flood = (await call('GET', '/api/v1/executions?status=failed&limit=200')).json();
+    const floodRun = flood.data.find(
+      (e: { workflowSlug: string }) => e.workflowSlug === 'escape-logflood',
+    );
+    expect(floodRun.error).toMatchObject({ kind: 'limit' });
+    expect(floodRun.error.message).toMatch(/log output limit exceeded/);
     // The server is healthy and runs the next workflow.
     const ok = await deployed(
       'after-escapes',
