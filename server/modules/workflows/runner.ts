@@ -303,7 +303,7 @@ export async function createWorkflowRunner({
       });
       return { result, record };
     } finally {
-      ended.abort();
+      ended.abort('run ended');
     }
   }
 
