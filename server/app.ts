@@ -241,6 +241,7 @@ export async function buildApp(
     db: deps.db,
     runtime,
     config: deps.config,
+    workflows: workflowRunner,
     authenticate: authenticateMcp,
   });
 

@@ -5,6 +5,7 @@ import { isUniqueViolation, type Database } from '../server/db/database.ts';
 import type { Tenant } from '../server/domain/tenant.ts';
 import { AppError } from '../server/errors.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
+import type { WorkflowRunner } from '../server/modules/workflows/runner.ts';
 
 /** What every tool handler gets: the caller's tenant and the services' dependencies. */
 export interface ToolContext {
@@ -12,6 +13,8 @@ export interface ToolContext {
   readonly db: Database;
   readonly runtime: ConnectionRuntime;
   readonly config: Config;
+  /** The workflow runner, started on first use. */
+  readonly workflows: () => Promise<WorkflowRunner>;
   /** True when the caller asked for a dry run: `db` rolls every transaction back. */
   readonly dryRun: boolean;
 }

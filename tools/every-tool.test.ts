@@ -167,6 +167,29 @@ describe.each(['streamable-http', 'stdio'] as const)('every admin tool (%s)', (t
     expect(previewed['data']).toEqual(
       expect.arrayContaining([expect.objectContaining({ field: 'name', result: 'Rex' })]),
     );
+    const workflow = await ok('create_workflow', {
+      name: 'Who am I',
+      source: 'export default async function (ctx) { return ctx.input; }',
+    });
+    await ok('get_workflow', { workflow: workflow['slug'] });
+    await ok('update_workflow', {
+      workflow: workflow['id'],
+      source:
+        'export default async function (ctx) { const me = await ctx.connectors.api.me({}); return { status: me.status, n: ctx.input.n }; }',
+    });
+    await ok('list_workflows', {});
+    await ok('publish_workflow', { workflow: 'who-am-i', deployTo: ['production'] });
+    await ok('deploy_workflow', { workflow: 'who-am-i', environment: 'staging', version: 1 });
+    const ran = await ok('run_workflow', {
+      workflow: 'who-am-i',
+      customerId: customer['id'],
+      input: { n: 7 },
+    });
+    expect(ran).toMatchObject({ status: 'completed', output: { status: 200, n: 7 } });
+    await ok('list_executions', { workflowId: workflow['id'] });
+    const execution = await ok('get_execution', { id: ran['executionId'] });
+    expect(execution['spans']).toMatchObject([{ kind: 'connector', name: 'api.me', ok: true }]);
+    await ok('delete_workflow', { workflow: 'who-am-i' });
     await ok('delete_event', { connector: 'api', event: 'thing.created' });
     await ok('delete_action', { connector: 'api', action: 'echo' });
     await ok('delete_connection', { id: connection['id'] });

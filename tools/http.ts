@@ -7,6 +7,7 @@ import type { Database } from '../server/db/database.ts';
 import type { Tenant } from '../server/domain/tenant.ts';
 import type { App } from '../server/http/types.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
+import type { WorkflowRunner } from '../server/modules/workflows/runner.ts';
 import { ADMIN_TOOLS } from './index.ts';
 import { adminResources } from './resources.ts';
 import { loadPrompts } from './prompts.ts';
@@ -50,11 +51,13 @@ export async function mcpRoutes(
     db,
     runtime,
     config,
+    workflows,
     authenticate,
   }: {
     db: Database;
     runtime: ConnectionRuntime;
     config: Config;
+    workflows: () => Promise<WorkflowRunner>;
     authenticate: (request: FastifyRequest) => Promise<Tenant>;
   },
 ): Promise<void> {
@@ -95,7 +98,13 @@ export async function mcpRoutes(
         tools: () => ADMIN_TOOLS,
         resources: adminResources,
         prompts,
-        context: (clientName) => ({ tenant: agentTenant(tenant, clientName), db, runtime, config }),
+        context: (clientName) => ({
+          tenant: agentTenant(tenant, clientName),
+          db,
+          runtime,
+          config,
+          workflows,
+        }),
         onUnexpected: onUnexpected(request),
       });
     }

@@ -34,6 +34,16 @@ import runAction from './engine/run-action.ts';
 import deleteEvent from './events/delete-event.ts';
 import listEvents from './events/list-events.ts';
 import upsertEvent from './events/upsert-event.ts';
+import listWorkflows from './workflows/list-workflows.ts';
+import getWorkflow from './workflows/get-workflow.ts';
+import createWorkflow from './workflows/create-workflow.ts';
+import updateWorkflow from './workflows/update-workflow.ts';
+import deleteWorkflow from './workflows/delete-workflow.ts';
+import publishWorkflow from './workflows/publish-workflow.ts';
+import deployWorkflow from './workflows/deploy-workflow.ts';
+import runWorkflow from './workflows/run-workflow.ts';
+import listExecutions from './workflows/list-executions.ts';
+import getExecution from './workflows/get-execution.ts';
 
 /** Every tool of the admin (control plane) MCP server. */
 export const ADMIN_TOOLS: readonly ToolDefinition[] = [
@@ -72,4 +82,14 @@ export const ADMIN_TOOLS: readonly ToolDefinition[] = [
   deleteEvent,
   listEvents,
   upsertEvent,
+  listWorkflows,
+  getWorkflow,
+  createWorkflow,
+  updateWorkflow,
+  deleteWorkflow,
+  publishWorkflow,
+  deployWorkflow,
+  runWorkflow,
+  listExecutions,
+  getExecution,
 ];

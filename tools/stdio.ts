@@ -18,6 +18,12 @@ import { bootstrapIfEmpty, operatorContext } from '../server/modules/orgs/orgs.s
 import { authenticateApiKey } from '../server/modules/auth/auth.service.ts';
 import { createConnectionRuntime } from '../server/modules/connections/runtime.ts';
 import { openRuntime } from '../server/runtime.ts';
+import {
+  openWorkflowEngine,
+  queueOptionsOf,
+  type WorkflowEngine,
+} from '../server/modules/workflows/engine.ts';
+import { startWorkers, type Workers } from '../server/workers.ts';
 import { WEFT_VERSION } from '../server/version.ts';
 import { ADMIN_TOOLS } from './index.ts';
 import { adminResources } from './resources.ts';
@@ -105,6 +111,29 @@ export async function serveStdio({
       ? await authenticateApiKey({ db: runtime.db, key: config.weftApiKey, requestId: null })
       : (await operatorContext({ db: runtime.db, orgId: undefined, actorLabel: 'weft mcp' }))
           .tenant;
+  // Workflows (and workers for the queued tiers) start with the first run_workflow.
+  let engine: Promise<{ engine: WorkflowEngine; workers: Workers }> | undefined;
+  const workflows = async () => {
+    engine ??= (async () => {
+      const opened = await openWorkflowEngine({
+        db: runtime.db,
+        keyring: runtime.keyring.keyring,
+        runtime: connections,
+        logger,
+        sandboxProcesses: config.sandboxProcesses,
+        queueOptions: queueOptionsOf(config),
+      });
+      const workers = await startWorkers({
+        config,
+        db: runtime.db,
+        keyring: runtime.keyring.keyring,
+        logger,
+        engine: opened,
+      });
+      return { engine: opened, workers };
+    })();
+    return (await engine).engine.runner;
+  };
   const server = createMcpServer({
     name: 'weft-admin',
     instructions: 'Weft admin tools (embedded installation).',
@@ -116,6 +145,7 @@ export async function serveStdio({
       db: runtime.db,
       runtime: connections,
       config,
+      workflows,
     }),
     onUnexpected: (error) => {
       const ref = randomUUID();
@@ -128,6 +158,11 @@ export async function serveStdio({
   return {
     async close() {
       await server.close();
+      if (engine) {
+        const started = await engine;
+        await started.workers.close();
+        await started.engine.close();
+      }
       await connections.close();
       await runtime.close();
     },

@@ -71,6 +71,14 @@ export interface Database {
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /** As the connecting (owner) role, without a tenant: migrations and system tables only. */
   owner<T>(fn: (sql: OwnerSql) => Promise<T>): Promise<T>;
+  /**
+   * As the owner role, without a tenant, for system components that bring their own SQL (the job
+   * queue). With parameters, `text` is one statement; without, it may hold several, sent in one
+   * round trip, and an explicit `BEGIN … COMMIT` in it is rolled back whole if a statement fails.
+   * Returns each statement's rows, in order. On pg it runs on a pool of its own, so queue
+   * polling never waits behind, or delays, application work.
+   */
+  executeSql(text: string, params?: readonly unknown[]): Promise<Row[][]>;
   close(): Promise<void>;
 }
 
@@ -171,5 +179,11 @@ export class LocalDispatch {
 export function isUniqueViolation(error: unknown): boolean {
   return (
     typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505'
+  );
+}
+
+export function isForeignKeyViolation(error: unknown): boolean {
+  return (
+    typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23503'
   );
 }

@@ -195,6 +195,8 @@ export function createPgDatabase({ url, poolSize }: { url: string; poolSize: num
     return created;
   };
 
+  let systemPool: pg.Pool | undefined;
+
   return {
     driver: 'pg',
     async tenant(scope, fn) {
@@ -291,8 +293,25 @@ export function createPgDatabase({ url, poolSize }: { url: string; poolSize: num
         client.release();
       }
     },
+    async executeSql(text, params) {
+      if (systemPool === undefined) {
+        systemPool = new pg.Pool({
+          connectionString: url,
+          max: poolSize,
+          application_name: 'weft-system',
+        });
+        systemPool.on('error', () => undefined);
+      }
+      // Unnamed statements: system SQL inlines names and ids, so naming would grow the cache.
+      const results = (await systemPool.query(
+        text,
+        params === undefined || params.length === 0 ? undefined : (params as unknown[]),
+      )) as unknown as pg.QueryResult | pg.QueryResult[];
+      return Array.isArray(results) ? results.map((r) => r.rows as Row[]) : [results.rows as Row[]];
+    },
     async close() {
       await Promise.all([...listeners].map((l) => l.close()));
+      await systemPool?.end();
       await lockPool?.end();
       await tenantPool.end();
       await pool.end();

@@ -21,6 +21,8 @@ function sqlOf(tx: Transaction | PGlite): Sql {
   };
 }
 
+const EXPLICIT_TRANSACTION = /^\s*BEGIN\b/i;
+
 /**
  * Embedded Postgres: one connection, transactions serialized by PGlite itself. It is used by
  * one process only (the data directory is locked), so notifications are delivered in-process.
@@ -53,15 +55,18 @@ export async function createPgliteDatabase({ dataDir }: { dataDir?: string }): P
         return results.slice(1).map((r) => r.rows as Row[]);
       });
     },
-    listen(channel, handlers) {
+    async listen(channel, handlers) {
       const remove = local.add(assertChannel(channel), handlers);
-      return Promise.resolve({
+      // Also NOTIFYs issued in SQL (pg_notify, as the job queue's inserts do), as on pg. TxSql.notify
+      // sends none here, so nothing arrives twice.
+      const unlisten = await pglite.listen(channel, (payload) => handlers.onMessage(payload));
+      return {
         connected: () => true,
-        close: () => {
+        close: async () => {
           remove();
-          return Promise.resolve();
+          await unlisten();
         },
-      });
+      };
     },
     withLock(key, fn) {
       // One process owns the embedded database, so an in-process lock is exclusive.
@@ -75,6 +80,18 @@ export async function createPgliteDatabase({ dataDir }: { dataDir?: string }): P
         },
       };
       return fn(sql);
+    },
+    async executeSql(text, params) {
+      if (params !== undefined && params.length > 0) {
+        return [(await pglite.query<Row>(text, params as unknown[])).rows];
+      }
+      // An explicit transaction that fails part-way would leave the only connection in an aborted
+      // transaction, poisoning whatever runs next. Inside PGlite's own transaction its ROLLBACK
+      // follows at once, before any other query (the inner BEGIN and COMMIT only warn).
+      if (EXPLICIT_TRANSACTION.test(text)) {
+        return pglite.transaction(async (tx) => (await tx.exec(text)).map((r) => r.rows as Row[]));
+      }
+      return (await pglite.exec(text)).map((r) => r.rows as Row[]);
     },
     async close() {
       await pglite.close();

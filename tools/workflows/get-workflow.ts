@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { WorkflowSchema } from '../../server/domain/workflow.ts';
+import { getWorkflow } from '../../server/modules/workflows/workflows.service.ts';
+
+export default defineTool({
+  name: 'get_workflow',
+  title: 'Get a workflow',
+  description:
+    'One workflow by id or slug, with its draft source, settings and deployments. Edit the draft with update_workflow, then publish_workflow.',
+  input: z.object({ workflow: z.string().min(1).max(100).describe('Id or slug') }).strict(),
+  output: WorkflowSchema,
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  handler: (input, ctx) => getWorkflow({ db: ctx.db, tenant: ctx.tenant, ref: input.workflow }),
+  summarize: (o) => `${o.slug}: ${o.tier}, ${o.status}, latest v${o.latestVersion}`,
+});

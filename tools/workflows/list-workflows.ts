@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { ListWorkflowsQuerySchema, WorkflowSchema } from '../../server/domain/workflow.ts';
+import { listWorkflows } from '../../server/modules/workflows/workflows.service.ts';
+
+export default defineTool({
+  name: 'list_workflows',
+  title: 'List workflows',
+  description:
+    'Lists workflows newest first with their tier, status, latest published version and the version deployed to each environment. Pass `cursor` from the previous answer for the next page.',
+  input: ListWorkflowsQuerySchema.partial({ limit: true }),
+  output: z.object({ data: z.array(WorkflowSchema), nextCursor: z.string().nullable() }),
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  handler: (input, ctx) =>
+    listWorkflows({
+      db: ctx.db,
+      tenant: ctx.tenant,
+      query: { limit: input.limit ?? 50, cursor: input.cursor },
+    }),
+  summarize: (o) => `${o.data.length} workflows${o.nextCursor ? ' (more: pass nextCursor)' : ''}`,
+});

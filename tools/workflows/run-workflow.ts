@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { RunWorkflowSchema } from '../../server/domain/workflow.ts';
+import { RunResultSchema } from '../../server/modules/workflows/workflows.routes.ts';
+
+export default defineTool({
+  name: 'run_workflow',
+  title: 'Run a workflow',
+  description:
+    'Runs the version deployed to an environment (production for live keys, development for test keys), or a given version. Instant workflows answer with status and output; Standard and Long ones with a queued execution id to follow with get_execution. Pass customerId for ctx.connectors to use that customer’s connections.',
+  input: RunWorkflowSchema.extend({
+    workflow: z.string().min(1).max(100).describe('Id or slug'),
+  }).strict(),
+  output: RunResultSchema,
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: false,
+    openWorldHint: true,
+  },
+  write: true,
+  external: true,
+  handler: async (input, ctx) =>
+    (await ctx.workflows()).start({
+      tenant: ctx.tenant,
+      ref: input.workflow,
+      environment: input.environment,
+      version: input.version,
+      customerId: input.customerId,
+      input: input.input ?? null,
+      headers: {},
+      triggeredBy: 'agent-service',
+      trigger: { tool: 'run_workflow' },
+    }),
+  summarize: (o) =>
+    o.status === 'queued'
+      ? `queued execution ${o.executionId}`
+      : `execution ${o.executionId} ${o.status}${o.error ? `: ${o.error.message}` : ''}`,
+});
