@@ -8,6 +8,8 @@ export interface BenchSettings {
   readonly connections: number;
   /** Server on which a throwaway database is created and dropped (BENCH_DATABASE_URL). */
   readonly databaseUrl: string;
+  /** Seconds of the webhook acceptance run (BENCH_WEBHOOK_SECONDS). */
+  readonly webhookSeconds: number;
 }
 
 function positiveInt(name: string, fallback: number): number {
@@ -30,5 +32,6 @@ export function readBenchSettings(): BenchSettings {
     durationSeconds: positiveInt('BENCH_DURATION', 10),
     connections: positiveInt('BENCH_CONNECTIONS', 50),
     databaseUrl,
+    webhookSeconds: positiveInt('BENCH_WEBHOOK_SECONDS', 60),
   };
 }

@@ -30,6 +30,8 @@ export interface LoadOptions {
   readonly method?: 'GET' | 'POST';
   /** A JSON body, sent with content-type application/json. */
   readonly body?: unknown;
+  /** Requests per second across all connections (open-loop); unset: as fast as answered. */
+  readonly rate?: number;
 }
 
 export interface LoadResult {
@@ -64,6 +66,7 @@ export async function runLoad({
   headers = {},
   method = 'GET',
   body,
+  rate,
 }: LoadOptions): Promise<LoadResult> {
   const args = [
     AUTOCANNON_CLI,
@@ -76,6 +79,7 @@ export async function runLoad({
   ];
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
   args.push('-m', method);
+  if (rate !== undefined) args.push('-R', String(rate));
   if (body !== undefined) {
     args.push('-H', 'content-type=application/json', '-b', JSON.stringify(body));
   }

@@ -13,6 +13,7 @@ import { runSandboxBench, sandboxTable } from './sandbox.ts';
 import { queueTable, runQueueBench } from './queue.ts';
 import { readBenchSettings } from './env.ts';
 import { runRuntimeBench, runtimeTable, RUNTIME_CPUS } from './runtime.ts';
+import { runWebhookBench, webhookTable } from './webhooks.ts';
 import { runHttpCustomers, type HttpCustomersReport, type TargetResult } from './http-customers.ts';
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
@@ -106,6 +107,16 @@ async function main(): Promise<number> {
     await mkdir(RESULTS_DIR, { recursive: true });
     await writeFile(path.join(RESULTS_DIR, 'runtime.json'), `${JSON.stringify(rows, null, 2)}\n`);
     if (which === 'runtime') return 0;
+  }
+  if (which === 'webhooks' || which === 'all') {
+    const settings = readBenchSettings();
+    const rows = await runWebhookBench({ settings, seconds: settings.webhookSeconds, log });
+    process.stdout.write(
+      `\nWebhook triggers on Postgres, node ${process.version}, ${RUNTIME_CPUS} CPUs\n\n${webhookTable(rows)}\n\n`,
+    );
+    await mkdir(RESULTS_DIR, { recursive: true });
+    await writeFile(path.join(RESULTS_DIR, 'webhooks.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    if (which === 'webhooks') return 0;
   }
   const settings = readBenchSettings();
   const report = await runHttpCustomers(settings, log);

@@ -27,6 +27,11 @@ import {
   type WorkflowEngine,
 } from './modules/workflows/engine.ts';
 import { workflowsRoutes } from './modules/workflows/workflows.routes.ts';
+import { createAppEventVerifier } from './modules/triggers/app-event-verify.ts';
+import { hookRoutes } from './modules/triggers/hooks.ts';
+import { createEventRouter } from './modules/triggers/router.ts';
+import { triggersRoutes } from './modules/triggers/triggers.routes.ts';
+import type { TriggerDeps } from './modules/triggers/triggers.service.ts';
 import { connectionsRoutes } from './modules/connections/connections.routes.ts';
 import { cdmRoutes } from './modules/cdm/cdm.routes.ts';
 import { completeAuthorization } from './modules/connections/connections.service.ts';
@@ -237,11 +242,46 @@ export async function buildApp(
     }
     return authenticate(request);
   };
+  const router = await createEventRouter({
+    db: deps.db,
+    runner: workflowRunner,
+    logger: app.log as Logger,
+  });
+  app.addHook('onClose', () => router.close());
+  const triggerDeps: TriggerDeps = {
+    db: deps.db,
+    keyring: deps.keyring,
+    runtime,
+    hookUrl: (id) => `${publicBaseUrl()}/hooks/${id}`,
+  };
+  const publicBaseUrl = (): string => {
+    if (deps.config.publicUrl) return deps.config.publicUrl.replace(/\/$/, '');
+    const address = app.addresses()[0];
+    if (!address || typeof address === 'string') return `http://localhost:${deps.config.port}`;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host === '127.0.0.1' ? 'localhost' : host}:${address.port}`;
+  };
+  // The public webhook endpoint reads the raw body: signatures are over the exact bytes.
+  await app.register((hooks, _options, done) => {
+    hooks.removeAllContentTypeParsers();
+    hooks.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+      done(null, body);
+    });
+    hookRoutes(hooks, {
+      router,
+      keyring: deps.keyring,
+      verifyAppEvent: createAppEventVerifier({ runtime }),
+    });
+    done();
+  });
+
   await mcpRoutes(app, {
     db: deps.db,
     runtime,
     config: deps.config,
     workflows: workflowRunner,
+    triggers: triggerDeps,
+    events: () => Promise.resolve(router),
     authenticate: authenticateMcp,
   });
 
@@ -272,6 +312,7 @@ export async function buildApp(
       auditRoutes(v1, deps);
       secretsRoutes(v1, deps);
       workflowsRoutes(v1, deps, workflowRunner);
+      triggersRoutes(v1, triggerDeps, () => Promise.resolve(router));
     },
     { prefix: '/api/v1' },
   );

@@ -6,6 +6,8 @@ import type { Tenant } from '../server/domain/tenant.ts';
 import { AppError } from '../server/errors.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
 import type { WorkflowRunner } from '../server/modules/workflows/runner.ts';
+import type { EventRouter } from '../server/modules/triggers/router.ts';
+import type { TriggerDeps } from '../server/modules/triggers/triggers.service.ts';
 
 /** What every tool handler gets: the caller's tenant and the services' dependencies. */
 export interface ToolContext {
@@ -15,6 +17,9 @@ export interface ToolContext {
   readonly config: Config;
   /** The workflow runner, started on first use. */
   readonly workflows: () => Promise<WorkflowRunner>;
+  /** What trigger services need (webhook URLs, secrets), and the event router. */
+  readonly triggers: TriggerDeps;
+  readonly events: () => Promise<EventRouter>;
   /** True when the caller asked for a dry run: `db` rolls every transaction back. */
   readonly dryRun: boolean;
 }

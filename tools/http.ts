@@ -8,6 +8,8 @@ import type { Tenant } from '../server/domain/tenant.ts';
 import type { App } from '../server/http/types.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
 import type { WorkflowRunner } from '../server/modules/workflows/runner.ts';
+import type { EventRouter } from '../server/modules/triggers/router.ts';
+import type { TriggerDeps } from '../server/modules/triggers/triggers.service.ts';
 import { ADMIN_TOOLS } from './index.ts';
 import { adminResources } from './resources.ts';
 import { loadPrompts } from './prompts.ts';
@@ -52,12 +54,16 @@ export async function mcpRoutes(
     runtime,
     config,
     workflows,
+    triggers,
+    events,
     authenticate,
   }: {
     db: Database;
     runtime: ConnectionRuntime;
     config: Config;
     workflows: () => Promise<WorkflowRunner>;
+    triggers: TriggerDeps;
+    events: () => Promise<EventRouter>;
     authenticate: (request: FastifyRequest) => Promise<Tenant>;
   },
 ): Promise<void> {
@@ -104,6 +110,8 @@ export async function mcpRoutes(
           runtime,
           config,
           workflows,
+          triggers,
+          events,
         }),
         onUnexpected: onUnexpected(request),
       });

@@ -24,6 +24,8 @@ import {
   type WorkflowEngine,
 } from '../server/modules/workflows/engine.ts';
 import { startWorkers, type Workers } from '../server/workers.ts';
+import { createEventRouter, type EventRouter } from '../server/modules/triggers/router.ts';
+import type { TriggerDeps } from '../server/modules/triggers/triggers.service.ts';
 import { WEFT_VERSION } from '../server/version.ts';
 import { ADMIN_TOOLS } from './index.ts';
 import { adminResources } from './resources.ts';
@@ -134,6 +136,17 @@ export async function serveStdio({
     })();
     return (await engine).engine.runner;
   };
+  // Embedded, nothing listens for webhooks: URLs point at WEFT_PUBLIC_URL or the default port.
+  const triggers: TriggerDeps = {
+    db: runtime.db,
+    keyring: runtime.keyring.keyring,
+    runtime: connections,
+    hookUrl: (id) =>
+      `${(config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/$/, '')}/hooks/${id}`,
+  };
+  let router: Promise<EventRouter> | undefined;
+  const events = () =>
+    (router ??= createEventRouter({ db: runtime.db, runner: workflows, logger }));
   const server = createMcpServer({
     name: 'weft-admin',
     instructions: 'Weft admin tools (embedded installation).',
@@ -146,6 +159,8 @@ export async function serveStdio({
       runtime: connections,
       config,
       workflows,
+      triggers,
+      events,
     }),
     onUnexpected: (error) => {
       const ref = randomUUID();
@@ -158,6 +173,7 @@ export async function serveStdio({
   return {
     async close() {
       await server.close();
+      if (router) await (await router).close();
       if (engine) {
         const started = await engine;
         await started.workers.close();

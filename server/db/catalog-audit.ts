@@ -5,6 +5,7 @@ export const SYSTEM_TABLES: ReadonlySet<string> = new Set([
   'weft_migrations',
   'installation',
   'org_registry',
+  'schedule_hints',
 ]);
 /** The column that names the tenant, where it is not `org_id`. */
 const TENANT_COLUMN: Readonly<Record<string, string>> = { organizations: 'id' };

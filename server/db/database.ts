@@ -42,6 +42,8 @@ export interface BatchSettings {
   readonly customerId?: string;
   readonly keyHash?: string;
   readonly oauthState?: string;
+  /** A webhook trigger's id: the public hook endpoint looks the trigger up by it alone. */
+  readonly hookId?: string;
 }
 
 export interface OwnerSql extends Sql {
@@ -120,6 +122,11 @@ export function scopeStatement(settings: BatchSettings): string {
   if (settings.oauthState !== undefined) {
     parts.push(
       `set_config('weft.oauth_state', '${assertSettingValue('state', settings.oauthState)}', true)`,
+    );
+  }
+  if (settings.hookId !== undefined) {
+    parts.push(
+      `set_config('weft.hook_id', '${assertSettingValue('uuid', settings.hookId)}', true)`,
     );
   }
   return `SELECT ${parts.join(', ')}`;

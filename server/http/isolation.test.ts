@@ -18,6 +18,8 @@ interface Tenancy {
   secret: { name: string; value: string };
   workflow: { id: string; slug: string };
   executionId: string;
+  triggerId: string;
+  triggerEventId: string;
 }
 
 type Probe = (
@@ -31,6 +33,8 @@ type Probe = (
    * tenant's name writes the caller's own resource (200/201), removed again after the probe.
    */
   ownNamespace?: { cleanup: (url: string) => string };
+  /** A public endpoint (a webhook URL): anyone may call it, so there is nothing to probe. */
+  public?: true;
 };
 
 /**
@@ -145,6 +149,18 @@ const PROBES: Record<string, Probe> = {
     payload: { environment: 'production' },
   }),
   'GET /api/v1/executions/{id}': (_, o) => ({ urls: [`/api/v1/executions/${o.executionId}`] }),
+  'GET /api/v1/triggers/{id}': (_, o) => ({ urls: [`/api/v1/triggers/${o.triggerId}`] }),
+  'GET /api/v1/triggers/{id}/preview': (_, o) => ({
+    urls: [`/api/v1/triggers/${o.triggerId}/preview`],
+  }),
+  'PATCH /api/v1/triggers/{id}': (_, o) => ({
+    urls: [`/api/v1/triggers/${o.triggerId}`],
+    payload: { name: 'hijacked', status: 'inactive' },
+  }),
+  'DELETE /api/v1/triggers/{id}': (_, o) => ({ urls: [`/api/v1/triggers/${o.triggerId}`] }),
+  'GET /api/v1/events/{id}': (_, o) => ({ urls: [`/api/v1/events/${o.triggerEventId}`] }),
+  'POST /api/v1/events/{id}/replay': (_, o) => ({ urls: [`/api/v1/events/${o.triggerEventId}/replay`] }),
+  'POST /hooks/{id}': () => ({ urls: [], public: true }),
   'POST /api/v1/executions/{id}/rerun': (_, o) => ({
     urls: [`/api/v1/executions/${o.executionId}/rerun`],
   }),
@@ -259,7 +275,24 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
         payload: {},
       });
       expect(ran.statusCode, ran.body).toBe(200);
+      const trigger = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/triggers',
+        headers,
+        payload: { type: 'webhook', name: `hook ${name}`, routes: [{ workflow: flow }] },
+      });
+      expect(trigger.statusCode, trigger.body).toBe(201);
+      const triggerId = trigger.json<{ id: string }>().id;
+      const received = await t.app.inject({
+        method: 'POST',
+        url: `/hooks/${triggerId}`,
+        headers: { 'content-type': 'application/json' },
+        payload: { from: name },
+      });
+      expect(received.statusCode, received.body).toBe(202);
       tenants.push({
+        triggerId,
+        triggerEventId: received.json<{ eventId: string }>().eventId,
         workflow: { id: workflow.json<{ id: string }>().id, slug: flow },
         executionId: ran.json<{ executionId: string }>().executionId,
         secret,
@@ -291,7 +324,8 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
         [tenants[0], tenants[1]],
         [tenants[1], tenants[0]],
       ] as [Tenancy, Tenancy][]) {
-        const { urls, payload, ownNamespace } = probe(self, other);
+        const { urls, payload, ownNamespace, public: isPublic } = probe(self, other);
+        if (isPublic) continue;
         expect(urls.length).toBeGreaterThan(0);
         for (const url of urls) {
           for (const key of [self.org.testKey, self.org.liveKey]) {
@@ -320,6 +354,8 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
               other.traceId,
               other.workflow.id,
               other.executionId,
+              other.triggerId,
+              other.triggerEventId,
             ]) {
               if (!url.includes(secret)) expect(res.body).not.toContain(secret);
             }

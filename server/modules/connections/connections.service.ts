@@ -28,7 +28,7 @@ import { joinUrl, resolveBaseUrl } from '../../engine/request-builder.ts';
 import type { Span } from '../../engine/types.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { requireAction, requireConnector } from '../connectors/connectors.service.ts';
-import { oauthSecretAad, sealCredentials, verifierAad } from './credentials.ts';
+import { oauthSecretAad, openCredentials, sealCredentials, verifierAad } from './credentials.ts';
 import type { ConnectionRuntime } from './runtime.ts';
 import {
   exchangeCustomToken,
@@ -542,6 +542,35 @@ export async function getConnection({
   requirePermission(tenant, 'connections:read');
   const { record, connector } = await load(runtime, tenant, id);
   return toConnection(runtime, record, connector);
+}
+
+/**
+ * One credential value of a connection, in plaintext, for a check made inside Weft (the signing
+ * secret of an inbound event). Only the named field is opened. Null when the connection has no
+ * such field. Never return the value to a client, log it, or store it anywhere else.
+ */
+export async function readCredentialField({
+  runtime,
+  tenant,
+  connectionId,
+  field,
+}: {
+  runtime: ConnectionRuntime;
+  tenant: Tenant;
+  connectionId: string;
+  field: string;
+}): Promise<string | null> {
+  requirePermission(tenant, 'connections:read');
+  const { record } = await load(runtime, tenant, connectionId);
+  const sealed = Object.hasOwn(record.credentials, field) ? record.credentials[field] : undefined;
+  if (sealed === undefined) return null;
+  const opened = openCredentials({
+    keyring: runtime.keyring,
+    orgId: record.orgId,
+    connectionId: record.id,
+    sealed: { [field]: sealed },
+  });
+  return opened[field] ?? null;
 }
 
 export async function listConnections({

@@ -95,6 +95,8 @@ export interface StartRun {
   triggeredBy: TriggerKind;
   trigger: Record<string, unknown>;
   rerunOf?: string | null;
+  /** A given execution id (a trigger's route run derives it from the event). */
+  executionId?: string;
 }
 
 export interface RunSummary {
@@ -313,7 +315,7 @@ export async function createWorkflowRunner({
     environment: Environment,
   ): Promise<RunSummary> {
     const { tenant } = run;
-    const executionId = randomUUID();
+    const executionId = run.executionId ?? randomUUID();
     const createdAt = new Date();
     const customerId = run.customerId ?? tenant.customerId;
     const customer = await customerContext({ orgId: tenant.orgId, customerId });
@@ -380,7 +382,7 @@ export async function createWorkflowRunner({
     environment: Environment,
   ): Promise<RunSummary> {
     const { tenant } = run;
-    const executionId = randomUUID();
+    const executionId = run.executionId ?? randomUUID();
     const customerId = run.customerId ?? tenant.customerId;
     await customerContext({ orgId: tenant.orgId, customerId });
     const maxAttempts = runnable.retry.enabled ? runnable.retry.maxAttempts : 1;

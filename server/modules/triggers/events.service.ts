@@ -1,0 +1,96 @@
+import type { Database } from '../../db/database.ts';
+import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
+import type { EventRecord } from '../../db/repositories/triggers.repo.ts';
+import { requirePermission, type Tenant } from '../../domain/tenant.ts';
+import type { ListEventsQuery, TriggerEvent } from '../../domain/trigger.ts';
+import { AppError } from '../../errors.ts';
+import { decodeCursor } from '../workflows/workflows.service.ts';
+import type { EventRouter } from './router.ts';
+
+function toView(e: EventRecord): TriggerEvent {
+  return {
+    id: e.id,
+    triggerId: e.triggerId,
+    source: e.source,
+    customerId: e.customerId,
+    headers: e.headers,
+    payload: e.payload,
+    dedupKey: e.dedupKey,
+    verdict: e.verdict,
+    matchedRoutes: e.matchedRoutes,
+    executions: e.executions,
+    error: e.error,
+    deadLetter: e.deadLetter,
+    attempts: e.attempts,
+    receivedAt: e.receivedAt.toISOString(),
+    routedAt: e.routedAt?.toISOString() ?? null,
+  };
+}
+
+export async function listEvents({
+  db,
+  tenant,
+  query,
+}: {
+  db: Database;
+  tenant: Tenant;
+  query: ListEventsQuery;
+}): Promise<{ data: TriggerEvent[]; nextCursor: string | null }> {
+  requirePermission(tenant, 'executions:read');
+  const after = query.cursor ? decodeCursor(query.cursor) : null;
+  const items = await db.tenant(tenant, (sql) =>
+    triggersRepo.listEvents(sql, {
+      triggerId: query.triggerId,
+      verdict: query.verdict,
+      deadLetter: query.deadLetter,
+      limit: query.limit,
+      after,
+    }),
+  );
+  const last = items.length === query.limit ? items[items.length - 1] : undefined;
+  return {
+    data: items.map(toView),
+    nextCursor: last
+      ? Buffer.from(`${last.receivedAt.toISOString()}|${last.id}`, 'utf8').toString('base64url')
+      : null,
+  };
+}
+
+export async function getEvent({
+  db,
+  tenant,
+  id,
+}: {
+  db: Database;
+  tenant: Tenant;
+  id: string;
+}): Promise<TriggerEvent> {
+  requirePermission(tenant, 'executions:read');
+  const found = await db.tenant(tenant, (sql) => triggersRepo.findEvent(sql, { id }));
+  if (!found) throw new AppError('not_found', `no event ${id}`);
+  return toView(found);
+}
+
+/** Routes a stored event again, now; a dead letter leaves the dead-letter queue if it succeeds. */
+export async function replayEvent({
+  db,
+  router,
+  tenant,
+  id,
+}: {
+  db: Database;
+  router: EventRouter;
+  tenant: Tenant;
+  id: string;
+}): Promise<TriggerEvent> {
+  requirePermission(tenant, 'executions:write');
+  const event = await db.tenant(tenant, (sql) => triggersRepo.findEvent(sql, { id }));
+  if (!event) throw new AppError('not_found', `no event ${id}`);
+  if (event.verdict === 'duplicate' || event.verdict === 'rejected') {
+    throw new AppError('conflict', `a ${event.verdict} event is not replayed`);
+  }
+  const trigger = await router.load(tenant.orgId, event.triggerId);
+  if (!trigger) throw new AppError('not_found', 'the trigger of this event was deleted');
+  await router.route(trigger, event);
+  return getEvent({ db, tenant, id });
+}
