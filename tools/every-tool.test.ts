@@ -189,6 +189,31 @@ describe.each(['streamable-http', 'stdio'] as const)('every admin tool (%s)', (t
     await ok('list_executions', { workflowId: workflow['id'] });
     const execution = await ok('get_execution', { id: ran['executionId'] });
     expect(execution['spans']).toMatchObject([{ kind: 'connector', name: 'api.me', ok: true }]);
+    const trigger = await ok('create_trigger', {
+      type: 'webhook',
+      name: 'inbound',
+      routes: [{ workflow: 'who-am-i', filter: 'body.n > 0' }],
+    });
+    await ok('get_trigger', { id: trigger['id'] });
+    await ok('update_trigger', { id: trigger['id'], description: 'Inbound orders' });
+    await ok('list_triggers', {});
+    await ok('preview_schedule', {
+      schedule: { preset: 'daily', time: '09:30' },
+      timezone: 'Europe/Berlin',
+      count: 3,
+    });
+    const hooked = await fetch((trigger['webhook'] as { url: string }).url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n: 0 }),
+    });
+    expect(hooked.status).toBe(202);
+    const { eventId } = (await hooked.json()) as { eventId: string };
+    const listed = await ok('list_trigger_events', { triggerId: trigger['id'] });
+    expect((listed['data'] as { id: string }[]).map((e) => e.id)).toEqual([eventId]);
+    const replayed = await ok('replay_trigger_event', { id: eventId });
+    expect(replayed['verdict']).toBe('filtered_out');
+    await ok('delete_trigger', { id: trigger['id'] });
     await ok('delete_workflow', { workflow: 'who-am-i' });
     await ok('delete_event', { connector: 'api', event: 'thing.created' });
     await ok('delete_action', { connector: 'api', action: 'echo' });

@@ -34,6 +34,14 @@ import runAction from './engine/run-action.ts';
 import deleteEvent from './events/delete-event.ts';
 import listEvents from './events/list-events.ts';
 import upsertEvent from './events/upsert-event.ts';
+import createTrigger from './triggers/create-trigger.ts';
+import listTriggers from './triggers/list-triggers.ts';
+import getTrigger from './triggers/get-trigger.ts';
+import updateTrigger from './triggers/update-trigger.ts';
+import deleteTrigger from './triggers/delete-trigger.ts';
+import previewSchedule from './triggers/preview-schedule.ts';
+import listTriggerEvents from './triggers/list-events.ts';
+import replayTriggerEvent from './triggers/replay-event.ts';
 import listWorkflows from './workflows/list-workflows.ts';
 import getWorkflow from './workflows/get-workflow.ts';
 import createWorkflow from './workflows/create-workflow.ts';
@@ -92,4 +100,12 @@ export const ADMIN_TOOLS: readonly ToolDefinition[] = [
   runWorkflow,
   listExecutions,
   getExecution,
+  createTrigger,
+  listTriggers,
+  getTrigger,
+  updateTrigger,
+  deleteTrigger,
+  previewSchedule,
+  listTriggerEvents,
+  replayTriggerEvent,
 ];

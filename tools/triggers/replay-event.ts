@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+import { TriggerEventSchema } from '../../server/domain/trigger.ts';
+import { replayEvent } from '../../server/modules/triggers/events.service.ts';
+
+export default defineTool({
+  name: 'replay_trigger_event',
+  title: 'Replay an event',
+  description:
+    'Routes a received event again (typically a dead letter after fixing the workflow), creating new executions; answers with the event and its new verdict.',
+  input: z.object({ id: z.uuid() }).strict(),
+  output: TriggerEventSchema,
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: false,
+    openWorldHint: true,
+  },
+  write: true,
+  external: true,
+  handler: async (input, ctx) =>
+    replayEvent({ db: ctx.db, router: await ctx.events(), tenant: ctx.tenant, id: input.id }),
+  summarize: (o) => `event ${o.id}: ${o.verdict}${o.error ? ` (${o.error})` : ''}`,
+});
