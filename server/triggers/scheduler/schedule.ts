@@ -133,7 +133,7 @@ function planOf({ schedule, timezone }: { schedule: Schedule; timezone: string }
   }
 }
 
-function parseCron(plan: Plan & { kind: 'cron' }, currentDate: Date) {
+function parseCron({ plan, currentDate }: { plan: Plan & { kind: 'cron' }; currentDate: Date }) {
   try {
     return CronExpressionParser.parse(plan.expression, { currentDate, tz: plan.timezone });
   } catch (error) {
@@ -144,8 +144,16 @@ function parseCron(plan: Plan & { kind: 'cron' }, currentDate: Date) {
   }
 }
 
-function cronRuns(plan: Plan & { kind: 'cron' }, after: Date, count: number): Date[] {
-  const expression = parseCron(plan, after);
+function cronRuns({
+  plan,
+  after,
+  count,
+}: {
+  plan: Plan & { kind: 'cron' };
+  after: Date;
+  count: number;
+}): Date[] {
+  const expression = parseCron({ plan, currentDate: after });
   try {
     return expression.take(count).map((d) => d.toDate());
   } catch (error) {
@@ -157,11 +165,17 @@ function cronRuns(plan: Plan & { kind: 'cron' }, after: Date, count: number): Da
 }
 
 /** Interval runs strictly after `after` on the grid `startAt + k·period`, k ≥ 0. */
-function intervalRuns(
-  { periodMs, startAt }: { periodMs: number; startAt: number },
-  after: number,
-  count: number,
-): Date[] {
+function intervalRuns({
+  periodMs,
+  startAt,
+  after,
+  count,
+}: {
+  periodMs: number;
+  startAt: number;
+  after: number;
+  count: number;
+}): Date[] {
   const k = after < startAt ? 0 : Math.floor((after - startAt) / periodMs) + 1;
   return Array.from({ length: count }, (_, i) => new Date(startAt + (k + i) * periodMs));
 }
@@ -179,7 +193,7 @@ export function validateSchedule({
   timezone: string;
 }): void {
   const plan = planOf({ schedule, timezone });
-  if (plan.kind === 'cron') cronRuns(plan, new Date(), 1);
+  if (plan.kind === 'cron') cronRuns({ plan, after: new Date(), count: 1 });
 }
 
 /**
@@ -201,15 +215,22 @@ export function nextRuns({
     throw invalid('count', `must be a whole number from 1 to ${MAX_COUNT}`);
   }
   const plan = planOf({ schedule, timezone });
-  if (plan.kind === 'cron') return cronRuns(plan, after, count);
+  if (plan.kind === 'cron') return cronRuns({ plan, after, count });
   if (plan.startAt === null) {
-    return intervalRuns(
-      { periodMs: plan.periodMs, startAt: after.getTime() },
-      after.getTime() - 1,
+    // Anchored at `after`, which is then its first run.
+    return intervalRuns({
+      periodMs: plan.periodMs,
+      startAt: after.getTime(),
+      after: after.getTime() - 1,
       count,
-    );
+    });
   }
-  return intervalRuns({ periodMs: plan.periodMs, startAt: plan.startAt }, after.getTime(), count);
+  return intervalRuns({
+    periodMs: plan.periodMs,
+    startAt: plan.startAt,
+    after: after.getTime(),
+    count,
+  });
 }
 
 /**
@@ -236,14 +257,14 @@ export function planTick({
   let nextRunAt: Date;
   if (plan.kind === 'interval') {
     const grid = { periodMs: plan.periodMs, startAt: plan.startAt ?? due.getTime() };
-    const [next] = intervalRuns(grid, at.getTime(), 1) as [Date];
+    const [next] = intervalRuns({ ...grid, after: at.getTime(), count: 1 }) as [Date];
     nextRunAt = next;
     const previous = next.getTime() - grid.periodMs;
     latest = previous >= grid.startAt ? new Date(previous) : null;
   } else {
-    [nextRunAt] = cronRuns(plan, at, 1) as [Date];
+    [nextRunAt] = cronRuns({ plan, after: at, count: 1 }) as [Date];
     // cron-parser's prev() is strictly before its date: 1 ms later makes it "at or before now".
-    const expression = parseCron(plan, new Date(at.getTime() + 1));
+    const expression = parseCron({ plan, currentDate: new Date(at.getTime() + 1) });
     latest = expression.hasPrev() ? expression.prev().toDate() : null;
   }
   const tickAt = latest !== null && latest.getTime() > due.getTime() ? latest : due;

@@ -350,9 +350,6 @@ describe.each(TEST_DRIVERS)('scheduler on %s', (driver) => {
             [triggerId],
           ),
         );
-        process.stderr.write(
-          JSON.stringify(events.map((e) => [e.tick_at.toISOString().slice(17, 19), e.pid])) + '\n',
-        );
         const times = events.map((e) => e.tick_at.getTime());
         // Every second from the first tick to the last, once each.
         expect(times.slice(1).map((time, i) => time - times[i]!)).toEqual(

@@ -24,11 +24,12 @@
  *
  * Failures. An error thrown by `fire` is reported to `onError` and that tick is skipped (its
  * savepoint rolled back, the schedule advanced), so one broken trigger can neither block its org
- * nor loop hot. A stored config that no longer parses removes the schedule (reported). An error
+ * nor loop hot (a tick refused by `trigger_events_tick` is reported as already fired: with the
+ * row lock that does not happen). A stored config that no longer parses removes the schedule (reported). An error
  * of the transaction itself (a lost connection, a killed process) rolls everything back: the
  * ticks are fired again by the next tick, here or in another process.
  *
- * Rescan (at start, then every `rescanMs`). Rebuilds hints from every registered org's
+ * Rescan (at start, alongside the first ticks, then every `rescanMs`). Rebuilds hints from every registered org's
  * schedules, moving existing hints only earlier, so a lost or late hint delays a tick by at most
  * `rescanMs`. It opens one transaction per registered org.
  *
@@ -70,7 +71,7 @@ const ACTIVE_SCHEDULES = `trigger_schedules s JOIN triggers t ON t.org_id = s.or
 const CLAIM_DUE = `SELECT s.trigger_id, s.next_run_at, t.config, now() AS now FROM ${ACTIVE_SCHEDULES}
     AND s.next_run_at <= now()
   ORDER BY s.next_run_at LIMIT ${CLAIM_BATCH}
-`;
+  FOR UPDATE OF s SKIP LOCKED`;
 
 const CURRENT = `SELECT s.trigger_id, s.next_run_at FROM ${ACTIVE_SCHEDULES}
     AND s.trigger_id = ANY($1::uuid[])`;
@@ -264,7 +265,13 @@ export function startScheduler({
   const report = (message: string, error: unknown) =>
     onError(new Error(`scheduler: ${message}: ${toError(error).message}`, { cause: error }));
 
-  async function tickOrg(orgId: string, hints: readonly HintRow[]): Promise<void> {
+  async function tickOrg({
+    orgId,
+    hints,
+  }: {
+    orgId: string;
+    hints: readonly HintRow[];
+  }): Promise<void> {
     const problems: { message: string; error: unknown }[] = [];
     const current = await db.tenant({ orgId }, async (sql) => {
       const claimed = await sql.query<ClaimedRow>(CLAIM_DUE);
@@ -343,7 +350,7 @@ export function startScheduler({
     for (const [orgId, hints] of byOrg) {
       if (stopped()) return;
       try {
-        await tickOrg(orgId, hints);
+        await tickOrg({ orgId, hints });
       } catch (error) {
         report(`tick of org ${orgId} failed`, error);
       }
