@@ -158,7 +158,7 @@ export async function runRuntimeBench({
     }
 
     // Standard, with this process's workers running the queue.
-    const workers = await startWorkers({ config, db, keyring, logger, engine });
+    const workers = await startWorkers({ config, db, keyring, logger, engine, runtime });
     log(
       `standard: ${settings.durationSeconds}s of POSTs, workers at concurrency ${workerConcurrency}`,
     );

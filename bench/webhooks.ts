@@ -69,7 +69,7 @@ export async function runWebhookBench({
       sandboxProcesses: config.sandboxProcesses,
     });
     const app = await buildApp({ config, db, keyring, runtime, workflows: engine }, { logger });
-    const workers = await startWorkers({ config, db, keyring, logger, engine });
+    const workers = await startWorkers({ config, db, keyring, logger, engine, runtime });
     const headers = { 'x-fastn-api-key': key };
     await app.inject({
       method: 'POST',

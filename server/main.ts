@@ -92,7 +92,14 @@ export async function startServer({
         `Weft is listening on ${url} (data: ${runtime.dbLocation}). API docs: ${url}/api/v1/docs\n`,
       );
     if (workers) {
-      running = await startWorkers({ config, db: runtime.db, keyring, logger, engine });
+      running = await startWorkers({
+        config,
+        db: runtime.db,
+        keyring,
+        logger,
+        engine,
+        runtime: connections,
+      });
     }
     const shared = { connections, engine };
     return {

@@ -6,6 +6,8 @@ import * as executionsRepo from './db/repositories/executions.repo.ts';
 import { listRegisteredOrgs } from './db/repositories/orgs.repo.ts';
 import { createConnectionRuntime, type ConnectionRuntime } from './modules/connections/runtime.ts';
 import { purgeExpiredState } from './modules/state/state.service.ts';
+import { startTriggerWorkers } from './modules/triggers/background.ts';
+import { createEventRouter } from './modules/triggers/router.ts';
 import {
   openWorkflowEngine,
   queueOptionsOf,
@@ -61,14 +63,18 @@ export async function startWorkers({
   keyring,
   logger,
   engine: shared,
+  runtime: sharedRuntime,
 }: {
   config: Config;
   db: Database;
   keyring: Keyring;
   logger: Logger;
   engine?: WorkflowEngine;
+  /** The connection runtime the shared engine uses (required with `engine`). */
+  runtime?: ConnectionRuntime;
 }): Promise<Workers> {
-  let runtime: ConnectionRuntime | undefined;
+  if (shared && !sharedRuntime) throw new Error('startWorkers: a shared engine needs its runtime');
+  let runtime: ConnectionRuntime | undefined = sharedRuntime;
   let engine = shared;
   if (!engine) {
     runtime = await createConnectionRuntime({
@@ -87,6 +93,17 @@ export async function startWorkers({
     });
   }
   const running = engine;
+  const router = await createEventRouter({
+    db,
+    runner: () => Promise.resolve(running.runner),
+    logger,
+  });
+  const triggerWorkers = startTriggerWorkers({
+    db,
+    runtime: runtime as ConnectionRuntime,
+    router,
+    logger,
+  });
   const stop = await workWorkflowQueues({
     engine: running,
     concurrency: config.workerConcurrency,
@@ -109,6 +126,8 @@ export async function startWorkers({
   return {
     async close() {
       clearInterval(timer);
+      await triggerWorkers.close();
+      await router.close();
       await stop();
       await sweeping;
       if (!shared) {

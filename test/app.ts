@@ -91,7 +91,14 @@ export async function createTestApp(
     { logger },
   );
   await app.ready();
-  const running = await startWorkers({ config, db: database.db, keyring, logger, engine });
+  const running = await startWorkers({
+    config,
+    db: database.db,
+    keyring,
+    logger,
+    engine,
+    runtime,
+  });
   return {
     app,
     database,

@@ -131,6 +131,7 @@ export async function serveStdio({
         keyring: runtime.keyring.keyring,
         logger,
         engine: opened,
+        runtime: connections,
       });
       return { engine: opened, workers };
     })();

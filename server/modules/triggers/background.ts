@@ -1,7 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.ts';
 import { listRegisteredOrgs } from '../../db/repositories/orgs.repo.ts';
 import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
+import type { EventRecord, NewEvent } from '../../db/repositories/triggers.repo.ts';
+import { AppEventConfigSchema } from '../../domain/trigger.ts';
+import { pollOnce } from '../../triggers/app-events/app-events.ts';
+import { startScheduler } from '../../triggers/scheduler/ticker.ts';
+import type { ConnectionRuntime } from '../connections/runtime.ts';
+import { appEventTenant } from './app-event-verify.ts';
 import type { EventRouter } from './router.ts';
 
 /** Events pending this long were not routed by the process that accepted them. */
@@ -78,6 +85,149 @@ export function startPendingSweeper({
       closed = true;
       clearInterval(timer);
       await running;
+    },
+  };
+}
+
+type Fired =
+  | { kind: 'event'; orgId: string; triggerId: string; event: NewEvent }
+  | { kind: 'poll'; orgId: string; triggerId: string };
+
+function asRecord(event: NewEvent): EventRecord {
+  return {
+    ...event,
+    matchedRoutes: [],
+    executions: [],
+    error: null,
+    deadLetter: false,
+    attempts: 0,
+    routedAt: null,
+  };
+}
+
+/**
+ * Polls an app event once: new or changed records become events (one per record), routed at
+ * once. The poll's state (baseline, cursor) lives with the trigger's schedule.
+ */
+export async function pollAppEvent({
+  db,
+  runtime,
+  router,
+  orgId,
+  triggerId,
+}: {
+  db: Database;
+  runtime: ConnectionRuntime;
+  router: EventRouter;
+  orgId: string;
+  triggerId: string;
+}): Promise<number> {
+  const trigger = await router.load(orgId, triggerId);
+  if (!trigger || trigger.record.connectionId === null) return 0;
+  const config = AppEventConfigSchema.parse(trigger.record.config);
+  const [row] = await db.tenant({ orgId }, (sql) =>
+    sql.query<{ state: unknown }>('SELECT state FROM trigger_schedules WHERE trigger_id = $1', [
+      triggerId,
+    ]),
+  );
+  const { records, state } = await pollOnce({
+    runtime,
+    tenant: appEventTenant(trigger.record),
+    connectionId: trigger.record.connectionId,
+    event: config.event,
+    state: row?.state ?? null,
+  });
+  const events: NewEvent[] = records.map((payload) => ({
+    id: randomUUID(),
+    orgId,
+    triggerId,
+    source: 'app_event',
+    customerId: trigger.record.customerId,
+    headers: {},
+    payload,
+    dedupKey: null,
+    webhookId: null,
+    tickAt: null,
+    verdict: 'pending',
+    receivedAt: new Date(),
+  }));
+  // The events and the new state commit together: a crash re-polls from the old state.
+  await db.tenant({ orgId }, async (sql) => {
+    await triggersRepo.insertEvents(sql, events);
+    await sql.query('UPDATE trigger_schedules SET state = $2 WHERE trigger_id = $1', [
+      triggerId,
+      JSON.stringify(state),
+    ]);
+  });
+  for (const event of events) router.dispatch(trigger, asRecord(event));
+  return events.length;
+}
+
+/**
+ * The trigger side of a worker: the scheduler (each tick fires once across every worker; a
+ * scheduler trigger's tick becomes an event, a polling app event polls), and the sweeper of
+ * events left pending.
+ */
+export function startTriggerWorkers({
+  db,
+  runtime,
+  router,
+  logger,
+  tickMs,
+}: {
+  db: Database;
+  runtime: ConnectionRuntime;
+  router: EventRouter;
+  logger: Logger;
+  tickMs?: number;
+}): { close(): Promise<void> } {
+  const polls = new Set<Promise<unknown>>();
+  const scheduler = startScheduler({
+    db,
+    ...(tickMs === undefined ? {} : { tickMs }),
+    onError: (error) => logger.error({ err: error }, 'scheduler error'),
+    fire: async ({ sql, orgId, triggerId, tickAt, type }): Promise<Fired> => {
+      if (type === 'app_event') return { kind: 'poll', orgId, triggerId };
+      const event: NewEvent = {
+        id: randomUUID(),
+        orgId,
+        triggerId,
+        source: 'scheduler',
+        customerId: null,
+        headers: {},
+        payload: { tickAt: tickAt.toISOString() },
+        dedupKey: null,
+        webhookId: null,
+        tickAt,
+        verdict: 'pending',
+        receivedAt: new Date(),
+      };
+      await triggersRepo.insertEvents(sql, [event]);
+      return { kind: 'event', orgId, triggerId, event };
+    },
+    afterCommit: (fired) => {
+      for (const item of fired as Fired[]) {
+        const work =
+          item.kind === 'poll'
+            ? pollAppEvent({ db, runtime, router, orgId: item.orgId, triggerId: item.triggerId })
+            : router.load(item.orgId, item.triggerId).then((trigger) => {
+                if (trigger) router.dispatch(trigger, asRecord(item.event));
+              });
+        const tracked = work
+          .catch((error: unknown) =>
+            logger.error({ err: error, triggerId: item.triggerId }, 'scheduled trigger failed'),
+          )
+          .finally(() => polls.delete(tracked));
+        polls.add(tracked);
+      }
+    },
+  });
+  const sweeper = startPendingSweeper({ db, router, logger });
+  return {
+    async close() {
+      await scheduler.close();
+      await sweeper.close();
+      await Promise.allSettled([...polls]);
     },
   };
 }

@@ -168,6 +168,13 @@ export async function createTrigger({
       secret = input.secret ?? generatedSecret(input.webhook.auth.type);
   } else if (input.type === 'scheduler') {
     validateSchedule(input.scheduler);
+    // An interval is anchored at its creation, so later edits keep its rhythm.
+    const schedule =
+      input.scheduler.schedule.preset === 'interval' &&
+      input.scheduler.schedule.startAt === undefined
+        ? { ...input.scheduler.schedule, startAt: new Date().toISOString() }
+        : input.scheduler.schedule;
+    input = { ...input, scheduler: { ...input.scheduler, schedule } };
     config = input.scheduler;
   } else {
     config = input.appEvent;
@@ -351,7 +358,9 @@ export async function updateTrigger({
       status: input.status,
       config,
     })) as TriggerRecord;
-    if (updated.type === 'scheduler') {
+    const rescheduled =
+      input.scheduler !== undefined || (input.status === 'active' && current.status !== 'active');
+    if (updated.type === 'scheduler' && (rescheduled || input.status === 'inactive')) {
       if (updated.status === 'active') {
         await upsertSchedule({
           sql,

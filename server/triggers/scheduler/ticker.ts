@@ -54,6 +54,8 @@ export interface FireInput {
   /** The scheduled time of the tick (not the time it is handled). */
   readonly tickAt: Date;
   readonly config: SchedulerConfig;
+  /** 'app_event': a polling app event is due (its interval is the subscription's). */
+  readonly type: 'scheduler' | 'app_event';
 }
 
 export interface Scheduler {
@@ -66,9 +68,16 @@ const HINT_BATCH = 500;
 const CLAIM_BATCH = 100;
 
 const ACTIVE_SCHEDULES = `trigger_schedules s JOIN triggers t ON t.org_id = s.org_id AND t.id = s.trigger_id
-  WHERE t.type = 'scheduler' AND t.status = 'active'`;
+  WHERE t.status = 'active'
+    AND (t.type = 'scheduler' OR (t.type = 'app_event' AND t.subscription->>'mode' = 'poll'))`;
 
-const CLAIM_DUE = `SELECT s.trigger_id, s.next_run_at, t.config, now() AS now FROM ${ACTIVE_SCHEDULES}
+// An app event that polls runs on an interval of its subscription's seconds.
+const CONFIG = `CASE WHEN t.type = 'app_event' THEN jsonb_build_object(
+    'schedule', jsonb_build_object('preset', 'interval', 'unit', 'seconds',
+      'every', coalesce((t.subscription->>'intervalSeconds')::int, 300)),
+    'timezone', 'UTC') ELSE t.config END`;
+
+const CLAIM_DUE = `SELECT s.trigger_id, s.next_run_at, ${CONFIG} AS config, t.type, now() AS now FROM ${ACTIVE_SCHEDULES}
     AND s.next_run_at <= now()
   ORDER BY s.next_run_at LIMIT ${CLAIM_BATCH}
   FOR UPDATE OF s SKIP LOCKED`;
@@ -112,6 +121,7 @@ interface ScheduleRow {
 
 interface ClaimedRow extends ScheduleRow {
   config: unknown;
+  type: 'scheduler' | 'app_event';
   now: Date;
 }
 
@@ -252,12 +262,15 @@ function repeat({
 export function startScheduler({
   db,
   fire,
+  afterCommit,
   onError,
   tickMs = 250,
   rescanMs = 30_000,
 }: {
   db: Database;
-  fire: (input: FireInput) => Promise<void>;
+  fire: (input: FireInput) => Promise<unknown>;
+  /** Called with what each `fire` returned, once the ticks' transaction has committed. */
+  afterCommit?: (fired: unknown[]) => void;
   onError: (error: Error) => void;
   tickMs?: number;
   rescanMs?: number;
@@ -273,7 +286,9 @@ export function startScheduler({
     hints: readonly HintRow[];
   }): Promise<void> {
     const problems: { message: string; error: unknown }[] = [];
+    const fired: unknown[] = [];
     const current = await db.tenant({ orgId }, async (sql) => {
+      fired.length = 0;
       const claimed = await sql.query<ClaimedRow>(CLAIM_DUE);
       for (const row of claimed) {
         const triggerId = row.trigger_id;
@@ -300,8 +315,16 @@ export function startScheduler({
         }
         await sql.query('SAVEPOINT weft_scheduler_tick');
         try {
-          await fire({ sql, orgId, triggerId, tickAt: plan.tickAt, config });
+          const result = await fire({
+            sql,
+            orgId,
+            triggerId,
+            tickAt: plan.tickAt,
+            config,
+            type: row.type,
+          });
           await sql.query('RELEASE SAVEPOINT weft_scheduler_tick');
+          fired.push(result);
         } catch (error) {
           await sql.query('ROLLBACK TO SAVEPOINT weft_scheduler_tick');
           problems.push({
@@ -323,6 +346,13 @@ export function startScheduler({
       return { ids, next: new Map(rows.map((r) => [r.trigger_id, r.next_run_at])) };
     });
     for (const p of problems) report(p.message, p.error);
+    if (fired.length > 0 && afterCommit) {
+      try {
+        afterCommit([...fired]);
+      } catch (error) {
+        report('handling fired ticks failed', error);
+      }
+    }
     const seen = new Map(hints.map((h) => [h.trigger_id, h.next_run_at]));
     const changes = current.ids.map((triggerId) => ({
       triggerId,
