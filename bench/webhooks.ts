@@ -31,6 +31,8 @@ export interface WebhookRow {
   executions: number;
   e2eP50Ms: number;
   e2eP99Ms: number;
+  /** Events routed more than a second after they arrived (left to the pending sweeper). */
+  routedLate: number;
 }
 
 export async function runWebhookBench({
@@ -157,6 +159,11 @@ export async function runWebhookBench({
         ),
         e2eP50Ms: Number(latency?.p50 ?? 0),
         e2eP99Ms: Number(latency?.p99 ?? 0),
+        routedLate: await count(
+          `SELECT count(*) AS n FROM trigger_events
+            WHERE trigger_id = $1 AND routed_at > received_at + interval '1 second'`,
+          [trigger.id],
+        ),
       });
     }
     await workers.close();
@@ -183,6 +190,7 @@ export function webhookTable(rows: WebhookRow[]): string {
     'executions',
     'e2e p50 ms',
     'e2e p99 ms',
+    'routed late',
   ];
   const body = rows.map((r) => [
     r.target,
@@ -196,6 +204,7 @@ export function webhookTable(rows: WebhookRow[]): string {
     String(r.executions),
     r.e2eP50Ms.toFixed(0),
     r.e2eP99Ms.toFixed(0),
+    String(r.routedLate),
   ]);
   const all = [head, ...body];
   const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));

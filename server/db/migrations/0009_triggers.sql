@@ -81,6 +81,8 @@ CREATE TABLE trigger_events (
   error text,
   dead_letter boolean NOT NULL DEFAULT false,
   attempts integer NOT NULL DEFAULT 0,
+  -- While set and in the future, one process is routing the event; the sweeper leaves it alone.
+  routing_lease_until timestamptz,
   received_at timestamptz NOT NULL DEFAULT now(),
   routed_at timestamptz,
   PRIMARY KEY (org_id, id),

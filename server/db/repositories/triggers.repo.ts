@@ -244,6 +244,8 @@ export interface NewEvent {
   tickAt: Date | null;
   verdict: EventVerdict;
   receivedAt: Date;
+  /** Set when the inserting process routes the event itself, until when it may take. */
+  leaseUntil: Date | null;
 }
 
 const EVENT_INSERT = [
@@ -259,6 +261,7 @@ const EVENT_INSERT = [
   'tick_at',
   'verdict',
   'received_at',
+  'routing_lease_until',
 ] as const;
 
 /**
@@ -283,6 +286,7 @@ export async function insertEvents(db: Sql, events: readonly NewEvent[]): Promis
       e.tickAt,
       e.verdict,
       e.receivedAt,
+      e.leaseUntil,
     );
     return `(${Array.from({ length: width }, (_, j) => `$${i * width + j + 1}`).join(', ')})`;
   });
@@ -424,12 +428,13 @@ export async function claimPending(
   { olderThanMs, leaseMs, limit }: { olderThanMs: number; leaseMs: number; limit: number },
 ): Promise<EventRecord[]> {
   const rows = await db.query<EventRow>(
-    `UPDATE trigger_events SET routed_at = now()
+    `UPDATE trigger_events
+        SET routing_lease_until = now() + make_interval(secs => $2::double precision / 1000)
       WHERE id IN (
         SELECT id FROM trigger_events
          WHERE verdict = 'pending'
            AND received_at < now() - make_interval(secs => $1::double precision / 1000)
-           AND (routed_at IS NULL OR routed_at < now() - make_interval(secs => $2::double precision / 1000))
+           AND (routing_lease_until IS NULL OR routing_lease_until < now())
          ORDER BY received_at LIMIT $3
          FOR UPDATE SKIP LOCKED)
       RETURNING ${EVENT_COLUMNS}`,
@@ -458,7 +463,7 @@ export async function settleEvent(
 ): Promise<void> {
   await db.query(
     `UPDATE trigger_events SET verdict = $2, matched_routes = $3, executions = $4, error = $5,
-        dead_letter = $6, attempts = attempts + 1, routed_at = now()
+        dead_letter = $6, attempts = attempts + 1, routed_at = now(), routing_lease_until = NULL
       WHERE id = $1`,
     [id, verdict, JSON.stringify(matchedRoutes), JSON.stringify(executions), error, deadLetter],
   );

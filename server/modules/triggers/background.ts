@@ -9,11 +9,11 @@ import { pollOnce } from '../../triggers/app-events/app-events.ts';
 import { startScheduler } from '../../triggers/scheduler/ticker.ts';
 import type { ConnectionRuntime } from '../connections/runtime.ts';
 import { appEventTenant } from './app-event-verify.ts';
-import type { EventRouter } from './router.ts';
+import { ROUTING_LEASE_MS, type EventRouter } from './router.ts';
 
 /** Events pending this long were not routed by the process that accepted them. */
 const PENDING_AFTER_MS = 5_000;
-const LEASE_MS = 5 * 60_000;
+const LEASE_MS = ROUTING_LEASE_MS;
 const BATCH = 500;
 const PARALLEL = 16;
 
@@ -93,7 +93,7 @@ type Fired =
   | { kind: 'event'; orgId: string; triggerId: string; event: NewEvent }
   | { kind: 'poll'; orgId: string; triggerId: string };
 
-function asRecord(event: NewEvent): EventRecord {
+function asRecord(event: NewEvent): EventRecord & { leaseUntil: Date | null } {
   return {
     ...event,
     matchedRoutes: [],
@@ -150,6 +150,7 @@ export async function pollAppEvent({
     tickAt: null,
     verdict: 'pending',
     receivedAt: new Date(),
+    leaseUntil: new Date(Date.now() + ROUTING_LEASE_MS),
   }));
   // The events and the new state commit together: a crash re-polls from the old state.
   await db.tenant({ orgId }, async (sql) => {
@@ -201,6 +202,7 @@ export function startTriggerWorkers({
         tickAt,
         verdict: 'pending',
         receivedAt: new Date(),
+        leaseUntil: new Date(Date.now() + ROUTING_LEASE_MS),
       };
       await triggersRepo.insertEvents(sql, [event]);
       return { kind: 'event', orgId, triggerId, event };

@@ -202,6 +202,7 @@ export function hookRoutes(
         tickAt: null,
         verdict: 'pending' as const,
         receivedAt: new Date(),
+        leaseUntil: null as Date | null,
       };
       const written = await router.accept([{ trigger, event }]);
       if (!written.has(eventId)) {

@@ -15,6 +15,12 @@ import type { WorkflowRunner } from '../workflows/runner.ts';
 import { dedupKeyOf, matches } from './filters.ts';
 import { TRIGGERS_CHANNEL } from './triggers.service.ts';
 
+/**
+ * How long the process that accepted an event may take to route it before the sweeper does:
+ * longer than the longest Instant run (2 min), so a slow route is never run twice.
+ */
+export const ROUTING_LEASE_MS = 150_000;
+
 const TRIGGERED_BY: Record<TriggerType, TriggerKind> = {
   webhook: 'webhook',
   scheduler: 'scheduler',
@@ -62,8 +68,12 @@ export interface EventRouter {
    * ids written (a replayed webhook-id is not).
    */
   accept(events: { trigger: LoadedTrigger; event: NewEvent }[]): Promise<Set<string>>;
-  /** Routes an accepted event to its matching workflows (in the background, bounded). */
-  dispatch(trigger: LoadedTrigger, event: EventRecord): void;
+  /**
+   * Routes an event in the background. Only events this process holds the routing lease of
+   * (`leaseUntil` set by `accept`, or by the caller that inserted them): the rest are left to the
+   * pending sweeper, so one event is never routed by two processes at once.
+   */
+  dispatch(trigger: LoadedTrigger, event: EventRecord & { leaseUntil: Date | null }): void;
   /**
    * Routes one event now and settles its verdict. `recovering`: the event may have been partly
    * routed before (a crash, a sweep): executions that exist already are not started again.
@@ -80,12 +90,16 @@ export async function createEventRouter({
   db,
   runner,
   logger,
-  maxInFlight = 64,
+  concurrency = 64,
+  maxBacklog = 5_000,
 }: {
   db: Database;
   runner: () => Promise<WorkflowRunner>;
   logger: Logger;
-  maxInFlight?: number;
+  /** Routes run at once. */
+  concurrency?: number;
+  /** Events held in memory to route (running, queued or accepted): beyond, the sweeper's. */
+  maxBacklog?: number;
 }): Promise<EventRouter> {
   const cache = new Map<string, { loaded: LoadedTrigger; at: number }>();
   const listener: Listener = await db.listen(TRIGGERS_CHANNEL, {
@@ -180,9 +194,29 @@ export async function createEventRouter({
     }
   };
 
-  // Background routing, bounded; what does not fit stays pending for the sweeper.
+  // Background routing, bounded: `concurrency` routes at once from an in-memory backlog; what
+  // does not fit stays pending for the sweeper. `reserved` counts events accepted with a lease
+  // but not dispatched yet.
   let inFlight = 0;
+  let reserved = 0;
+  const backlog: { trigger: LoadedTrigger; event: EventRecord }[] = [];
   const running = new Set<Promise<void>>();
+  const drain = (): void => {
+    while (inFlight < concurrency && backlog.length > 0) {
+      const next = backlog.shift() as { trigger: LoadedTrigger; event: EventRecord };
+      inFlight++;
+      const done = route(next.trigger, next.event)
+        .catch((error: unknown) =>
+          logger.error({ err: error, eventId: next.event.id }, 'could not route an event'),
+        )
+        .finally(() => {
+          inFlight--;
+          running.delete(done);
+          drain();
+        });
+      running.add(done);
+    }
+  };
 
   async function route(
     trigger: LoadedTrigger,
@@ -284,7 +318,14 @@ export async function createEventRouter({
       return loaded;
     },
     async accept(items) {
+      const leaseUntil = new Date(Date.now() + ROUTING_LEASE_MS);
       for (const { trigger, event } of items) {
+        if (inFlight + backlog.length + reserved < maxBacklog) {
+          event.leaseUntil = leaseUntil;
+          reserved++;
+        } else {
+          event.leaseUntil = null;
+        }
         const dedup = WebhookConfigSchema.safeParse(trigger.record.config).data?.dedup;
         if (dedup && event.dedupKey === null) {
           event.dedupKey = await dedupKeyOf({
@@ -293,26 +334,32 @@ export async function createEventRouter({
           });
         }
       }
-      return new Promise<Set<string>>((resolve, reject) => {
-        queue.push({ items, resolve, reject });
-        pump();
-      });
+      const held = items.filter((i) => i.event.leaseUntil !== null).length;
+      try {
+        const written = await new Promise<Set<string>>((resolve, reject) => {
+          queue.push({ items, resolve, reject });
+          pump();
+        });
+        // Reservations of events that were not written (a replayed webhook-id) are released.
+        for (const i of items) {
+          if (i.event.leaseUntil !== null && !written.has(i.event.id)) reserved--;
+        }
+        return written;
+      } catch (error) {
+        reserved -= held;
+        throw error;
+      }
     },
     dispatch(trigger, event) {
-      if (inFlight >= maxInFlight) return; // left pending: the sweeper routes it later
-      inFlight++;
-      const done = route(trigger, event)
-        .catch((error: unknown) =>
-          logger.error({ err: error, eventId: event.id }, 'could not route an event'),
-        )
-        .finally(() => {
-          inFlight--;
-          running.delete(done);
-        });
-      running.add(done);
+      if (event.leaseUntil === null) return; // not ours: the pending sweeper routes it
+      if (reserved > 0) reserved--;
+      backlog.push({ trigger, event });
+      drain();
     },
     route,
     async close() {
+      // Queued events keep their lease and are routed by a sweeper once it ends.
+      backlog.length = 0;
       await Promise.allSettled([...running]);
       await listener.close();
     },
