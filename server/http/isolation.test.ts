@@ -159,7 +159,9 @@ const PROBES: Record<string, Probe> = {
   }),
   'DELETE /api/v1/triggers/{id}': (_, o) => ({ urls: [`/api/v1/triggers/${o.triggerId}`] }),
   'GET /api/v1/events/{id}': (_, o) => ({ urls: [`/api/v1/events/${o.triggerEventId}`] }),
-  'POST /api/v1/events/{id}/replay': (_, o) => ({ urls: [`/api/v1/events/${o.triggerEventId}/replay`] }),
+  'POST /api/v1/events/{id}/replay': (_, o) => ({
+    urls: [`/api/v1/events/${o.triggerEventId}/replay`],
+  }),
   'POST /hooks/{id}': () => ({ urls: [], public: true }),
   'POST /api/v1/executions/{id}/rerun': (_, o) => ({
     urls: [`/api/v1/executions/${o.executionId}/rerun`],

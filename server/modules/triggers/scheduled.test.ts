@@ -95,6 +95,54 @@ describe.each(TEST_DRIVERS)('scheduler triggers (%s)', (driver) => {
     expect(bad.json().error.message).toMatch(/schedule\.expression/);
   });
 
+  it('dead-letters the event of a queued execution that fails for good', async () => {
+    const headers = withKey(org.liveKey);
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/workflows',
+      headers,
+      payload: {
+        name: 'queued-fail',
+        tier: 'standard',
+        timeoutMs: 10_000,
+        retry: { enabled: false },
+        source: 'export default async function () { throw new Error("downstream is down"); }',
+      },
+    });
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/workflows/queued-fail/publish',
+      headers,
+      payload: { deployTo: ['production'] },
+    });
+    const trigger = (
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/triggers',
+        headers,
+        payload: { type: 'webhook', name: 'to queue', routes: [{ workflow: 'queued-fail' }] },
+      })
+    ).json();
+    const received = await t.app.inject({
+      method: 'POST',
+      url: `/hooks/${trigger.id}`,
+      headers: { 'content-type': 'application/json' },
+      payload: { n: 1 },
+    });
+    expect(received.statusCode).toBe(202);
+    const eventId = received.json().eventId;
+    let event: { verdict: string; deadLetter: boolean; error: string | null } | undefined;
+    for (let i = 0; i < 200; i++) {
+      event = (
+        await t.app.inject({ method: 'GET', url: `/api/v1/events/${eventId}`, headers })
+      ).json();
+      if (event?.deadLetter) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(event).toMatchObject({ verdict: 'failed', deadLetter: true });
+    expect(event?.error).toMatch(/execution failed: downstream is down/);
+  });
+
   it('fires every tick with its payload as ctx.input, and stops when inactive', async () => {
     const created = await t.app.inject({
       method: 'POST',

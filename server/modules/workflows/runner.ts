@@ -438,6 +438,31 @@ export async function createWorkflowRunner({
     };
   }
 
+  /**
+   * A queued execution started by a trigger's event failed for good: the event goes to the
+   * dead-letter queue, where a replay runs it again.
+   */
+  async function deadLetterEvent({
+    orgId,
+    trigger,
+    error,
+  }: {
+    orgId: string;
+    trigger: Record<string, unknown>;
+    error: ExecutionError;
+  }): Promise<void> {
+    const eventId = trigger['eventId'];
+    if (typeof eventId !== 'string' || !isUuid(eventId)) return;
+    await db.tenant({ orgId }, (sql) =>
+      sql.query(
+        `UPDATE trigger_events SET verdict = 'failed', dead_letter = true,
+            error = left(coalesce(error || '; ', '') || $2, 2000)
+          WHERE id = $1`,
+        [eventId, `execution failed: ${error.message}`],
+      ),
+    );
+  }
+
   function fencedSteps({
     orgId,
     executionId,
@@ -574,18 +599,23 @@ export async function createWorkflowRunner({
       if (!settled) return { kind: 'fenced' };
       if (result.ok) return { kind: 'completed' };
       const failure = error as ExecutionError;
-      return retrying
-        ? { kind: 'retry', delayMs, error: failure }
-        : { kind: 'failed', status, error: failure };
+      if (retrying) return { kind: 'retry', delayMs, error: failure };
+      await deadLetterEvent({ orgId, trigger: claimed.trigger, error: failure });
+      return { kind: 'failed', status, error: failure };
     },
 
     async giveUp({ orgId, executionId, reason }) {
-      return db.tenant({ orgId }, (sql) =>
-        executionsRepo.failUnfinished(sql, {
-          id: executionId,
-          error: { kind: 'crash', message: reason },
-        }),
-      );
+      const error = { kind: 'crash', message: reason };
+      const failed = await db.tenant({ orgId }, async (sql) => {
+        const marked = await executionsRepo.failUnfinished(sql, { id: executionId, error });
+        const rows = await sql.query<{ trigger: Record<string, unknown> }>(
+          'SELECT trigger FROM executions WHERE id = $1',
+          [executionId],
+        );
+        return { marked, trigger: rows[0]?.trigger ?? {} };
+      });
+      if (failed.marked) await deadLetterEvent({ orgId, trigger: failed.trigger, error });
+      return failed.marked;
     },
 
     async close() {
