@@ -13,6 +13,24 @@ describe.each(TEST_DRIVERS)('webhook triggers (%s)', (driver) => {
   let t: TestApp;
   let org: SeededOrg;
   let other: SeededOrg;
+  let base: string;
+
+  // Real HTTP over loopback, as senders and clients call it.
+  type Answer = { statusCode: number; body: string; json(): ReturnType<typeof JSON.parse> };
+  const send = async (
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<Answer> => {
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
+    const text = await res.text();
+    return { statusCode: res.status, body: text, json: () => JSON.parse(text) };
+  };
 
   const api = (
     method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
@@ -20,20 +38,23 @@ describe.each(TEST_DRIVERS)('webhook triggers (%s)', (driver) => {
     payload?: unknown,
     key?: string,
   ) =>
-    t.app.inject({
+    send(
       method,
       url,
-      headers: withKey(key ?? org.liveKey),
-      ...(payload !== undefined && { payload: payload as object }),
-    });
+      {
+        ...withKey(key ?? org.liveKey),
+        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      payload === undefined ? undefined : JSON.stringify(payload),
+    );
 
   const hook = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-    t.app.inject({
-      method: 'POST',
-      url: new URL(url).pathname,
-      headers: { 'content-type': 'application/json', ...headers },
-      payload: typeof body === 'string' ? body : JSON.stringify(body),
-    });
+    send(
+      'POST',
+      new URL(url).pathname,
+      { 'content-type': 'application/json', ...headers },
+      typeof body === 'string' ? body : JSON.stringify(body),
+    );
 
   async function workflow(slug: string, source: string, key?: string) {
     const created = await api('POST', '/api/v1/workflows', { name: slug, slug, source }, key);
@@ -63,6 +84,7 @@ describe.each(TEST_DRIVERS)('webhook triggers (%s)', (driver) => {
 
   beforeAll(async () => {
     t = await createTestApp(driver, { env: { WEFT_RATE_LIMIT_PER_MINUTE: '100000' } });
+    base = (await t.app.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
     org = await seedOrg(t, 'Hooks');
     other = await seedOrg(t, 'Elsewhere');
     await workflow(
@@ -280,7 +302,7 @@ describe.each(TEST_DRIVERS)('webhook triggers (%s)', (driver) => {
     expect(dead.data.map((e: { id: string }) => e.id)).toEqual([event.id]);
 
     await api('POST', '/api/v1/workflows/make-ready/run', {});
-    const replayed = await api('POST', `/api/v1/events/${event.id}/replay`);
+    const replayed = await send('POST', `/api/v1/events/${event.id}/replay`, withKey(org.liveKey));
     expect(replayed.statusCode, replayed.body).toBe(200);
     expect(replayed.json()).toMatchObject({ verdict: 'routed', deadLetter: false, attempts: 2 });
     const run = replayed.json().executions[0];
