@@ -9,8 +9,10 @@ import { purgeExpiredState } from './modules/state/state.service.ts';
 import { startTriggerWorkers } from './modules/triggers/background.ts';
 import { createEventRouter } from './modules/triggers/router.ts';
 import {
+  expirySeconds,
   openWorkflowEngine,
   queueOptionsOf,
+  queueRetry,
   TIER_QUEUES,
   workWorkflowQueues,
   type WorkflowEngine,
@@ -20,15 +22,20 @@ export interface Workers {
   close(): Promise<void>;
 }
 
-/** How often the sweeper looks for executions whose queue job went missing. */
-const SWEEP_INTERVAL_MS = 60_000;
-/** A queued execution this late (beyond its due time) has lost its job: it is queued again. */
-const STALE_AFTER_MS = 5 * 60_000;
+/** How often the sweeper looks for executions to queue again. */
+const SWEEP_INTERVAL_MS = 5_000;
+/** A queued execution this late (beyond its due time) has lost its job. */
+const QUEUED_STALE_MS = 5 * 60_000;
+/** A running execution whose lease lapsed this long ago has lost its worker. */
+const LAPSED_MS = 1_000;
+/** Expired workflow state is purged this often. */
+const PURGE_INTERVAL_MS = 60_000;
 
 /**
- * Re-queues executions left `queued` long past their due time (the process stopped between
- * writing the execution and queuing its job) and purges expired workflow state. Safe to run in
- * every worker: a duplicate job finds the execution claimed or finished and does nothing.
+ * Queues again the executions whose worker died (their attempt stopped renewing its lease) and
+ * those left `queued` long past their due time (the process stopped between writing the
+ * execution and queuing its job). Safe in every worker: a duplicate job finds the execution
+ * claimed or finished and does nothing, and a retried attempt counts against the policy.
  */
 export async function sweep({
   db,
@@ -36,21 +43,23 @@ export async function sweep({
 }: {
   db: Database;
   engine: WorkflowEngine;
-}): Promise<{ requeued: number; purged: number }> {
+}): Promise<{ requeued: number }> {
   let requeued = 0;
   for (const orgId of await db.owner((sql) => listRegisteredOrgs(sql))) {
     const stale = await db.tenant({ orgId }, (sql) =>
-      executionsRepo.listStale(sql, { olderThanMs: STALE_AFTER_MS, limit: 100 }),
+      executionsRepo.listStale(sql, { queuedMs: QUEUED_STALE_MS, lapsedMs: LAPSED_MS, limit: 100 }),
     );
-    for (const execution of stale.filter((e) => e.status === 'queued')) {
+    for (const execution of stale) {
       await engine.queue.send({
         queue: TIER_QUEUES[execution.tier === 'long' ? 'long' : 'standard'],
         data: { orgId, executionId: execution.id, timeoutMs: execution.timeoutMs },
+        expireInSeconds: expirySeconds(execution.timeoutMs),
+        retry: queueRetry(execution.retry),
       });
       requeued++;
     }
   }
-  return { requeued, purged: await purgeExpiredState({ db }) };
+  return { requeued };
 }
 
 /**
@@ -110,13 +119,21 @@ export async function startWorkers({
     logger,
   });
   let sweeping: Promise<unknown> = Promise.resolve();
+  let lastPurge = Date.now();
   const timer = setInterval(() => {
-    sweeping = sweep({ db, engine: running }).then(
-      (result) => {
-        if (result.requeued > 0 || result.purged > 0) logger.info(result, 'sweep');
-      },
-      (error: unknown) => logger.error({ err: error }, 'sweep failed'),
-    );
+    sweeping = sweeping.then(async () => {
+      try {
+        const { requeued } = await sweep({ db, engine: running });
+        if (requeued > 0) logger.info({ requeued }, 'queued executions again');
+        if (Date.now() - lastPurge > PURGE_INTERVAL_MS) {
+          lastPurge = Date.now();
+          const purged = await purgeExpiredState({ db });
+          if (purged > 0) logger.info({ purged }, 'purged expired workflow state');
+        }
+      } catch (error) {
+        logger.error({ err: error }, 'sweep failed');
+      }
+    });
   }, SWEEP_INTERVAL_MS);
   timer.unref();
   logger.info(

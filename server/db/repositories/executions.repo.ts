@@ -2,6 +2,7 @@ import type { Sql } from '../database.ts';
 import type {
   Environment,
   Execution,
+  RetryPolicy,
   ExecutionDetail,
   ExecutionSpan,
   ExecutionStatus,
@@ -331,6 +332,20 @@ export async function holdsLease(
   return rows.length > 0;
 }
 
+/** Renews a live lease; false when it was lost (expired and taken, or the attempt settled). */
+export async function extendLease(
+  db: Sql,
+  { id, leaseOwner, leaseMs }: { id: string; leaseOwner: string; leaseMs: number },
+): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE executions SET lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
+      WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND lease_expires_at > now()
+      RETURNING id`,
+    [id, leaseOwner, leaseMs],
+  );
+  return rows.length > 0;
+}
+
 /** Ends an attempt: a final status, or back to 'queued' for a retry. Fenced on the lease. */
 export async function settle(
   db: Sql,
@@ -427,24 +442,44 @@ export async function putStep(
   );
 }
 
-/** Executions left queued or running past their lease, for the sweeper. */
+/** An execution the sweeper queues again, with what its job needs. */
+export interface StaleExecution {
+  id: string;
+  status: ExecutionStatus;
+  tier: Tier;
+  timeoutMs: number;
+  retry: RetryPolicy;
+}
+
+/**
+ * Executions whose attempt stopped renewing its lease (its worker died) for `lapsedMs`, and
+ * queued ones still waiting `queuedMs` after they were due (their job was never sent), for the
+ * sweeper to queue again.
+ */
 export async function listStale(
   db: Sql,
-  { olderThanMs, limit }: { olderThanMs: number; limit: number },
-): Promise<{ id: string; status: ExecutionStatus; tier: Tier; timeoutMs: number }[]> {
+  { queuedMs, lapsedMs, limit }: { queuedMs: number; lapsedMs: number; limit: number },
+): Promise<StaleExecution[]> {
   const rows = await db.query<{
     id: string;
     status: ExecutionStatus;
     tier: Tier;
     timeout_ms: number;
+    retry: RetryPolicy;
   }>(
-    `SELECT e.id, e.status, e.tier, v.timeout_ms
+    `SELECT e.id, e.status, e.tier, v.timeout_ms, v.retry
        FROM executions e JOIN workflow_versions v ON v.org_id = e.org_id AND v.id = e.version_id
       WHERE (e.status = 'queued'
              AND coalesce(e.lease_expires_at, e.created_at) < now() - make_interval(secs => $1::double precision / 1000))
-         OR (e.status = 'running' AND e.lease_expires_at < now() - make_interval(secs => $1::double precision / 1000))
-      LIMIT $2`,
-    [olderThanMs, limit],
+         OR (e.status = 'running' AND e.lease_expires_at < now() - make_interval(secs => $2::double precision / 1000))
+      LIMIT $3`,
+    [queuedMs, lapsedMs, limit],
   );
-  return rows.map((r) => ({ id: r.id, status: r.status, tier: r.tier, timeoutMs: r.timeout_ms }));
+  return rows.map((r) => ({
+    id: r.id,
+    status: r.status,
+    tier: r.tier,
+    timeoutMs: r.timeout_ms,
+    retry: r.retry,
+  }));
 }

@@ -210,4 +210,62 @@ describe.skipIf(!TEST_DRIVERS.includes('pg'))('workers killed mid-run', () => {
       ).toEqual(['a', 'b']);
     }
   }, 240_000);
+
+  it('a Long run whose worker dies resumes within a lease, not after its 1-hour timeout', async () => {
+    const headers = withKey(org.liveKey);
+    const source = `export default async function (ctx) {
+      const effect = (step) => ctx.http.fetch('${url}/effect?execution=' + ctx.executionId + '&step=' + step + '&attempt=' + ctx.attempt);
+      const first = await ctx.step('first', async () => { await effect('first'); return ctx.attempt; });
+      if (ctx.attempt === 1) await ctx.sleep(60_000);
+      return { first, finishedOn: ctx.attempt };
+    }`;
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/workflows',
+      headers,
+      payload: { name: 'long-haul', source, tier: 'long', timeoutMs: 3_600_000 },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/workflows/long-haul/publish',
+      headers,
+      payload: { deployTo: ['production'] },
+    });
+    for (const slot of [0, 1]) await kill(slot);
+    await startWorker(0);
+    const run = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/workflows/long-haul/run',
+      headers,
+      payload: {},
+    });
+    const id = run.json().executionId as string;
+    const status = async () =>
+      (await t.app.inject({ method: 'GET', url: `/api/v1/executions/${id}`, headers })).json();
+    // Wait until the first step is recorded and the run is sleeping, then kill its worker.
+    for (let i = 0; i < 200 && !effects.some((e) => e.execution === id); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await status()).status).toBe('running');
+    await kill(0);
+    const killedAt = Date.now();
+    await startWorker(1);
+    let done = await status();
+    while (done.status !== 'completed' && Date.now() - killedAt < 90_000) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      done = await status();
+    }
+    expect(done).toMatchObject({
+      status: 'completed',
+      attempt: 2,
+      output: { first: 1, finishedOn: 2 },
+    });
+    // Taken over once the dead attempt's 30-second lease lapsed (plus a sweep), not after an hour.
+    expect(Date.now() - killedAt).toBeLessThan(60_000);
+    expect(effects.filter((e) => e.execution === id)).toEqual([
+      { execution: id, step: 'first', attempt: 1 },
+    ]);
+  }, 120_000);
 });

@@ -32,6 +32,13 @@ import { WORKFLOWS_CHANNEL } from './workflows.service.ts';
 const MAX_STORED_JSON_BYTES = 64 * 1024;
 /** Time beyond the workflow's timeout before another worker may take over a running attempt. */
 const LEASE_GRACE_MS = 5_000;
+/** The longest lease an attempt holds between renewals. */
+const MAX_LEASE_MS = 30_000;
+
+/** An attempt's lease: its timeout and a grace for short runs, at most MAX_LEASE_MS (renewed). */
+export function leaseFor(timeoutMs: number): number {
+  return Math.min(timeoutMs + LEASE_GRACE_MS, MAX_LEASE_MS);
+}
 const MEMORY_MB = 64;
 
 // Request headers a workflow never sees: credentials of the caller.
@@ -463,6 +470,97 @@ export async function createWorkflowRunner({
     );
   }
 
+  /** The body of an attempt whose lease this process holds. */
+  async function runClaimed({
+    orgId,
+    executionId,
+    leaseOwner,
+    claimed,
+  }: {
+    orgId: string;
+    executionId: string;
+    leaseOwner: string;
+    claimed: executionsRepo.Claimed;
+  }): Promise<AttemptOutcome> {
+    if (claimed.attempt > claimed.maxAttempts) {
+      const error = {
+        kind: 'crash',
+        message: `gave up after ${claimed.maxAttempts} attempt(s): the worker running it stopped`,
+      };
+      await db.tenant({ orgId }, (sql) =>
+        executionsRepo.failUnfinished(sql, { id: executionId, error }),
+      );
+      return { kind: 'failed', status: 'failed', error };
+    }
+    let runnable = versions.get(claimed.versionId);
+    if (!runnable) {
+      runnable =
+        (await db.tenant({ orgId }, (sql) =>
+          workflowsRepo.findRunnableById(sql, { versionId: claimed.versionId }),
+        )) ?? undefined;
+      if (!runnable) {
+        const error = { kind: 'error', message: 'the workflow version was deleted' };
+        await db.tenant({ orgId }, (sql) =>
+          executionsRepo.failUnfinished(sql, { id: executionId, error }),
+        );
+        return { kind: 'failed', status: 'failed', error };
+      }
+      if (versions.size >= 1000) versions.clear();
+      versions.set(claimed.versionId, runnable);
+    }
+    const { result, record } = await execute({
+      runnable,
+      orgId,
+      mode: null,
+      executionId,
+      customer: await customerContext({ orgId, customerId: claimed.customerId }),
+      environment: claimed.environment,
+      input: claimed.input,
+      headers: claimed.headers,
+      triggeredBy: claimed.triggeredBy,
+      trigger: claimed.trigger,
+      attempt: claimed.attempt,
+      steps: fencedSteps({ orgId, executionId, leaseOwner, attempt: claimed.attempt }),
+    });
+    const status = statusOf(result);
+    const error = result.ok ? null : record.redact(errorOf(result));
+    const retrying = !result.ok && runnable.retry.enabled && claimed.attempt < claimed.maxAttempts;
+    const delayMs = retrying
+      ? retryDelayMs({ retry: runnable.retry, attempt: claimed.attempt })
+      : 0;
+    const attemptLog = [
+      ...record.redact(result.logs),
+      ...(error
+        ? [
+            {
+              level: 'error' as const,
+              message: `attempt ${claimed.attempt} ${status}: ${error.message}${retrying ? `; retrying in ${delayMs} ms` : ''}`,
+              at: Date.now(),
+            },
+          ]
+        : []),
+    ];
+    const settled = await db.tenant({ orgId }, (sql) =>
+      executionsRepo.settle(sql, {
+        id: executionId,
+        leaseOwner,
+        status: retrying ? 'queued' : status,
+        output: result.ok ? record.redact(capJson(result.output)) : null,
+        error,
+        logs: attemptLog,
+        spans: record.redact(record.spans),
+        durationMs: result.durationMs,
+        retryInMs: delayMs,
+      }),
+    );
+    if (!settled) return { kind: 'fenced' };
+    if (result.ok) return { kind: 'completed' };
+    const failure = error as ExecutionError;
+    if (retrying) return { kind: 'retry', delayMs, error: failure };
+    await deadLetterEvent({ orgId, trigger: claimed.trigger, error: failure });
+    return { kind: 'failed', status, error: failure };
+  }
+
   function fencedSteps({
     orgId,
     executionId,
@@ -520,88 +618,25 @@ export async function createWorkflowRunner({
         executionsRepo.claim(sql, {
           id: executionId,
           leaseOwner,
-          leaseMs: timeoutMs + LEASE_GRACE_MS,
+          leaseMs: leaseFor(timeoutMs),
         }),
       );
       if (!claimed) return { kind: 'skipped', reason: 'finished or held by a live attempt' };
-      if (claimed.attempt > claimed.maxAttempts) {
-        const error = {
-          kind: 'crash',
-          message: `gave up after ${claimed.maxAttempts} attempt(s): the worker running it stopped`,
-        };
-        await db.tenant({ orgId }, (sql) =>
-          executionsRepo.failUnfinished(sql, { id: executionId, error }),
+      // The lease is short and renewed while the attempt runs: a worker that dies is noticed
+      // within a lease, whatever the workflow's timeout.
+      const leaseMs = leaseFor(timeoutMs);
+      const heartbeat = setInterval(() => {
+        db.tenant({ orgId }, (sql) =>
+          executionsRepo.extendLease(sql, { id: executionId, leaseOwner, leaseMs }),
+        ).catch((error: unknown) =>
+          logger.warn({ err: error, executionId }, 'could not renew an execution lease'),
         );
-        return { kind: 'failed', status: 'failed', error };
+      }, leaseMs / 3);
+      try {
+        return await runClaimed({ orgId, executionId, leaseOwner, claimed });
+      } finally {
+        clearInterval(heartbeat);
       }
-      let runnable = versions.get(claimed.versionId);
-      if (!runnable) {
-        runnable =
-          (await db.tenant({ orgId }, (sql) =>
-            workflowsRepo.findRunnableById(sql, { versionId: claimed.versionId }),
-          )) ?? undefined;
-        if (!runnable) {
-          const error = { kind: 'error', message: 'the workflow version was deleted' };
-          await db.tenant({ orgId }, (sql) =>
-            executionsRepo.failUnfinished(sql, { id: executionId, error }),
-          );
-          return { kind: 'failed', status: 'failed', error };
-        }
-        if (versions.size >= 1000) versions.clear();
-        versions.set(claimed.versionId, runnable);
-      }
-      const { result, record } = await execute({
-        runnable,
-        orgId,
-        mode: null,
-        executionId,
-        customer: await customerContext({ orgId, customerId: claimed.customerId }),
-        environment: claimed.environment,
-        input: claimed.input,
-        headers: claimed.headers,
-        triggeredBy: claimed.triggeredBy,
-        trigger: claimed.trigger,
-        attempt: claimed.attempt,
-        steps: fencedSteps({ orgId, executionId, leaseOwner, attempt: claimed.attempt }),
-      });
-      const status = statusOf(result);
-      const error = result.ok ? null : record.redact(errorOf(result));
-      const retrying =
-        !result.ok && runnable.retry.enabled && claimed.attempt < claimed.maxAttempts;
-      const delayMs = retrying
-        ? retryDelayMs({ retry: runnable.retry, attempt: claimed.attempt })
-        : 0;
-      const attemptLog = [
-        ...record.redact(result.logs),
-        ...(error
-          ? [
-              {
-                level: 'error' as const,
-                message: `attempt ${claimed.attempt} ${status}: ${error.message}${retrying ? `; retrying in ${delayMs} ms` : ''}`,
-                at: Date.now(),
-              },
-            ]
-          : []),
-      ];
-      const settled = await db.tenant({ orgId }, (sql) =>
-        executionsRepo.settle(sql, {
-          id: executionId,
-          leaseOwner,
-          status: retrying ? 'queued' : status,
-          output: result.ok ? record.redact(capJson(result.output)) : null,
-          error,
-          logs: attemptLog,
-          spans: record.redact(record.spans),
-          durationMs: result.durationMs,
-          retryInMs: delayMs,
-        }),
-      );
-      if (!settled) return { kind: 'fenced' };
-      if (result.ok) return { kind: 'completed' };
-      const failure = error as ExecutionError;
-      if (retrying) return { kind: 'retry', delayMs, error: failure };
-      await deadLetterEvent({ orgId, trigger: claimed.trigger, error: failure });
-      return { kind: 'failed', status, error: failure };
     },
 
     async giveUp({ orgId, executionId, reason }) {
