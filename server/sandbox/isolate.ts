@@ -523,10 +523,11 @@ export type IsolateRunner = {
 };
 
 /**
- * Keeps up to `maxIsolates` isolates, one per org and never shared between orgs; each run gets a
- * fresh context (new globals and builtins) in it, and compiled scripts are reused by code hash.
- * An isolate is disposed when it is least recently used, after a timeout or memory failure,
- * after `maxRunsPerIsolate` runs, or when its heap stays above half its limit after a run.
+ * Keeps up to `maxIsolates` warm isolates, each belonging to one org and never shared between
+ * orgs (an org running several workflows at once gets several); each run gets a fresh context
+ * (new globals and builtins) in an idle isolate of its org, and compiled scripts are reused by
+ * code hash. An isolate is disposed when it is least recently used, after a timeout or memory
+ * failure, after `maxRunsPerIsolate` runs, or when its heap stays above half its limit.
  */
 export function createIsolateRunner({
   maxIsolates = 8,
@@ -537,34 +538,38 @@ export function createIsolateRunner({
   maxRunsPerIsolate?: number;
   limits?: SandboxLimits;
 } = {}): IsolateRunner {
-  // Map order is recency order: a used slot is moved to the end.
-  const slots = new Map<string, IsolateSlot>();
+  // Array order is recency order: a used slot is moved to the end.
+  let slots: { orgId: string; slot: IsolateSlot }[] = [];
+
+  function drop(slot: IsolateSlot): void {
+    slots = slots.filter((entry) => entry.slot !== slot);
+    disposeSlot(slot);
+  }
 
   function evict(): void {
-    for (const [orgId, slot] of slots) {
-      if (slots.size <= maxIsolates) return;
-      if (slot.busy) continue;
-      slots.delete(orgId);
-      disposeSlot(slot);
+    for (const entry of [...slots]) {
+      if (slots.length <= maxIsolates) return;
+      if (!entry.slot.busy) drop(entry.slot);
     }
   }
 
   function acquire(orgId: string, memoryMb: number): { slot: IsolateSlot; cached: boolean } {
-    const existing = slots.get(orgId);
-    if (existing?.busy) {
-      // The org's isolate is in use (only possible in-process): this run gets its own.
-      return { slot: createSlot(memoryMb), cached: false };
-    }
-    if (existing) {
-      slots.delete(orgId);
-      if (!existing.isolate.isDisposed && existing.memoryMb === memoryMb) {
-        slots.set(orgId, existing);
-        return { slot: existing, cached: true };
-      }
-      disposeSlot(existing);
+    const idle = slots.find(
+      (entry) =>
+        entry.orgId === orgId &&
+        !entry.slot.busy &&
+        !entry.slot.isolate.isDisposed &&
+        entry.slot.memoryMb === memoryMb,
+    );
+    if (idle) {
+      slots = [...slots.filter((entry) => entry !== idle), idle];
+      idle.slot.busy = true;
+      return { slot: idle.slot, cached: true };
     }
     const slot = createSlot(memoryMb);
-    slots.set(orgId, slot);
+    // Busy before eviction runs, so that the new isolate is never the one evicted.
+    slot.busy = true;
+    slots.push({ orgId, slot });
     evict();
     return { slot, cached: true };
   }
@@ -606,22 +611,18 @@ export function createIsolateRunner({
           limits: resolved,
         });
         slot.runs++;
-        if (!cached || !keepIsolate || shouldRetire(slot)) {
-          if (slots.get(orgId) === slot) slots.delete(orgId);
-          disposeSlot(slot);
-        } else {
-          prepareSpare(slot);
-        }
+        if (!cached || !keepIsolate || shouldRetire(slot)) drop(slot);
+        else prepareSpare(slot);
         return result;
       } finally {
         slot.busy = false;
         evict();
       }
     },
-    orgIds: () => [...slots.keys()],
+    orgIds: () => [...new Set(slots.map((entry) => entry.orgId))],
     close: () => {
-      for (const slot of slots.values()) disposeSlot(slot);
-      slots.clear();
+      for (const entry of slots) disposeSlot(entry.slot);
+      slots = [];
     },
   };
 }

@@ -57,8 +57,8 @@ type Job = {
 
 type Worker = {
   child: ChildProcess;
-  job: Job | undefined;
-  killTimer: NodeJS.Timeout | undefined;
+  /** Jobs running in the child, each with the timer that kills the child if it overruns. */
+  jobs: Map<number, { job: Job; killTimer: NodeJS.Timeout }>;
   /** Orgs whose isolates the child said it holds after its last job. */
   orgs: Set<string>;
 };
@@ -105,9 +105,11 @@ function isResult(value: unknown): value is SandboxResult {
 }
 
 /**
- * A fixed set of child processes, each running one job at a time. A child that dies is
- * replaced and only its own job fails (kind 'crash'). Children get an empty environment, so
- * nothing of the server's configuration or secrets exists in the process that runs tenant code.
+ * A fixed set of child processes, each running up to `jobsPerProcess` jobs at once (each in an
+ * isolate of its own: a workflow waiting on a host call, a fetch or a sleep holds no CPU, so
+ * others run beside it). A child that dies is replaced and only its jobs fail (kind 'crash').
+ * Children get an empty environment, so nothing of the server's configuration or secrets exists
+ * in the process that runs tenant code.
  */
 export function createSandboxPool({
   size = 2,
@@ -115,8 +117,11 @@ export function createSandboxPool({
   limits: poolLimits,
   isolatesPerProcess = 8,
   runsPerIsolate = 1000,
+  jobsPerProcess = 8,
 }: {
   size?: number;
+  /** Jobs one child runs at once; the watchdog of each is its own, a kill takes them all. */
+  jobsPerProcess?: number;
   maxQueue?: number;
   limits?: Partial<SandboxLimits>;
   /** Warm isolates (one per org) each child keeps, least recently used disposed first. */
@@ -138,15 +143,16 @@ export function createSandboxPool({
       serialization: 'json',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
-    const worker: Worker = { child, job: undefined, killTimer: undefined, orgs: new Set() };
+    const worker: Worker = { child, jobs: new Map(), orgs: new Set() };
     workers.add(worker);
     child.on('message', (message: ToParent) => onMessage(worker, message));
     child.on('exit', (code, signal) => {
       workers.delete(worker);
-      clearTimeout(worker.killTimer);
-      const job = worker.job;
-      worker.job = undefined;
-      job?.resolve(failure(job, `sandbox process exited (${signal ?? `code ${code}`})`));
+      for (const { job, killTimer } of worker.jobs.values()) {
+        clearTimeout(killTimer);
+        job.resolve(failure(job, `sandbox process exited (${signal ?? `code ${code}`})`));
+      }
+      worker.jobs.clear();
       if (closed) return;
       // A child that dies right after starting (a broken install) must not become a fork loop.
       const delay = performance.now() - startedAt < RESPAWN_BACKOFF_MS ? RESPAWN_BACKOFF_MS : 0;
@@ -161,8 +167,9 @@ export function createSandboxPool({
   }
 
   function onMessage(worker: Worker, message: ToParent): void {
-    const job = worker.job;
-    if (!job || message.jobId !== job.id) return;
+    const running = worker.jobs.get(message.jobId);
+    if (!running) return;
+    const { job } = running;
     switch (message.type) {
       case 'result': {
         if (!isResult(message.result)) {
@@ -170,8 +177,8 @@ export function createSandboxPool({
           worker.child.kill('SIGKILL');
           return;
         }
-        clearTimeout(worker.killTimer);
-        worker.job = undefined;
+        clearTimeout(running.killTimer);
+        worker.jobs.delete(job.id);
         worker.orgs = new Set(
           Array.isArray(message.orgs)
             ? message.orgs.filter((org) => typeof org === 'string').slice(0, isolatesPerProcess)
@@ -185,7 +192,9 @@ export function createSandboxPool({
       case 'call': {
         const { callId, name, argsJson } = message;
         const reply = (answer: ToChild): void => {
-          if (worker.job === job && worker.child.connected) worker.child.send(answer);
+          if (worker.jobs.get(job.id) === running && worker.child.connected) {
+            worker.child.send(answer);
+          }
         };
         const refused = refuseHostCall({ name, argsJson, limits: job.limits });
         if (refused !== undefined) {
@@ -208,15 +217,25 @@ export function createSandboxPool({
     }
   }
 
+  // An idle child holding the org's warm isolate first; then any idle child (the one holding the
+  // fewest orgs, so warm isolates are evicted last); then the least busy child with room.
   function pickWorker(orgId: string): Worker | undefined {
-    let best: Worker | undefined;
+    let idle: Worker | undefined;
+    let busy: Worker | undefined;
     for (const worker of workers) {
-      if (worker.job || !worker.child.connected) continue;
-      if (worker.orgs.has(orgId)) return worker;
-      // Otherwise the idle child holding the fewest orgs, so that warm isolates are evicted last.
-      if (!best || worker.orgs.size < best.orgs.size) best = worker;
+      if (!worker.child.connected || worker.jobs.size >= jobsPerProcess) continue;
+      if (worker.jobs.size === 0) {
+        if (worker.orgs.has(orgId)) return worker;
+        if (!idle || worker.orgs.size < idle.orgs.size) idle = worker;
+      } else if (
+        !busy ||
+        worker.jobs.size < busy.jobs.size ||
+        (worker.jobs.size === busy.jobs.size && worker.orgs.has(orgId))
+      ) {
+        busy = worker;
+      }
     }
-    return best;
+    return idle ?? busy;
   }
 
   function pump(): void {
@@ -226,11 +245,13 @@ export function createSandboxPool({
       const worker = pickWorker(next.orgId);
       if (!worker) return;
       const job = queue.shift()!;
-      worker.job = job;
-      worker.killTimer = setTimeout(
-        () => worker.child.kill('SIGKILL'),
-        job.limits.wallMs + KILL_GRACE_MS,
-      );
+      worker.jobs.set(job.id, {
+        job,
+        killTimer: setTimeout(
+          () => worker.child.kill('SIGKILL'),
+          job.limits.wallMs + KILL_GRACE_MS,
+        ),
+      });
       const message: ToChild = {
         type: 'run',
         jobId: job.id,

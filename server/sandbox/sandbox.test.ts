@@ -926,7 +926,7 @@ describe('isolate reuse through the sandbox pool', () => {
   });
 
   it('bounds the queue', async () => {
-    const tiny = createSandboxPool({ size: 1, maxQueue: 1, limits: LIMITS });
+    const tiny = createSandboxPool({ size: 1, maxQueue: 1, jobsPerProcess: 1, limits: LIMITS });
     try {
       const code = await compile('export default async function () { return 1; }');
       const run = () => tiny.run({ orgId: 'org-1', code, context: context(), host: echoHost });
@@ -937,6 +937,37 @@ describe('isolate reuse through the sandbox pool', () => {
       expect((await queued).ok).toBe(true);
     } finally {
       await tiny.close();
+    }
+  });
+
+  it('runs several jobs of one child at once while they wait on the host', async () => {
+    const wide = createSandboxPool({ size: 1, jobsPerProcess: 4, limits: LIMITS });
+    try {
+      const code = await compile(
+        "export default async function (ctx: any) { return await ctx.state.get('k' + ctx.input); }",
+      );
+      // Every host call waits until all four runs have made theirs: one job at a time would
+      // never get there.
+      let arrived = 0;
+      let release: () => void = () => undefined;
+      const all = new Promise<void>((resolve) => (release = resolve));
+      const barrierHost: SandboxHost = {
+        call: async ({ argsJson }) => {
+          arrived++;
+          if (arrived === 4) release();
+          await all;
+          return JSON.stringify((JSON.parse(argsJson) as { key: string }).key);
+        },
+      };
+      const results = await Promise.all(
+        [1, 2, 3, 4].map((n) =>
+          wide.run({ orgId: 'org-1', code, context: context(n), host: barrierHost }),
+        ),
+      );
+      expect(results.map(outputOf)).toEqual(['k1', 'k2', 'k3', 'k4']);
+      expect(wide.pids()).toHaveLength(1);
+    } finally {
+      await wide.close();
     }
   });
 });

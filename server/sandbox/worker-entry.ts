@@ -1,6 +1,7 @@
 // Entry of a sandbox process. The pool starts it with an empty environment and two arguments
-// (isolates kept, runs per isolate); it runs one job at a time, in a fresh context of a warm
-// isolate of the job's org, and sends every host call to the parent, which owns all capabilities.
+// (isolates kept, runs per isolate); it runs the jobs the pool sends (several at once, each in a
+// fresh context of an idle warm isolate of the job's org, or a new one), and sends every host
+// call to the parent, which owns all capabilities.
 import { createIsolateRunner, type HostCallName } from './isolate.ts';
 import type { ToChild, ToParent } from './protocol.ts';
 
