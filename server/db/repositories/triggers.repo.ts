@@ -246,6 +246,8 @@ export interface NewEvent {
   receivedAt: Date;
   /** Set when the inserting process routes the event itself, until when it may take. */
   leaseUntil: Date | null;
+  /** Why a rejected request was refused. */
+  error?: string;
 }
 
 const EVENT_INSERT = [
@@ -262,6 +264,7 @@ const EVENT_INSERT = [
   'verdict',
   'received_at',
   'routing_lease_until',
+  'error',
 ] as const;
 
 /**
@@ -287,6 +290,7 @@ export async function insertEvents(db: Sql, events: readonly NewEvent[]): Promis
       e.verdict,
       e.receivedAt,
       e.leaseUntil,
+      e.error ?? null,
     );
     return `(${Array.from({ length: width }, (_, j) => `$${i * width + j + 1}`).join(', ')})`;
   });

@@ -153,7 +153,12 @@ describe.each(TEST_DRIVERS)('app event triggers, end to end (%s)', (driver) => {
       body: JSON.stringify({ id: 'evil', event: 'item.created', payload: {} }),
     });
     expect(forged.status).toBe(401);
-    expect(await eventsOf(trigger.id)).toHaveLength(1);
+    const after = await eventsOf(trigger.id);
+    expect(after.filter((e) => e.verdict !== 'rejected')).toHaveLength(1);
+    expect(after.find((e) => e.verdict === 'rejected')).toMatchObject({
+      payload: null,
+      executions: [],
+    });
 
     expect((await api('DELETE', `/api/v1/triggers/${trigger.id}`)).status).toBe(204);
     expect(saas.registrations()).toEqual([]);

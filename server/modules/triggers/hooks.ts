@@ -116,6 +116,7 @@ export type AppEventVerifier = (args: {
 }) => Promise<{ ok: true } | { ok: false; reason: string }>;
 
 const HookParamsSchema = z.object({ id: z.string().max(100) }).strict();
+const REJECTION_NOTE_INTERVAL_MS = 1_000;
 
 const AcceptedSchema = z.object({
   eventId: z.uuid(),
@@ -136,6 +137,46 @@ export function hookRoutes(
   }: { router: EventRouter; keyring: Keyring; verifyAppEvent: AppEventVerifier },
 ): void {
   const secrets = new Map<string, string | null>();
+  // A rejected request is noted in the events log (without its body, never routed), at most once
+  // a second per trigger: enough to debug a sender's signature, too little to flood the log.
+  const lastRejection = new Map<string, number>();
+  const noteRejection = async ({
+    trigger,
+    headers,
+    reason,
+  }: {
+    trigger: LoadedTrigger;
+    headers: Record<string, string | string[] | undefined>;
+    reason: string;
+  }): Promise<void> => {
+    const now = Date.now();
+    if (now - (lastRejection.get(trigger.record.id) ?? 0) < REJECTION_NOTE_INTERVAL_MS) return;
+    if (lastRejection.size > 10_000) lastRejection.clear();
+    lastRejection.set(trigger.record.id, now);
+    await router
+      .accept([
+        {
+          trigger,
+          event: {
+            id: randomUUID(),
+            orgId: trigger.record.orgId,
+            triggerId: trigger.record.id,
+            source: trigger.record.type,
+            customerId: trigger.record.customerId,
+            headers: runHeaders(headers),
+            payload: null,
+            dedupKey: null,
+            webhookId: null,
+            tickAt: null,
+            verdict: 'rejected',
+            receivedAt: new Date(now),
+            leaseUntil: null,
+            error: reason,
+          },
+        },
+      ])
+      .catch(() => undefined);
+  };
   app.post('/hooks/:id', {
     schema: {
       tags: ['Triggers'],
@@ -169,11 +210,17 @@ export function hookRoutes(
           secrets.set(trigger.record.id, secret);
         }
         const verdict = authenticate({ auth: config.auth, secret, headers, rawBody });
-        if (!verdict.ok) throw new AppError('unauthorized', `webhook rejected: ${verdict.reason}`);
+        if (!verdict.ok) {
+          await noteRejection({ trigger, headers, reason: verdict.reason });
+          throw new AppError('unauthorized', `webhook rejected: ${verdict.reason}`);
+        }
         (request as { webhookId?: string | null }).webhookId = verdict.webhookId;
       } else {
         const verdict = await verifyAppEvent({ trigger, headers, rawBody });
-        if (!verdict.ok) throw new AppError('unauthorized', `event rejected: ${verdict.reason}`);
+        if (!verdict.ok) {
+          await noteRejection({ trigger, headers, reason: verdict.reason });
+          throw new AppError('unauthorized', `event rejected: ${verdict.reason}`);
+        }
       }
       let payload: unknown = null;
       if (rawBody.length > 0) {

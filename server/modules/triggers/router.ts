@@ -320,6 +320,10 @@ export async function createEventRouter({
     async accept(items) {
       const leaseUntil = new Date(Date.now() + ROUTING_LEASE_MS);
       for (const { trigger, event } of items) {
+        if (event.verdict === 'rejected') {
+          event.leaseUntil = null;
+          continue;
+        }
         if (inFlight + backlog.length + reserved < maxBacklog) {
           event.leaseUntil = leaseUntil;
           reserved++;

@@ -233,7 +233,14 @@ describe.each(TEST_DRIVERS)('webhook triggers (%s)', (driver) => {
     // Only the two accepted requests ran anything; no rejected request left an event.
     expect((await executionsOf('record-b')).length).toBe(before + 2);
     const events = (await api('GET', `/api/v1/events?triggerId=${hmac.id}`)).json().data;
-    expect(events).toHaveLength(1);
+    expect(events.filter((e: { verdict: string }) => e.verdict !== 'rejected')).toHaveLength(1);
+    // Rejections are noted (at most one a second per trigger) without their body, never routed.
+    const rejections = events.filter((e: { verdict: string }) => e.verdict === 'rejected');
+    expect(rejections.length).toBeGreaterThanOrEqual(1);
+    for (const r of rejections) {
+      expect(r).toMatchObject({ payload: null, executions: [], matchedRoutes: [] });
+      expect(r.error).toMatch(/webhook-id, webhook-timestamp and webhook-signature are required/);
+    }
     // The secret is shown once, at creation.
     expect((await api('GET', `/api/v1/triggers/${hmac.id}`)).body).not.toContain(hmac.secret);
     expect(t.logs.join('\n')).not.toContain(hmac.secret);
