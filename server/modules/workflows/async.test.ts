@@ -167,6 +167,33 @@ describe.each(TEST_DRIVERS)('Standard and Long tiers on the queue (%s)', (driver
     expect(once).toMatchObject({ status: 'failed', attempt: 1, maxAttempts: 1 });
   }, 60_000);
 
+  it('redacts secrets from queued runs too: output, logs and stored step names', async () => {
+    const secret = 'tok_live_QUEUED_0123456789';
+    const stored = await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/secrets/QUEUE_TOKEN',
+      headers: withKey(org.liveKey),
+      payload: { value: secret },
+    });
+    expect(stored.statusCode).toBe(201);
+    await deployed(
+      'queued-secret',
+      `export default async function (ctx) {
+        const k = await ctx.secrets.get('QUEUE_TOKEN');
+        await ctx.step('use-' + k, async () => 1);
+        ctx.log.info('token', k);
+        return { k };
+      }`,
+      { tier: 'standard', timeoutMs: 10_000 },
+    );
+    const res = await call('POST', '/api/v1/workflows/queued-secret/run', {});
+    const done = await settled(res.json().executionId);
+    expect(done.status).toBe('completed');
+    expect(JSON.stringify(done)).not.toContain(secret);
+    expect(done.output).toEqual({ k: '[redacted]' });
+    expect(done.steps.map((step: { name: string }) => step.name)).toEqual(['use-[redacted]']);
+  });
+
   it('lets ctx.sleep wait in Long runs only', async () => {
     await deployed(
       'napper',

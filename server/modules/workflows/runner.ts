@@ -273,7 +273,7 @@ export async function createWorkflowRunner({
     triggeredBy: TriggerKind;
     trigger: Record<string, unknown>;
     attempt: number;
-    steps: StepStore;
+    steps: StepStore | ((record: RunRecord) => StepStore);
   }): Promise<{ result: SandboxResult; record: RunRecord }> {
     const record = new RunRecord();
     const ended = new AbortController();
@@ -289,7 +289,7 @@ export async function createWorkflowRunner({
         attempt,
         mode,
       },
-      steps,
+      steps: typeof steps === 'function' ? steps(record) : steps,
       record,
       signal: ended.signal,
       onError: (error) => logger.error({ err: error, executionId }, 'workflow host call failed'),
@@ -520,7 +520,8 @@ export async function createWorkflowRunner({
       triggeredBy: claimed.triggeredBy,
       trigger: claimed.trigger,
       attempt: claimed.attempt,
-      steps: fencedSteps({ orgId, executionId, leaseOwner, attempt: claimed.attempt }),
+      steps: (record) =>
+        fencedSteps({ orgId, executionId, leaseOwner, attempt: claimed.attempt, record }),
     });
     const status = statusOf(result);
     const error = result.ok ? null : record.redact(errorOf(result));
@@ -566,15 +567,20 @@ export async function createWorkflowRunner({
     executionId,
     leaseOwner,
     attempt,
+    record,
   }: {
     orgId: string;
     executionId: string;
     leaseOwner: string;
     attempt: number;
+    /** Step names are stored and shown: a secret value in one is stored redacted. */
+    record: RunRecord;
   }): StepStore {
     return {
       get: (name) =>
-        db.tenant({ orgId }, (sql) => executionsRepo.getStep(sql, { executionId, name })),
+        db.tenant({ orgId }, (sql) =>
+          executionsRepo.getStep(sql, { executionId, name: record.redact(name) }),
+        ),
       put: ({ name, value }) =>
         db.tenant({ orgId }, async (sql) => {
           if (!(await executionsRepo.holdsLease(sql, { id: executionId, leaseOwner }))) {
@@ -583,7 +589,13 @@ export async function createWorkflowRunner({
               'this attempt lost its lease (it ran past its timeout); another attempt owns the execution',
             );
           }
-          await executionsRepo.putStep(sql, { orgId, executionId, name, value, attempt });
+          await executionsRepo.putStep(sql, {
+            orgId,
+            executionId,
+            name: record.redact(name),
+            value,
+            attempt,
+          });
         }),
     };
   }
