@@ -239,6 +239,41 @@ describe('weft mcp over stdio (embedded)', () => {
       expect((listed.structuredContent?.['data'] as { name: string }[]).map((c) => c.name)).toEqual(
         ['Stdio Co'],
       );
+      // Workflows run embedded too: Instant inline, Standard on the embedded workers.
+      for (const tier of ['instant', 'standard']) {
+        const made = (await client.callTool({
+          name: 'create_workflow',
+          arguments: {
+            name: `Double ${tier}`,
+            tier,
+            source: 'export default async function (ctx) { return ctx.input.n * 2; }',
+          },
+        })) as CallResult;
+        expect(made.isError, JSON.stringify(made.content)).toBeFalsy();
+        const slug = made.structuredContent?.['slug'] as string;
+        await client.callTool({
+          name: 'publish_workflow',
+          arguments: { workflow: slug, deployTo: ['development', 'production'] },
+        });
+        const ran = (await client.callTool({
+          name: 'run_workflow',
+          arguments: { workflow: slug, input: { n: 21 } },
+        })) as CallResult;
+        expect(ran.isError, JSON.stringify(ran.content)).toBeFalsy();
+        const executionId = ran.structuredContent?.['executionId'] as string;
+        let execution: Record<string, unknown> | undefined;
+        for (let i = 0; i < 100; i++) {
+          execution = (
+            (await client.callTool({
+              name: 'get_execution',
+              arguments: { id: executionId },
+            })) as CallResult
+          ).structuredContent;
+          if (execution?.['status'] === 'completed') break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(execution).toMatchObject({ status: 'completed', output: 42, tier });
+      }
     } finally {
       await client.close();
     }
