@@ -317,4 +317,32 @@ describe.each(TEST_DRIVERS)('webhook triggers (%s)', (driver) => {
     const detail = (await api('GET', `/api/v1/executions/${run.executionId}`)).json();
     expect(detail).toMatchObject({ status: 'completed', output: { processed: 7 } });
   });
+
+  it('runs matched routes one after another in sequential mode', async () => {
+    await workflow(
+      'first-writes',
+      `export default async function (ctx) {
+        await ctx.state.set('seq-' + ctx.input.run, 'written by the first route');
+        return 1;
+      }`,
+    );
+    await workflow(
+      'second-reads',
+      "export default async function (ctx) { return await ctx.state.get('seq-' + ctx.input.run); }",
+    );
+    const trigger = (
+      await api('POST', '/api/v1/triggers', {
+        type: 'webhook',
+        name: 'in order',
+        webhook: { mode: 'sequential' },
+        routes: [{ workflow: 'first-writes' }, { workflow: 'second-reads' }],
+      })
+    ).json();
+    for (const run of ['r1', 'r2', 'r3']) {
+      const event = await settled((await hook(trigger.webhook.url, { run })).json().eventId);
+      const second = event.executions[1];
+      const detail = (await api('GET', `/api/v1/executions/${second.executionId}`)).json();
+      expect(detail.output).toBe('written by the first route');
+    }
+  });
 });
