@@ -197,6 +197,14 @@ describe.each(TEST_DRIVERS)('app event triggers, end to end (%s)', (driver) => {
       return list.length === 2 && list.every((e) => e.verdict === 'routed') ? list : undefined;
     });
     expect(events.map((e) => (e.payload as { id: string }).id).sort()).toEqual(['q1', 'q2']);
+    // The last poll's outcome shows on the trigger.
+    const shown = (await api('GET', `/api/v1/triggers/${trigger.id}`)).body;
+    expect(shown.appEvent.subscription).toMatchObject({
+      mode: 'poll',
+      lastPollError: null,
+      lastPollRecords: 2,
+      lastPollAt: expect.any(String),
+    });
 
     // Nothing changed: nothing new.
     await pollNow(trigger.id);

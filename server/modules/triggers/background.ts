@@ -5,6 +5,7 @@ import { listRegisteredOrgs } from '../../db/repositories/orgs.repo.ts';
 import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
 import type { EventRecord, NewEvent } from '../../db/repositories/triggers.repo.ts';
 import { AppEventConfigSchema } from '../../domain/trigger.ts';
+import { isAppError } from '../../errors.ts';
 import { pollOnce } from '../../triggers/app-events/app-events.ts';
 import { startScheduler } from '../../triggers/scheduler/ticker.ts';
 import type { ConnectionRuntime } from '../connections/runtime.ts';
@@ -130,13 +131,28 @@ export async function pollAppEvent({
       triggerId,
     ]),
   );
-  const { records, state } = await pollOnce({
-    runtime,
-    tenant: appEventTenant(trigger.record),
-    connectionId: trigger.record.connectionId,
-    event: config.event,
-    state: row?.state ?? null,
-  });
+  // The outcome of the last poll is kept with the subscription, where the trigger shows it.
+  const note = (fields: Record<string, unknown>) =>
+    db.tenant({ orgId }, (sql) =>
+      sql.query('UPDATE triggers SET subscription = subscription || $2::jsonb WHERE id = $1', [
+        triggerId,
+        JSON.stringify({ lastPollAt: new Date().toISOString(), ...fields }),
+      ]),
+    );
+  let polled: Awaited<ReturnType<typeof pollOnce>>;
+  try {
+    polled = await pollOnce({
+      runtime,
+      tenant: appEventTenant(trigger.record),
+      connectionId: trigger.record.connectionId,
+      event: config.event,
+      state: row?.state ?? null,
+    });
+  } catch (error) {
+    await note({ lastPollError: isAppError(error) ? error.message : 'internal error' });
+    throw error;
+  }
+  const { records, state } = polled;
   const events: NewEvent[] = records.map((payload) => ({
     id: randomUUID(),
     orgId,
@@ -160,6 +176,7 @@ export async function pollAppEvent({
       JSON.stringify(state),
     ]);
   });
+  await note({ lastPollError: null, lastPollRecords: events.length });
   for (const event of events) router.dispatch(trigger, asRecord(event));
   return events.length;
 }
