@@ -7,6 +7,7 @@
  * each expression so it is no longer a plain path, to show what the fast path is worth.
  */
 import { compileMapping, type Mapping } from '../server/cdm/mapping.ts';
+import { formatTable } from './table.ts';
 
 export interface CdmRow {
   target: string;
@@ -163,9 +164,5 @@ export function cdmTable(rows: CdmRow[]): string {
     r.recordsPerSec.toFixed(0),
     r.usPerRecord.toFixed(1),
   ]);
-  const all = [head, ...cells];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (c: string[]) =>
-    c.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  return formatTable({ head, rows: cells });
 }

@@ -15,6 +15,7 @@ import { executeAction, type CallAuth, type EngineDeps } from '../server/engine/
 import { RateBudgets } from '../server/engine/rate-budget.ts';
 import { createHttpClient } from '../server/net/http-client.ts';
 import { createGuardedDispatcher } from '../server/net/ssrf.ts';
+import { formatTable } from './table.ts';
 
 export interface EngineRow {
   target: string;
@@ -206,9 +207,5 @@ export function engineTable(rows: EngineRow[]): string {
     r.p99Us.toFixed(0),
     r.overheadP50Us === null ? '-' : r.overheadP50Us.toFixed(0),
   ]);
-  const all = [head, ...cells];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (c: string[]) =>
-    c.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  return formatTable({ head, rows: cells });
 }

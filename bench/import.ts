@@ -15,6 +15,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatTable } from './table.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEFAULT_SPECS = path.resolve(HERE, '../../shared/evals/specs');
@@ -99,17 +100,7 @@ async function best({
 }
 
 function table(rows: string[][]): string {
-  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [
-    line(rows[0] ?? []),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...rows.slice(1).map(line),
-  ].join('\n');
+  return formatTable({ head: rows[0] ?? [], rows: rows.slice(1) });
 }
 
 async function main(): Promise<void> {

@@ -18,6 +18,7 @@ import { createPgliteDatabase } from '../server/db/pglite-database.ts';
 import { createLogger } from '../server/logger.ts';
 import { createCustomer } from '../server/modules/customers/customers.service.ts';
 import { createOrganization, operatorContext } from '../server/modules/orgs/orgs.service.ts';
+import { formatTable } from './table.ts';
 
 export interface McpRow {
   transport: string;
@@ -123,9 +124,5 @@ export function mcpTable(rows: McpRow[]): string {
     r.p50Ms.toFixed(2),
     r.p99Ms.toFixed(2),
   ]);
-  const all = [head, ...cells];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (c: string[]) =>
-    c.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  return formatTable({ head, rows: cells });
 }

@@ -12,6 +12,7 @@ import type { Database } from '../server/db/database.ts';
 import { createPgDatabase } from '../server/db/pg-database.ts';
 import { createPgliteDatabase } from '../server/db/pglite-database.ts';
 import { openQueue, QUEUE_SCHEMA, type JobQueue } from '../server/queue/queue.ts';
+import { formatTable } from './table.ts';
 
 export interface QueueRow {
   target: string;
@@ -211,9 +212,5 @@ export function queueTable(rows: QueueRow[]): string {
     r.p99Ms.toFixed(1),
     r.maxMs.toFixed(1),
   ]);
-  const all = [head, ...cells];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (c: string[]) =>
-    c.map((v, i) => (i < 2 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  return formatTable({ head, rows: cells, leftColumns: 2 });
 }

@@ -15,6 +15,7 @@ import { readBenchSettings } from './env.ts';
 import { runRuntimeBench, runtimeTable, RUNTIME_CPUS } from './runtime.ts';
 import { runWebhookBench, webhookTable } from './webhooks.ts';
 import { runHttpCustomers, type HttpCustomersReport, type TargetResult } from './http-customers.ts';
+import { formatTable } from './table.ts';
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -38,15 +39,7 @@ function row(r: TargetResult): string[] {
 
 function table(report: HttpCustomersReport): string {
   const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'x baseline', 'errors'];
-  const rows = [head, ...report.results.map(row)];
-  const widths = head.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [line(head), rule, ...rows.slice(1).map(line)].join('\n');
+  return formatTable({ head, rows: report.results.map(row) });
 }
 
 async function main(): Promise<number> {

@@ -16,12 +16,12 @@ import { loadConfig } from '../server/config.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../server/crypto/envelope.ts';
 import { createPgDatabase } from '../server/db/pg-database.ts';
 import { createLogger } from '../server/logger.ts';
-import { createConnectionRuntime } from '../server/modules/connections/runtime.ts';
-import { openWorkflowEngine } from '../server/modules/workflows/engine.ts';
+import { openEngines } from '../server/modules/workflows/engine.ts';
 import { startWorkers } from '../server/workers.ts';
 import type { BenchSettings } from './env.ts';
 import { createBenchDatabase, prepareWeftDatabase } from './http-customers.ts';
 import { runLoad } from './load.ts';
+import { formatTable } from './table.ts';
 
 const SOURCE = 'export default async function (ctx) { return { ok: true, n: ctx.input.n }; }';
 const WARMUP_SECONDS = 2;
@@ -67,20 +67,14 @@ export async function runRuntimeBench({
   try {
     const key = await prepareWeftDatabase(db);
     const keyring = createKeyring({ active: parseMasterKey(generateMasterKey()) });
-    const runtime = await createConnectionRuntime({
+    const engines = await openEngines({
       config,
       db,
       keyring,
-      onError: () => undefined,
-    });
-    const engine = await openWorkflowEngine({
-      db,
-      keyring,
-      runtime,
       logger,
-      sandboxProcesses: config.sandboxProcesses,
       queueOptions: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 10 },
     });
+    const { runtime, engine } = engines;
     const app = await buildApp({ config, db, keyring, runtime, workflows: engine }, { logger });
     const headers = { 'x-fastn-api-key': key };
     for (const [slug, tier] of [
@@ -158,7 +152,7 @@ export async function runRuntimeBench({
     }
 
     // Standard, with this process's workers running the queue.
-    const workers = await startWorkers({ config, db, keyring, logger, engine, runtime });
+    const workers = await startWorkers({ config, db, keyring, logger, engines });
     log(
       `standard: ${settings.durationSeconds}s of POSTs, workers at concurrency ${workerConcurrency}`,
     );
@@ -204,8 +198,7 @@ export async function runRuntimeBench({
     });
     await workers.close();
     await app.close();
-    await engine.close();
-    await runtime.close();
+    await engines.close();
   } finally {
     await db.close();
     await database.drop();
@@ -238,14 +231,7 @@ export function runtimeTable(rows: RuntimeRow[]): string {
     r.e2eP50Ms === undefined ? '' : r.e2eP50Ms.toFixed(0),
     r.e2eP99Ms === undefined ? '' : r.e2eP99Ms.toFixed(0),
   ]);
-  const all = [head, ...body];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  return formatTable({ head, rows: body });
 }
 
 export const RUNTIME_CPUS = availableParallelism();

@@ -18,6 +18,7 @@ import {
   type SandboxResult,
 } from '../server/sandbox/isolate.ts';
 import { createSandboxPool } from '../server/sandbox/pool.ts';
+import { formatTable } from './table.ts';
 
 export interface SandboxRow {
   target: string;
@@ -175,9 +176,5 @@ export function sandboxTable(rows: SandboxRow[]): string {
     r.p99Us.toFixed(0),
     r.runsPerSec.toFixed(0),
   ]);
-  const all = [head, ...cells];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (c: string[]) =>
-    c.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  return formatTable({ head, rows: cells });
 }

@@ -12,12 +12,12 @@ import { loadConfig } from '../server/config.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../server/crypto/envelope.ts';
 import { createPgDatabase } from '../server/db/pg-database.ts';
 import { createLogger } from '../server/logger.ts';
-import { createConnectionRuntime } from '../server/modules/connections/runtime.ts';
-import { openWorkflowEngine } from '../server/modules/workflows/engine.ts';
+import { openEngines } from '../server/modules/workflows/engine.ts';
 import { startWorkers } from '../server/workers.ts';
 import type { BenchSettings } from './env.ts';
 import { createBenchDatabase, prepareWeftDatabase } from './http-customers.ts';
 import { runLoad } from './load.ts';
+import { formatTable } from './table.ts';
 
 export interface WebhookRow {
   target: string;
@@ -57,21 +57,10 @@ export async function runWebhookBench({
   try {
     const key = await prepareWeftDatabase(db);
     const keyring = createKeyring({ active: parseMasterKey(generateMasterKey()) });
-    const runtime = await createConnectionRuntime({
-      config,
-      db,
-      keyring,
-      onError: () => undefined,
-    });
-    const engine = await openWorkflowEngine({
-      db,
-      keyring,
-      runtime,
-      logger,
-      sandboxProcesses: config.sandboxProcesses,
-    });
+    const engines = await openEngines({ config, db, keyring, logger });
+    const { runtime, engine } = engines;
     const app = await buildApp({ config, db, keyring, runtime, workflows: engine }, { logger });
-    const workers = await startWorkers({ config, db, keyring, logger, engine, runtime });
+    const workers = await startWorkers({ config, db, keyring, logger, engines });
     const headers = { 'x-fastn-api-key': key };
     await app.inject({
       method: 'POST',
@@ -168,8 +157,7 @@ export async function runWebhookBench({
     }
     await workers.close();
     await app.close();
-    await engine.close();
-    await runtime.close();
+    await engines.close();
   } finally {
     await db.close();
     await database.drop();
@@ -206,12 +194,5 @@ export function webhookTable(rows: WebhookRow[]): string {
     r.e2eP99Ms.toFixed(0),
     String(r.routedLate),
   ]);
-  const all = [head, ...body];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  return formatTable({ head, rows: body });
 }

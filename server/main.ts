@@ -5,12 +5,7 @@ import type { CreatedOrganization } from './modules/orgs/orgs.service.ts';
 import { bootstrapIfEmpty } from './modules/orgs/orgs.service.ts';
 import { openRuntime } from './runtime.ts';
 import { startWorkers, type Workers } from './workers.ts';
-import { createConnectionRuntime, type ConnectionRuntime } from './modules/connections/runtime.ts';
-import {
-  openWorkflowEngine,
-  queueOptionsOf,
-  type WorkflowEngine,
-} from './modules/workflows/engine.ts';
+import { openEngines, type Engines } from './modules/workflows/engine.ts';
 
 export interface StartedServer {
   url: string;
@@ -59,28 +54,14 @@ export async function startServer({
 }): Promise<StartedServer> {
   const runtime = await openRuntime({ config, logger });
   let running: Workers | null = null;
-  let connections: ConnectionRuntime | undefined;
-  let engine: WorkflowEngine | undefined;
+  let engines: Engines | undefined;
   try {
     const created = await bootstrapIfEmpty({ db: runtime.db, actorLabel: 'first start' });
     const keyring = runtime.keyring.keyring;
     // One connection runtime and one workflow engine, shared by the API and the workers.
-    connections = await createConnectionRuntime({
-      config,
-      db: runtime.db,
-      keyring,
-      onError: (message, error) => logger.error({ err: error }, message),
-    });
-    engine = await openWorkflowEngine({
-      db: runtime.db,
-      keyring,
-      runtime: connections,
-      logger,
-      sandboxProcesses: config.sandboxProcesses,
-      queueOptions: queueOptionsOf(config),
-    });
+    engines = await openEngines({ config, db: runtime.db, keyring, logger });
     const app = await buildApp(
-      { config, db: runtime.db, keyring, runtime: connections, workflows: engine },
+      { config, db: runtime.db, keyring, runtime: engines.runtime, workflows: engines.engine },
       { logger },
     );
     const address = await app.listen({ port: config.port, host: config.host });
@@ -92,29 +73,20 @@ export async function startServer({
         `Weft is listening on ${url} (data: ${runtime.dbLocation}). API docs: ${url}/api/v1/docs\n`,
       );
     if (workers) {
-      running = await startWorkers({
-        config,
-        db: runtime.db,
-        keyring,
-        logger,
-        engine,
-        runtime: connections,
-      });
+      running = await startWorkers({ config, db: runtime.db, keyring, logger, engines });
     }
-    const shared = { connections, engine };
+    const shared = engines;
     return {
       url,
       async close() {
         await running?.close();
         await app.close();
-        await shared.engine.close();
-        await shared.connections.close();
+        await shared.close();
         await runtime.close();
       },
     };
   } catch (error) {
-    await engine?.close();
-    await connections?.close();
+    await engines?.close();
     await runtime.close();
     throw error;
   }

@@ -4,17 +4,17 @@ import type { Keyring } from './crypto/envelope.ts';
 import type { Database } from './db/database.ts';
 import * as executionsRepo from './db/repositories/executions.repo.ts';
 import { listRegisteredOrgs } from './db/repositories/orgs.repo.ts';
-import { createConnectionRuntime, type ConnectionRuntime } from './modules/connections/runtime.ts';
 import { purgeExpiredState } from './modules/state/state.service.ts';
 import { startTriggerWorkers } from './modules/triggers/background.ts';
+import { repeat } from './repeat.ts';
 import { createEventRouter } from './modules/triggers/router.ts';
 import {
   expirySeconds,
-  openWorkflowEngine,
-  queueOptionsOf,
+  openEngines,
   queueRetry,
   TIER_QUEUES,
   workWorkflowQueues,
+  type Engines,
   type WorkflowEngine,
 } from './modules/workflows/engine.ts';
 
@@ -71,86 +71,53 @@ export async function startWorkers({
   db,
   keyring,
   logger,
-  engine: shared,
-  runtime: sharedRuntime,
+  engines: shared,
 }: {
   config: Config;
   db: Database;
   keyring: Keyring;
   logger: Logger;
-  engine?: WorkflowEngine;
-  /** The connection runtime the shared engine uses (required with `engine`). */
-  runtime?: ConnectionRuntime;
+  /** The API's connection runtime and workflow engine, when this process shares them. */
+  engines?: Engines;
 }): Promise<Workers> {
-  if (shared && !sharedRuntime) throw new Error('startWorkers: a shared engine needs its runtime');
-  let runtime: ConnectionRuntime | undefined = sharedRuntime;
-  let engine = shared;
-  if (!engine) {
-    runtime = await createConnectionRuntime({
-      config,
-      db,
-      keyring,
-      onError: (message, error) => logger.error({ err: error }, message),
-    });
-    engine = await openWorkflowEngine({
-      db,
-      keyring,
-      runtime,
-      logger,
-      sandboxProcesses: config.sandboxProcesses,
-      queueOptions: queueOptionsOf(config),
-    });
-  }
-  const running = engine;
+  const engines = shared ?? (await openEngines({ config, db, keyring, logger }));
+  const { runtime, engine } = engines;
   const router = await createEventRouter({
     db,
-    runner: () => Promise.resolve(running.runner),
+    runner: () => Promise.resolve(engine.runner),
     logger,
   });
-  const triggerWorkers = startTriggerWorkers({
-    db,
-    runtime: runtime as ConnectionRuntime,
-    router,
-    logger,
-  });
+  const triggerWorkers = startTriggerWorkers({ db, runtime, router, logger });
   const stop = await workWorkflowQueues({
-    engine: running,
+    engine,
     concurrency: config.workerConcurrency,
     logger,
   });
-  let sweeping: Promise<unknown> = Promise.resolve();
   let lastPurge = Date.now();
-  const timer = setInterval(() => {
-    sweeping = sweeping.then(async () => {
-      try {
-        const { requeued } = await sweep({ db, engine: running });
-        if (requeued > 0) logger.info({ requeued }, 'queued executions again');
-        if (Date.now() - lastPurge > PURGE_INTERVAL_MS) {
-          lastPurge = Date.now();
-          const purged = await purgeExpiredState({ db });
-          if (purged > 0) logger.info({ purged }, 'purged expired workflow state');
-        }
-      } catch (error) {
-        logger.error({ err: error }, 'sweep failed');
+  const sweeper = repeat({
+    intervalMs: SWEEP_INTERVAL_MS,
+    task: async () => {
+      const { requeued } = await sweep({ db, engine });
+      if (requeued > 0) logger.info({ requeued }, 'queued executions again');
+      if (Date.now() - lastPurge > PURGE_INTERVAL_MS) {
+        lastPurge = Date.now();
+        const purged = await purgeExpiredState({ db });
+        if (purged > 0) logger.info({ purged }, 'purged expired workflow state');
       }
-    });
-  }, SWEEP_INTERVAL_MS);
-  timer.unref();
+    },
+    onError: (error) => logger.error({ err: error }, 'sweep failed'),
+  });
   logger.info(
     { queues: Object.values(TIER_QUEUES), concurrency: config.workerConcurrency },
     'workers started',
   );
   return {
     async close() {
-      clearInterval(timer);
+      await sweeper.close();
       await triggerWorkers.close();
       await router.close();
       await stop();
-      await sweeping;
-      if (!shared) {
-        await running.close();
-        await runtime?.close();
-      }
+      if (!shared) await engines.close();
       logger.info('workers stopped');
     },
   };

@@ -18,8 +18,7 @@ import { tenantTables } from '../server/db/catalog-audit.ts';
 import { insertMembership, insertUser } from '../server/db/repositories/orgs.repo.ts';
 import { operatorTenant, type Mode, type Role } from '../server/domain/tenant.ts';
 import { insertApiKey } from '../server/modules/api-keys/api-keys.service.ts';
-import { createConnectionRuntime } from '../server/modules/connections/runtime.ts';
-import { openWorkflowEngine } from '../server/modules/workflows/engine.ts';
+import { openEngines } from '../server/modules/workflows/engine.ts';
 import { startWorkers } from '../server/workers.ts';
 
 export interface TestApp {
@@ -72,33 +71,19 @@ export async function createTestApp(
       },
     };
   }
-  const runtime = await createConnectionRuntime({
+  const engines = await openEngines({
     config,
     db: database.db,
     keyring,
-    onError: (message, error) => logger.error({ err: error }, message),
-  });
-  const engine = await openWorkflowEngine({
-    db: database.db,
-    keyring,
-    runtime,
     logger,
-    sandboxProcesses: config.sandboxProcesses,
     queueOptions: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 1 },
   });
   const app = await buildApp(
-    { config, db: database.db, keyring, runtime, workflows: engine },
+    { config, db: database.db, keyring, runtime: engines.runtime, workflows: engines.engine },
     { logger },
   );
   await app.ready();
-  const running = await startWorkers({
-    config,
-    db: database.db,
-    keyring,
-    logger,
-    engine,
-    runtime,
-  });
+  const running = await startWorkers({ config, db: database.db, keyring, logger, engines });
   return {
     app,
     database,
@@ -108,8 +93,7 @@ export async function createTestApp(
     async close() {
       await running.close();
       await app.close();
-      await engine.close();
-      await runtime.close();
+      await engines.close();
       await database.close();
     },
   };

@@ -130,8 +130,7 @@ export async function serveStdio({
         db: runtime.db,
         keyring: runtime.keyring.keyring,
         logger,
-        engine: opened,
-        runtime: connections,
+        engines: { runtime: connections, engine: opened, close: () => opened.close() },
       });
       return { engine: opened, workers };
     })();

@@ -94,3 +94,34 @@ export function operatorTenant({
     requestId: null,
   };
 }
+
+/**
+ * The tenant of work the platform does for an org on its own (a workflow run, a trigger), acting
+ * as `system` with only the permissions that work needs.
+ */
+export function systemTenant({
+  orgId,
+  customerId = null,
+  mode = null,
+  actorId,
+  label,
+  permissions,
+  requestId = null,
+}: {
+  orgId: string;
+  customerId?: string | null;
+  mode?: Mode | null;
+  actorId: string | null;
+  label: string;
+  permissions: readonly Permission[];
+  requestId?: string | null;
+}): Tenant {
+  return {
+    orgId,
+    customerId,
+    mode,
+    actor: { type: 'system', id: actorId, label, userId: null },
+    permissions: new Set(permissions),
+    requestId,
+  };
+}

@@ -16,7 +16,7 @@ import type {
   PutOAuthApp,
 } from '../../domain/connection.ts';
 import { credentialFieldsOf, type AuthMethod, type Connector } from '../../domain/connector.ts';
-import { requirePermission, type Tenant } from '../../domain/tenant.ts';
+import { requirePermission, systemTenant, type Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
 import {
   executeAction,
@@ -1051,14 +1051,12 @@ export async function completeAuthorization({
       'this authorization link has expired; start the connection again',
     );
   const orgId = row.org_id;
-  const tenant: Tenant = {
+  const tenant = systemTenant({
     orgId,
-    customerId: null,
-    mode: null,
-    actor: { type: 'system', id: null, label: 'oauth callback', userId: null },
-    permissions: new Set(['connections:read', 'connections:write', 'connectors:read']),
-    requestId: null,
-  };
+    actorId: null,
+    label: 'oauth callback',
+    permissions: ['connections:read', 'connections:write', 'connectors:read'],
+  });
   const { record, connector } = await load(runtime, tenant, row.connection_id);
   if (error !== undefined || code === undefined) {
     const reason = `the user or provider declined the authorization (${(error ?? 'no code').slice(0, 100)})`;

@@ -9,21 +9,7 @@ import type {
 import { requirePermission, type Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-
-function encodeCursor(customer: Customer): string {
-  return Buffer.from(`${customer.createdAt}|${customer.id}`, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) {
-    throw new AppError(
-      'bad_request',
-      'cursor is not one this API returned; start again without it',
-    );
-  }
-  return { createdAt, id };
-}
+import { decodeCursor, encodeCursor } from '../pagination.ts';
 
 function notFound(id: string): AppError {
   return new AppError('not_found', `no customer ${id}; list customers to see the ids that exist`);

@@ -1,6 +1,6 @@
 import * as connectorsRepo from '../../db/repositories/connectors.repo.ts';
 import { AppEventConfigSchema } from '../../domain/trigger.ts';
-import type { Tenant } from '../../domain/tenant.ts';
+import { systemTenant, type Tenant } from '../../domain/tenant.ts';
 import {
   eventSecret,
   verifyEventSignature,
@@ -19,14 +19,13 @@ export function connectorOf(subscription: Record<string, unknown>): string {
 
 /** The tenant an app-event trigger acts as: its org and its connection's customer. */
 export function appEventTenant(trigger: LoadedTrigger['record']): Tenant {
-  return {
+  return systemTenant({
     orgId: trigger.orgId,
     customerId: trigger.customerId,
-    mode: null,
-    actor: { type: 'system', id: trigger.id, label: 'app event trigger', userId: null },
-    permissions: new Set(['connections:read', 'connectors:read']),
-    requestId: null,
-  };
+    actorId: trigger.id,
+    label: 'app event trigger',
+    permissions: ['connections:read', 'connectors:read'],
+  });
 }
 
 /**

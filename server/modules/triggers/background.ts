@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.ts';
 import { listRegisteredOrgs } from '../../db/repositories/orgs.repo.ts';
@@ -8,9 +7,10 @@ import { AppEventConfigSchema } from '../../domain/trigger.ts';
 import { isAppError } from '../../errors.ts';
 import { pollOnce } from '../../triggers/app-events/app-events.ts';
 import { startScheduler } from '../../triggers/scheduler/ticker.ts';
+import { repeat } from '../../repeat.ts';
 import type { ConnectionRuntime } from '../connections/runtime.ts';
 import { appEventTenant } from './app-event-verify.ts';
-import { ROUTING_LEASE_MS, type EventRouter } from './router.ts';
+import { newEvent, ROUTING_LEASE_MS, type EventRouter } from './router.ts';
 
 /** Events pending this long were not routed by the process that accepted them. */
 const PENDING_AFTER_MS = 5_000;
@@ -67,27 +67,14 @@ export function startPendingSweeper({
   logger: Logger;
   intervalMs?: number;
 }): { close(): Promise<void> } {
-  let running: Promise<void> = Promise.resolve();
-  let closed = false;
-  const timer = setInterval(() => {
-    running = running.then(async () => {
-      if (closed) return;
-      try {
-        const routed = await routePending({ db, router });
-        if (routed > 0) logger.info({ routed }, 'routed pending events');
-      } catch (error) {
-        logger.error({ err: error }, 'routing pending events failed');
-      }
-    });
-  }, intervalMs);
-  timer.unref();
-  return {
-    async close() {
-      closed = true;
-      clearInterval(timer);
-      await running;
+  return repeat({
+    intervalMs,
+    task: async () => {
+      const routed = await routePending({ db, router });
+      if (routed > 0) logger.info({ routed }, 'routed pending events');
     },
-  };
+    onError: (error) => logger.error({ err: error }, 'routing pending events failed'),
+  });
 }
 
 type Fired =
@@ -153,21 +140,10 @@ export async function pollAppEvent({
     throw error;
   }
   const { records, state } = polled;
-  const events: NewEvent[] = records.map((payload) => ({
-    id: randomUUID(),
-    orgId,
-    triggerId,
-    source: 'app_event',
-    customerId: trigger.record.customerId,
-    headers: {},
-    payload,
-    dedupKey: null,
-    webhookId: null,
-    tickAt: null,
-    verdict: 'pending',
-    receivedAt: new Date(),
-    leaseUntil: new Date(Date.now() + ROUTING_LEASE_MS),
-  }));
+  const leaseUntil = new Date(Date.now() + ROUTING_LEASE_MS);
+  const events = records.map((payload) =>
+    newEvent({ trigger: trigger.record, payload, leaseUntil }),
+  );
   // The events and the new state commit together: a crash re-polls from the old state.
   await db.tenant({ orgId }, async (sql) => {
     await triggersRepo.insertEvents(sql, events);
@@ -206,21 +182,12 @@ export function startTriggerWorkers({
     onError: (error) => logger.error({ err: error }, 'scheduler error'),
     fire: async ({ sql, orgId, triggerId, tickAt, type }): Promise<Fired> => {
       if (type === 'app_event') return { kind: 'poll', orgId, triggerId };
-      const event: NewEvent = {
-        id: randomUUID(),
-        orgId,
-        triggerId,
-        source: 'scheduler',
-        customerId: null,
-        headers: {},
+      const event = newEvent({
+        trigger: { orgId, id: triggerId, type: 'scheduler', customerId: null },
         payload: { tickAt: tickAt.toISOString() },
-        dedupKey: null,
-        webhookId: null,
         tickAt,
-        verdict: 'pending',
-        receivedAt: new Date(),
         leaseUntil: new Date(Date.now() + ROUTING_LEASE_MS),
-      };
+      });
       await triggersRepo.insertEvents(sql, [event]);
       return { kind: 'event', orgId, triggerId, event };
     },

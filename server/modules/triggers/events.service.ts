@@ -4,7 +4,7 @@ import type { EventRecord } from '../../db/repositories/triggers.repo.ts';
 import { requirePermission, type Tenant } from '../../domain/tenant.ts';
 import type { ListEventsQuery, TriggerEvent } from '../../domain/trigger.ts';
 import { AppError } from '../../errors.ts';
-import { decodeCursor } from '../workflows/workflows.service.ts';
+import { decodeCursor, pageOfItems } from '../pagination.ts';
 import type { EventRouter } from './router.ts';
 
 function toView(e: EventRecord): TriggerEvent {
@@ -47,13 +47,11 @@ export async function listEvents({
       after,
     }),
   );
-  const last = items.length === query.limit ? items[items.length - 1] : undefined;
-  return {
-    data: items.map(toView),
-    nextCursor: last
-      ? Buffer.from(`${last.receivedAt.toISOString()}|${last.id}`, 'utf8').toString('base64url')
-      : null,
-  };
+  return pageOfItems({
+    items: items.map(toView),
+    limit: query.limit,
+    keyOf: (e) => ({ createdAt: e.receivedAt, id: e.id }),
+  });
 }
 
 export async function getEvent({

@@ -1,13 +1,13 @@
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Keyring } from '../../crypto/envelope.ts';
 import { isUuid } from '../../db/database.ts';
 import { ErrorBodySchema } from '../../domain/common.ts';
-import { EVENT_VERDICTS, WebhookConfigSchema, type WebhookAuth } from '../../domain/trigger.ts';
+import { EVENT_VERDICTS, type WebhookAuth } from '../../domain/trigger.ts';
 import { AppError } from '../../errors.ts';
 import type { App } from '../../http/types.ts';
 import { runHeaders } from '../workflows/runner.ts';
-import type { EventRouter, LoadedTrigger } from './router.ts';
+import { newEvent, type EventRouter, type LoadedTrigger } from './router.ts';
 
 export type { LoadedTrigger };
 import { openTriggerSecret } from './triggers.service.ts';
@@ -153,29 +153,14 @@ export function hookRoutes(
     if (now - (lastRejection.get(trigger.record.id) ?? 0) < REJECTION_NOTE_INTERVAL_MS) return;
     if (lastRejection.size > 10_000) lastRejection.clear();
     lastRejection.set(trigger.record.id, now);
-    await router
-      .accept([
-        {
-          trigger,
-          event: {
-            id: randomUUID(),
-            orgId: trigger.record.orgId,
-            triggerId: trigger.record.id,
-            source: trigger.record.type,
-            customerId: trigger.record.customerId,
-            headers: runHeaders(headers),
-            payload: null,
-            dedupKey: null,
-            webhookId: null,
-            tickAt: null,
-            verdict: 'rejected',
-            receivedAt: new Date(now),
-            leaseUntil: null,
-            error: reason,
-          },
-        },
-      ])
-      .catch(() => undefined);
+    const event = newEvent({
+      trigger: trigger.record,
+      payload: null,
+      headers: runHeaders(headers),
+      verdict: 'rejected',
+      error: reason,
+    });
+    await router.accept([{ trigger, event }]).catch(() => undefined);
   };
   app.post('/hooks/:id', {
     schema: {
@@ -201,20 +186,20 @@ export function hookRoutes(
       }
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const headers = request.headers;
-      if (trigger.record.type === 'webhook') {
-        const config = WebhookConfigSchema.parse(trigger.record.config);
+      let webhookId: string | null = null;
+      if (trigger.webhook) {
         let secret = secrets.get(trigger.record.id);
         if (secret === undefined) {
           secret = openTriggerSecret({ keyring, record: trigger.record });
           if (secrets.size > 10_000) secrets.clear();
           secrets.set(trigger.record.id, secret);
         }
-        const verdict = authenticate({ auth: config.auth, secret, headers, rawBody });
+        const verdict = authenticate({ auth: trigger.webhook.auth, secret, headers, rawBody });
         if (!verdict.ok) {
           await noteRejection({ trigger, headers, reason: verdict.reason });
           throw new AppError('unauthorized', `webhook rejected: ${verdict.reason}`);
         }
-        (request as { webhookId?: string | null }).webhookId = verdict.webhookId;
+        webhookId = verdict.webhookId;
       } else {
         const verdict = await verifyAppEvent({ trigger, headers, rawBody });
         if (!verdict.ok) {
@@ -235,24 +220,14 @@ export function hookRoutes(
           payload = rawBody.toString('utf8');
         }
       }
-      const eventId = randomUUID();
-      const event = {
-        id: eventId,
-        orgId: trigger.record.orgId,
-        triggerId: trigger.record.id,
-        source: trigger.record.type,
-        customerId: trigger.record.customerId,
-        headers: runHeaders(headers),
+      const event = newEvent({
+        trigger: trigger.record,
         payload,
-        dedupKey: null,
-        webhookId: (request as { webhookId?: string | null }).webhookId ?? null,
-        tickAt: null,
-        verdict: 'pending' as const,
-        receivedAt: new Date(),
-        leaseUntil: null as Date | null,
-      };
+        headers: runHeaders(headers),
+        webhookId,
+      });
       const written = await router.accept([{ trigger, event }]);
-      if (!written.has(eventId)) {
+      if (!written.has(event.id)) {
         throw new AppError(
           'conflict',
           'this webhook-id was already received; a replay is not processed again',
@@ -267,7 +242,7 @@ export function hookRoutes(
         attempts: 0,
         routedAt: null,
       });
-      return reply.code(202).send({ eventId, verdict: event.verdict });
+      return reply.code(202).send({ eventId: event.id, verdict: event.verdict });
     },
   });
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isUniqueViolation, type Database, type Listener } from '../../db/database.ts';
 import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
@@ -8,8 +8,8 @@ import type {
   RouteRecord,
   TriggerRecord,
 } from '../../db/repositories/triggers.repo.ts';
-import { WebhookConfigSchema, type TriggerType } from '../../domain/trigger.ts';
-import type { Tenant } from '../../domain/tenant.ts';
+import { WebhookConfigSchema, type TriggerType, type WebhookConfig } from '../../domain/trigger.ts';
+import { systemTenant } from '../../domain/tenant.ts';
 import type { TriggerKind } from '../../domain/workflow.ts';
 import type { WorkflowRunner } from '../workflows/runner.ts';
 import { dedupKeyOf, matches } from './filters.ts';
@@ -31,6 +31,39 @@ const TRIGGERED_BY: Record<TriggerType, TriggerKind> = {
 export interface LoadedTrigger {
   record: TriggerRecord;
   routes: RouteRecord[];
+  /** A webhook trigger's settings, parsed once when loaded (null for other types). */
+  webhook: WebhookConfig | null;
+}
+
+/** A new pending event of `trigger` (the caller inserts it), received now. */
+export function newEvent({
+  trigger,
+  payload,
+  headers = {},
+  ...fields
+}: {
+  trigger: Pick<TriggerRecord, 'orgId' | 'id' | 'type' | 'customerId'>;
+  payload: unknown;
+  headers?: Record<string, string>;
+} & Partial<
+  Pick<NewEvent, 'webhookId' | 'tickAt' | 'verdict' | 'leaseUntil' | 'error'>
+>): NewEvent {
+  return {
+    id: randomUUID(),
+    orgId: trigger.orgId,
+    triggerId: trigger.id,
+    source: trigger.type,
+    customerId: trigger.customerId,
+    headers,
+    payload,
+    dedupKey: null,
+    webhookId: null,
+    tickAt: null,
+    verdict: 'pending',
+    receivedAt: new Date(),
+    leaseUntil: null,
+    ...fields,
+  };
 }
 
 /** The execution id of a route's run of an event: re-routing the same event finds it again. */
@@ -46,17 +79,6 @@ export function routeExecutionId({
   const h = createHash('sha256').update(`${eventId}|${routeId}|${attempt}`).digest('hex');
   // A version-4-shaped UUID (the variant and version bits set) from the hash.
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-function systemTenant(orgId: string, eventId: string): Tenant {
-  return {
-    orgId,
-    customerId: null,
-    mode: null,
-    actor: { type: 'system', id: eventId, label: 'trigger', userId: null },
-    permissions: new Set(['workflows:read', 'executions:write']),
-    requestId: eventId,
-  };
 }
 
 export interface EventRouter {
@@ -120,7 +142,11 @@ export async function createEventRouter({
     return db.tenant({ orgId: org }, async (sql) => {
       const record = await triggersRepo.find(sql, { id: triggerId });
       if (!record) return null;
-      return { record, routes: await triggersRepo.listRoutes(sql, { triggerIds: [triggerId] }) };
+      return {
+        record,
+        routes: await triggersRepo.listRoutes(sql, { triggerIds: [triggerId] }),
+        webhook: record.type === 'webhook' ? WebhookConfigSchema.parse(record.config) : null,
+      };
     });
   }
 
@@ -152,7 +178,7 @@ export async function createEventRouter({
             const seen = new Set<string>();
             for (const { trigger, event } of events) {
               if (event.dedupKey === null) continue;
-              const dedup = WebhookConfigSchema.safeParse(trigger.record.config).data?.dedup;
+              const dedup = trigger.webhook?.dedup;
               if (!dedup) continue;
               const key = `${event.triggerId}|${event.dedupKey}`;
               if (
@@ -265,7 +291,13 @@ export async function createEventRouter({
           }
         }
         const summary = await workflows.start({
-          tenant: systemTenant(orgId, event.id),
+          tenant: systemTenant({
+            orgId,
+            actorId: event.id,
+            label: 'trigger',
+            permissions: ['workflows:read', 'executions:write'],
+            requestId: event.id,
+          }),
           ref: r.workflowId,
           environment: r.environment,
           ...(event.customerId === null ? {} : { customerId: event.customerId }),
@@ -289,7 +321,7 @@ export async function createEventRouter({
         );
       }
     };
-    const mode = WebhookConfigSchema.safeParse(trigger.record.config).data?.mode ?? 'parallel';
+    const mode = trigger.webhook?.mode ?? 'parallel';
     if (mode === 'sequential') for (const r of matched) await runRoute(r);
     else await Promise.all(matched.map(runRoute));
     await db.tenant({ orgId }, (sql) =>
@@ -330,7 +362,7 @@ export async function createEventRouter({
         } else {
           event.leaseUntil = null;
         }
-        const dedup = WebhookConfigSchema.safeParse(trigger.record.config).data?.dedup;
+        const dedup = trigger.webhook?.dedup;
         if (dedup && event.dedupKey === null) {
           event.dedupKey = await dedupKeyOf({
             path: dedup.path,

@@ -18,7 +18,8 @@ import { AppError } from '../../errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { getConnection } from '../connections/connections.service.ts';
 import type { ConnectionRuntime } from '../connections/runtime.ts';
-import { requireWorkflow, decodeCursor, pageOfItems } from '../workflows/workflows.service.ts';
+import { decodeCursor, pageOfItems } from '../pagination.ts';
+import { requireWorkflow } from '../workflows/workflows.service.ts';
 import { compileJsonata } from './filters.ts';
 import { connectorOf } from './app-event-verify.ts';
 import { subscribe, unsubscribe } from '../../triggers/app-events/app-events.ts';
@@ -304,7 +305,7 @@ export async function listTriggers({
     }
     return out;
   });
-  return pageOfItems(items, query.limit);
+  return pageOfItems({ items, limit: query.limit, keyOf: (t) => t });
 }
 
 export async function updateTrigger({

@@ -9,7 +9,8 @@ import {
   type RetryPolicy,
 } from '../../queue/queue.ts';
 import { createSandboxPool, type SandboxPool } from '../../sandbox/pool.ts';
-import type { ConnectionRuntime } from '../connections/runtime.ts';
+import type { Config } from '../../config.ts';
+import { createConnectionRuntime, type ConnectionRuntime } from '../connections/runtime.ts';
 import { readSecretValue } from '../secrets/secrets.service.ts';
 import { deleteState, getState, setState } from '../state/state.service.ts';
 import type { RunServices } from './host.ts';
@@ -141,6 +142,58 @@ export async function openWorkflowEngine({
   } catch (error) {
     await queue?.close();
     await pool.close();
+    throw error;
+  }
+}
+
+/**
+ * What runs connector calls and workflows in one process: a connection runtime and the
+ * workflow engine on it. `weft start` shares one between the API and the workers.
+ */
+export interface Engines {
+  readonly runtime: ConnectionRuntime;
+  readonly engine: WorkflowEngine;
+  close(): Promise<void>;
+}
+
+export async function openEngines({
+  config,
+  db,
+  keyring,
+  logger,
+  queueOptions = queueOptionsOf(config),
+}: {
+  config: Config;
+  db: Database;
+  keyring: Keyring;
+  logger: Logger;
+  queueOptions?: { pollingIntervalSeconds?: number; maintenanceIntervalSeconds?: number };
+}): Promise<Engines> {
+  const runtime = await createConnectionRuntime({
+    config,
+    db,
+    keyring,
+    onError: (message, error) => logger.error({ err: error }, message),
+  });
+  try {
+    const engine = await openWorkflowEngine({
+      db,
+      keyring,
+      runtime,
+      logger,
+      sandboxProcesses: config.sandboxProcesses,
+      queueOptions,
+    });
+    return {
+      runtime,
+      engine,
+      async close() {
+        await engine.close();
+        await runtime.close();
+      },
+    };
+  } catch (error) {
+    await runtime.close();
     throw error;
   }
 }

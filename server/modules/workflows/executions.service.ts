@@ -4,7 +4,7 @@ import { requirePermission, type Tenant } from '../../domain/tenant.ts';
 import type { Execution, ExecutionDetail, ListExecutionsQuery } from '../../domain/workflow.ts';
 import { AppError } from '../../errors.ts';
 import type { RunSummary, WorkflowRunner } from './runner.ts';
-import { decodeCursor, pageOfItems } from './workflows.service.ts';
+import { decodeCursor, pageOfItems } from '../pagination.ts';
 
 function notFound(id: string): AppError {
   return new AppError('not_found', `no execution ${id}`);
@@ -35,7 +35,7 @@ export async function listExecutions({
       after,
     }),
   );
-  return pageOfItems(items, query.limit);
+  return pageOfItems({ items, limit: query.limit, keyOf: (e) => e });
 }
 
 export async function getExecution({

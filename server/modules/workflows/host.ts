@@ -1,4 +1,4 @@
-import type { Tenant } from '../../domain/tenant.ts';
+import { systemTenant, type Tenant } from '../../domain/tenant.ts';
 import type { ExecutionSpan, Tier } from '../../domain/workflow.ts';
 import { TransportError } from '../../engine/types.ts';
 import { AppError, isAppError } from '../../errors.ts';
@@ -111,19 +111,15 @@ export interface RunScope {
 
 /** The tenant a run acts as: its org and customer, with only what workflow calls need. */
 export function runTenant(scope: RunScope): Tenant {
-  return {
+  return systemTenant({
     orgId: scope.orgId,
     customerId: scope.customerId,
     mode: scope.mode,
-    actor: {
-      type: 'system',
-      id: scope.executionId,
-      label: `workflow ${scope.workflowSlug}`,
-      userId: null,
-    },
-    permissions: new Set(['connections:read', 'connectors:read']),
+    actorId: scope.executionId,
+    label: `workflow ${scope.workflowSlug}`,
+    permissions: ['connections:read', 'connectors:read'],
     requestId: scope.executionId,
-  };
+  });
 }
 
 /**

@@ -153,6 +153,54 @@ function statusOf(result: SandboxResult): ExecutionStatus {
 
 type CachedRunnable = { runnable: Runnable; at: number };
 
+/** The fields of an execution row that say what ran, for whom and why. */
+function executionOf({
+  run,
+  runnable,
+  environment,
+  executionId,
+  customerId,
+}: {
+  run: StartRun;
+  runnable: Runnable;
+  environment: Environment;
+  executionId: string;
+  customerId: string | null;
+}) {
+  return {
+    id: executionId,
+    orgId: run.tenant.orgId,
+    workflowId: runnable.workflowId,
+    versionId: runnable.versionId,
+    version: runnable.version,
+    environment,
+    tier: runnable.tier,
+    triggeredBy: run.triggeredBy,
+    trigger: run.trigger,
+    customerId,
+    headers: run.headers,
+    rerunOf: run.rerunOf ?? null,
+  };
+}
+
+function summaryOf({
+  runnable,
+  environment,
+  executionId,
+}: {
+  runnable: Runnable;
+  environment: Environment;
+  executionId: string;
+}) {
+  return {
+    executionId,
+    workflowId: runnable.workflowId,
+    version: runnable.version,
+    environment,
+    tier: runnable.tier,
+  };
+}
+
 export async function createWorkflowRunner({
   db,
   runtime,
@@ -344,26 +392,15 @@ export async function createWorkflowRunner({
     const output = result.ok ? record.redact(capJson(result.output)) : null;
     const error = result.ok ? null : record.redact(errorOf(result));
     const execution: NewExecution = {
-      id: executionId,
-      orgId: tenant.orgId,
-      workflowId: runnable.workflowId,
-      versionId: runnable.versionId,
-      version: runnable.version,
-      environment,
-      tier: runnable.tier,
+      ...executionOf({ run, runnable, environment, executionId, customerId }),
       status,
-      triggeredBy: run.triggeredBy,
-      trigger: run.trigger,
-      customerId,
       attempt: 1,
       maxAttempts: 1,
       input: record.redact(capJson(run.input)),
-      headers: run.headers,
       output,
       error,
       logs: record.redact(result.logs),
       spans: record.redact(record.spans),
-      rerunOf: run.rerunOf ?? null,
       createdAt,
       startedAt: createdAt,
       finishedAt: new Date(),
@@ -371,11 +408,7 @@ export async function createWorkflowRunner({
     };
     await writer.write(execution);
     return {
-      executionId,
-      workflowId: runnable.workflowId,
-      version: runnable.version,
-      environment,
-      tier: runnable.tier,
+      ...summaryOf({ runnable, environment, executionId }),
       status,
       output,
       error,
@@ -396,26 +429,15 @@ export async function createWorkflowRunner({
     await db.tenant({ orgId: tenant.orgId }, (sql) =>
       executionsRepo.insertMany(sql, [
         {
-          id: executionId,
-          orgId: tenant.orgId,
-          workflowId: runnable.workflowId,
-          versionId: runnable.versionId,
-          version: runnable.version,
-          environment,
-          tier: runnable.tier,
+          ...executionOf({ run, runnable, environment, executionId, customerId }),
           status: 'queued',
-          triggeredBy: run.triggeredBy,
-          trigger: run.trigger,
-          customerId,
           attempt: 0,
           maxAttempts,
           input: capJson(run.input),
-          headers: run.headers,
           output: null,
           error: null,
           logs: [],
           spans: [],
-          rerunOf: run.rerunOf ?? null,
           createdAt: new Date(),
           startedAt: null,
           finishedAt: null,
@@ -435,14 +457,7 @@ export async function createWorkflowRunner({
       // Not lost: the sweeper re-queues executions left queued; say so rather than fail the call.
       logger.error({ err: error, executionId }, 'could not queue an execution; the sweeper will');
     }
-    return {
-      executionId,
-      workflowId: runnable.workflowId,
-      version: runnable.version,
-      environment,
-      tier: runnable.tier,
-      status: 'queued',
-    };
+    return { ...summaryOf({ runnable, environment, executionId }), status: 'queued' };
   }
 
   /**

@@ -22,32 +22,10 @@ import {
 import { AppError } from '../../errors.ts';
 import { compileWorkflow } from '../../sandbox/compile.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { decodeCursor, pageOfItems } from '../pagination.ts';
 
 /** Channel on which deployments and settings changes invalidate cached runnables everywhere. */
 export const WORKFLOWS_CHANNEL = 'weft_workflows';
-
-function encodeCursor(w: { createdAt: string; id: string }): string {
-  return Buffer.from(`${w.createdAt}|${w.id}`, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !isUuid(id)) {
-    throw new AppError(
-      'bad_request',
-      'cursor is not one this API returned; start again without it',
-    );
-  }
-  return { createdAt, id };
-}
-
-export function pageOfItems<T extends { createdAt: string; id: string }>(
-  items: T[],
-  limit: number,
-): { data: T[]; nextCursor: string | null } {
-  const last = items.length === limit ? items[items.length - 1] : undefined;
-  return { data: items, nextCursor: last ? encodeCursor(last) : null };
-}
 
 function slugFromName(name: string): string {
   const slug = name
@@ -181,7 +159,7 @@ export async function listWorkflows({
   const items = await db.tenant(tenant, (sql) =>
     workflowsRepo.list(sql, { limit: query.limit, after }),
   );
-  return pageOfItems(items, query.limit);
+  return pageOfItems({ items, limit: query.limit, keyOf: (w) => w });
 }
 
 export async function updateWorkflow({
