@@ -8,7 +8,7 @@ const processEnv = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.weft/', 'coverage/', 'bench/results/', 'web/dist/'] },
+  { ignores: ['node_modules/', '.weft/', 'coverage/', 'bench/results/', 'web/dist/', 'evals/data/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { formatTable } from './table.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DEFAULT_SPECS = path.resolve(HERE, '../../shared/evals/specs');
+const DEFAULT_SPECS = path.resolve(HERE, '../evals/data/specs');
 const RESULTS = path.join(HERE, 'results', 'import.json');
 
 type Mode = 'import' | 'validate';

@@ -164,7 +164,7 @@ export function formatCdmScore(score: CdmScore): string {
 
 // `node evals/cdm-score.ts [evalsDir]` prints the table and the misses.
 if (import.meta.main) {
-  const dir = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, '../../shared/evals'));
+  const dir = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, 'data'));
   const score = await scoreCdmSuggestions({
     goldDir: path.join(dir, 'gold'),
     specsDir: path.join(dir, 'specs'),

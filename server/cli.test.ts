@@ -155,7 +155,7 @@ describe('weft connector import', () => {
     const env = { WEFT_DATA_DIR: dataDir };
     await cli(['org', 'create', 'Importers'], env);
     const spec = fileURLToPath(
-      new URL('../../shared/evals/specs/petstore-v2.yaml', import.meta.url),
+      new URL('../evals/data/specs/petstore-v2.yaml', import.meta.url),
     );
     const first = await cli(['connector', 'import', spec, '--slug', 'pets'], env);
     expect(first.code, first.err).toBe(0);

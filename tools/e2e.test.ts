@@ -11,7 +11,7 @@ type CallResult = {
   content: { type: string; text?: string }[];
 };
 
-const SPEC = new URL('../../shared/evals/specs/petstore-v3.yaml', import.meta.url);
+const SPEC = new URL('../evals/data/specs/petstore-v3.yaml', import.meta.url);
 
 /** Only MCP: import a real spec, connect a customer, call through the gateway, read the trace. */
 describe('end to end over MCP only', () => {

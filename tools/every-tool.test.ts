@@ -14,7 +14,7 @@ type CallResult = {
   content: { type: string; text?: string }[];
 };
 
-const PETSTORE = new URL('../../shared/evals/specs/petstore-v2.yaml', import.meta.url);
+const PETSTORE = new URL('../evals/data/specs/petstore-v2.yaml', import.meta.url);
 
 /**
  * Every admin tool, called once with good arguments and once with bad ones, through the real

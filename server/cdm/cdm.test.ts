@@ -13,7 +13,7 @@ import { compileMapping, preview, readPath, validateMapping, type Mapping } from
 import { CONTACT_SAMPLES } from './samples.ts';
 
 function readmeCoreFields(): Map<string, string[]> {
-  const text = readFileSync(new URL('../../../shared/evals/README.md', import.meta.url), 'utf8');
+  const text = readFileSync(new URL('../../evals/data/README.md', import.meta.url), 'utf8');
   const out = new Map<string, string[]>();
   for (const line of text.split('\n')) {
     const m = /^\|\s*(\w+)\s*\|\s*([^|]+)\|\s*$/.exec(line);

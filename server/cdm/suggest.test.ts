@@ -222,7 +222,7 @@ describe('suggestMapping', () => {
 });
 
 describe('scoreCdmSuggestions on the labelled specs', () => {
-  const evals = new URL('../../../shared/evals/', import.meta.url);
+  const evals = new URL('../../evals/data/', import.meta.url);
   it('suggests mappings for the entities the importer finds', async () => {
     const result = await suggestForSpec({
       specPath: fileURLToPath(new URL('specs/petstore-v3.yaml', evals)),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -626,7 +627,7 @@ describe('formats', () => {
 });
 
 describe('real specs', () => {
-  const specs = '/work/shared/evals/specs';
+  const specs = path.resolve(import.meta.dirname, '../../evals/data/specs');
   let stripe: { paths: Record<string, Record<string, unknown>>; components: unknown };
   let hubspot: { paths: Record<string, Record<string, unknown>>; components: unknown };
   let github: { paths: Record<string, Record<string, unknown>>; definitions: unknown };

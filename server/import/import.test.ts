@@ -12,18 +12,12 @@ import { loadSpec } from './load.ts';
 import { selectActions } from './select.ts';
 import type { FetchText, ImportResult, SpecSource } from './types.ts';
 
-// The eval set (real specs and gold labels) lives next to the repository; see its README.
-const EVALS = [
-  path.resolve(import.meta.dirname, '../../evals'),
-  path.resolve(import.meta.dirname, '../../../shared/evals'),
-].find((dir) => fs.existsSync(path.join(dir, 'specs')));
-const SPECS =
-  EVALS === undefined
-    ? []
-    : fs
-        .readdirSync(path.join(EVALS, 'specs'))
-        .filter((f) => /\.(json|ya?ml)$/.test(f))
-        .sort();
+// The eval set (real specs and gold labels) lives in evals/data; see its README.
+const EVALS = path.resolve(import.meta.dirname, '../../evals/data');
+const SPECS = fs
+  .readdirSync(path.join(EVALS, 'specs'))
+  .filter((f) => /\.(json|ya?ml)$/.test(f))
+  .sort();
 const SPEC_TIMEOUT = 30_000;
 
 const noFetch: FetchText = (url) => Promise.reject(new Error(`no network in tests (${url})`));
@@ -38,11 +32,11 @@ interface Gold {
 }
 
 function specPath(file: string): string {
-  return path.join(EVALS ?? '', 'specs', file);
+  return path.join(EVALS, 'specs', file);
 }
 
 function goldOf(file: string): Gold | undefined {
-  const gold = path.join(EVALS ?? '', 'gold', `${file.replace(/\.(json|ya?ml)$/, '')}.json`);
+  const gold = path.join(EVALS, 'gold', `${file.replace(/\.(json|ya?ml)$/, '')}.json`);
   return fs.existsSync(gold) ? (JSON.parse(fs.readFileSync(gold, 'utf8')) as Gold) : undefined;
 }
 
@@ -89,7 +83,7 @@ function expectValid(result: ImportResult): void {
     expect(warning.path === '' || warning.path.startsWith('/')).toBe(true);
 }
 
-describe.skipIf(EVALS === undefined)('every eval spec imports', () => {
+describe('every eval spec imports', () => {
   it.each(SPECS)('%s', { timeout: SPEC_TIMEOUT }, async (file) => {
     const result = await imported(file);
     expectValid(result);
@@ -98,7 +92,7 @@ describe.skipIf(EVALS === undefined)('every eval spec imports', () => {
   });
 });
 
-describe.skipIf(EVALS === undefined)('concrete specs against their gold labels', () => {
+describe('concrete specs against their gold labels', () => {
   const cases = [
     'petstore-v2.yaml',
     'petstore-v3.yaml',
@@ -272,7 +266,7 @@ describe.skipIf(EVALS === undefined)('concrete specs against their gold labels',
   });
 });
 
-describe.skipIf(EVALS === undefined)('gold match summary', () => {
+describe('gold match summary', () => {
   it(
     'baseUrl, primary auth, operation count and events match the gold labels',
     { timeout: 300_000 },
@@ -983,19 +977,14 @@ function setAt({
 }
 
 describe('fuzzing', () => {
-  const petstore =
-    EVALS === undefined ? undefined : fs.readFileSync(specPath('petstore-v3.yaml'), 'utf8');
-  const hubspot =
-    EVALS === undefined
-      ? undefined
-      : fs.readFileSync(specPath('hubspot-crm-contacts.json'), 'utf8');
-  const petstoreV2 =
-    EVALS === undefined ? undefined : fs.readFileSync(specPath('petstore-v2.yaml'), 'utf8');
+  const petstore = fs.readFileSync(specPath('petstore-v3.yaml'), 'utf8');
+  const hubspot = fs.readFileSync(specPath('hubspot-crm-contacts.json'), 'utf8');
+  const petstoreV2 = fs.readFileSync(specPath('petstore-v2.yaml'), 'utf8');
 
-  it.skipIf(petstore === undefined)('truncated documents', { timeout: 120_000 }, async () => {
+  it('truncated documents', { timeout: 120_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(petstore ?? '', hubspot ?? '', petstoreV2 ?? ''),
+        fc.constantFrom(petstore, hubspot, petstoreV2),
         fc.double({ min: 0, max: 1, noNaN: true }),
         async (text, at) => {
           expectSoundOutcome(
@@ -1007,46 +996,42 @@ describe('fuzzing', () => {
     );
   });
 
-  it.skipIf(hubspot === undefined)(
-    'wrong types in random fields',
-    { timeout: 120_000 },
-    async () => {
-      const bases = [
-        JSON.parse(hubspot ?? '{}'),
-        parseYaml(petstore ?? '{}'),
-        parseYaml(petstoreV2 ?? '{}'),
-      ] as unknown[];
-      const wrong = fc.oneof(
-        fc.integer(),
-        fc.constant(null),
-        fc.boolean(),
-        fc.string(),
-        fc.array(fc.anything(), { maxLength: 3 }),
-        fc.dictionary(fc.string(), fc.anything(), { maxKeys: 3 }),
-      );
-      await fc.assert(
-        fc.asyncProperty(
-          fc.nat({ max: bases.length - 1 }),
-          fc.array(fc.tuple(fc.nat(), wrong), { minLength: 1, maxLength: 25 }),
-          async (which, changes) => {
-            const doc = structuredClone(bases[which]);
-            const paths = pointers(doc);
-            for (const [index, value] of changes) {
-              const at = paths[index % paths.length];
-              if (at === undefined) continue;
-              try {
-                setAt({ doc, segments: at, replacement: value });
-              } catch {
-                // An earlier change replaced a parent with a scalar: nothing left to change there.
-              }
+  it('wrong types in random fields', { timeout: 120_000 }, async () => {
+    const bases = [
+      JSON.parse(hubspot),
+      parseYaml(petstore),
+      parseYaml(petstoreV2),
+    ] as unknown[];
+    const wrong = fc.oneof(
+      fc.integer(),
+      fc.constant(null),
+      fc.boolean(),
+      fc.string(),
+      fc.array(fc.anything(), { maxLength: 3 }),
+      fc.dictionary(fc.string(), fc.anything(), { maxKeys: 3 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: bases.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), wrong), { minLength: 1, maxLength: 25 }),
+        async (which, changes) => {
+          const doc = structuredClone(bases[which]);
+          const paths = pointers(doc);
+          for (const [index, value] of changes) {
+            const at = paths[index % paths.length];
+            if (at === undefined) continue;
+            try {
+              setAt({ doc, segments: at, replacement: value });
+            } catch {
+              // An earlier change replaced a parent with a scalar: nothing left to change there.
             }
-            expectSoundOutcome(await importWithin({ kind: 'text', text: JSON.stringify(doc) }));
-          },
-        ),
-        { numRuns: 200 },
-      );
-    },
-  );
+          }
+          expectSoundOutcome(await importWithin({ kind: 'text', text: JSON.stringify(doc) }));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 
   it('$ref loops, self references and references to nothing', { timeout: 120_000 }, async () => {
     const names = ['A', 'B', 'C', 'D'];

@@ -13,7 +13,7 @@ import {
 } from '../../../test/app.ts';
 import { TEST_DRIVERS } from '../../../test/db.ts';
 
-const SPEC = new URL('../../../../shared/evals/specs/petstore-v3.yaml', import.meta.url);
+const SPEC = new URL('../../../evals/data/specs/petstore-v3.yaml', import.meta.url);
 
 interface Outcome {
   outcome: string;
