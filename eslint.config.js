@@ -15,7 +15,7 @@ export default tseslint.config(
     languageOptions: {
       globals: { ...globals.node },
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'bin/weft.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
