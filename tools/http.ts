@@ -20,12 +20,6 @@ import { AppError } from '../server/errors.ts';
 import { getCustomer } from '../server/modules/customers/customers.service.ts';
 
 const IDLE_MS = 30 * 60_000;
-// The endpoints authenticate the key themselves; each tool (or gateway action's service) then
-// checks the permission it declares.
-const MCP_ACCESS = {
-  permission: 'any_key',
-  reason: 'every tool and gateway action checks its own permission',
-} as const;
 
 interface Session {
   transport: StreamableHTTPServerTransport;
@@ -49,9 +43,9 @@ function jsonRpcError(reply: FastifyReply, status: number, message: string): Fas
 }
 
 /**
- * The admin MCP server (control plane) over Streamable HTTP at /mcp/admin (and /mcp). Every request is
- * authenticated by API key (header `x-fastn-api-key`, or `api_key` in the query for clients
- * that cannot send headers); a session belongs to the key that opened it.
+ * The admin MCP server (control plane) over Streamable HTTP at /mcp/admin (and /mcp). Every
+ * request is authenticated by API key (header `x-fastn-api-key`, or `api_key` in the query for
+ * clients that cannot send headers); a session belongs to the key that opened it.
  */
 export async function mcpRoutes(
   app: App,
@@ -192,7 +186,6 @@ export async function mcpRoutes(
     app.route({
       method: ['GET', 'POST', 'DELETE'],
       url,
-      config: MCP_ACCESS,
       schema: { hide: true },
       handler: handler('admin'),
     });
@@ -200,7 +193,6 @@ export async function mcpRoutes(
   app.route({
     method: ['GET', 'POST', 'DELETE'],
     url: '/mcp/gateway',
-    config: MCP_ACCESS,
     schema: { hide: true },
     handler: handler('gateway'),
   });
