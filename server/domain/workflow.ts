@@ -225,7 +225,7 @@ export type ExecutionDetail = z.infer<typeof ExecutionDetailSchema>;
 export const ListExecutionsQuerySchema = z
   .object({
     status: z.enum(EXECUTION_STATUSES).optional(),
-    workflowId: IdSchema.optional(),
+    workflowId: z.string().min(1).max(100).optional().describe('Workflow id or slug'),
     tier: z.enum(TIERS).optional(),
     customerId: IdSchema.optional(),
     from: z.iso.datetime({ offset: true }).optional().describe('Created at or after (ISO 8601)'),

@@ -1,10 +1,11 @@
-import type { Database } from '../../db/database.ts';
+import { isUuid, type Database } from '../../db/database.ts';
 import * as executionsRepo from '../../db/repositories/executions.repo.ts';
 import { requirePermission, type Tenant } from '../../domain/tenant.ts';
 import type { Execution, ExecutionDetail, ListExecutionsQuery } from '../../domain/workflow.ts';
 import { AppError } from '../../errors.ts';
 import type { RunSummary, WorkflowRunner } from './runner.ts';
 import { decodeCursor, pageOfItems } from '../pagination.ts';
+import { requireWorkflow } from './workflows.service.ts';
 
 function notFound(id: string): AppError {
   return new AppError('not_found', `no execution ${id}`);
@@ -21,11 +22,14 @@ export async function listExecutions({
 }): Promise<{ data: Execution[]; nextCursor: string | null }> {
   requirePermission(tenant, 'executions:read');
   const after = query.cursor ? decodeCursor(query.cursor) : null;
-  const items = await db.tenant(tenant, (sql) =>
+  const ref = query.workflowId;
+  const items = await db.tenant(tenant, async (sql) =>
     executionsRepo.list(sql, {
       filters: {
         status: query.status,
-        workflowId: query.workflowId,
+        // A slug names a workflow here as everywhere else; an unknown one is an error with a
+        // hint, not an empty page that reads as "no runs yet".
+        workflowId: ref === undefined || isUuid(ref) ? ref : (await requireWorkflow(sql, ref)).id,
         tier: query.tier,
         customerId: query.customerId,
         from: query.from,

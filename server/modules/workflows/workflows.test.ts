@@ -408,4 +408,28 @@ describe.each(TEST_DRIVERS)('workflows (%s)', (driver) => {
     ).json();
     expect(theirs.data.some((e: { id: string }) => ids.includes(e.id))).toBe(false);
   });
+
+  it('filters executions by workflow slug as by id, and names an unknown slug', async () => {
+    const slug = await deployed(
+      'by-slug',
+      'export default async function (ctx) { return ctx.input; }',
+    );
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) ids.push((await run(slug, { input: { i } })).body.executionId);
+    const workflowId = (await call('GET', `/api/v1/workflows/${slug}`)).json().id;
+    const bySlug = await call('GET', `/api/v1/executions?workflowId=${slug}`);
+    expect(bySlug.statusCode).toBe(200);
+    expect(bySlug.json().data.map((e: { id: string }) => e.id)).toEqual([...ids].reverse());
+    const byId = (await call('GET', `/api/v1/executions?workflowId=${workflowId}`)).json();
+    expect(byId.data).toEqual(bySlug.json().data);
+
+    const unknown = await call('GET', '/api/v1/executions?workflowId=by-slg');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.message).toMatch(/no workflow 'by-slg'/);
+    // Another org's slug is unknown here too.
+    expect(
+      (await call('GET', `/api/v1/executions?workflowId=${slug}`, undefined, other.liveKey))
+        .statusCode,
+    ).toBe(404);
+  });
 });
