@@ -1,4 +1,5 @@
-import { mkdtemp } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +100,30 @@ describe('weft start', () => {
     expect(result.err).toMatch(/invalid configuration/);
     expect(result.err).toMatch(/PORT: PORT must be a number \(got "abc"\)/);
     expect(result.err).toMatch(/LOG_LEVEL/);
+  });
+});
+
+describe('weft commands beside a running server on the embedded database', () => {
+  it('say the server holds it, and how `weft mcp` goes through the server instead', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weft-locked-'));
+    // A live process holding the lock, as `weft start` does.
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], {
+      stdio: 'ignore',
+    });
+    try {
+      await writeFile(path.join(dataDir, 'weft.pid'), String(holder.pid));
+      for (const args of [['keys', 'list'], ['mcp']]) {
+        const result = await cli(args, { WEFT_DATA_DIR: dataDir });
+        expect(result.code, args.join(' ')).toBe(1);
+        expect(result.err).toMatch(
+          new RegExp(`another Weft process \\(pid ${holder.pid}\\) is using the embedded database`),
+        );
+        expect(result.err).toMatch(/cannot run while the server is up/);
+        expect(result.err).toMatch(/for `weft mcp`, set WEFT_URL and WEFT_API_KEY/);
+      }
+    } finally {
+      holder.kill();
+    }
   });
 });
 

@@ -26,9 +26,14 @@ export async function acquireDataDirLock(dataDir: string): Promise<() => Promise
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        // Usually a running `weft start`, met by a CLI command or `weft mcp` opened beside it:
+        // say how to go through that server rather than only how to stop it.
         throw new Error(
-          `another Weft process (pid ${pid}) is using the embedded database in ${dataDir}; ` +
-            'stop it, or set DATABASE_URL to run several processes on one Postgres',
+          `another Weft process (pid ${pid}) is using the embedded database in ${dataDir}, ` +
+            'and only one process can open it: commands on the embedded database cannot run ' +
+            'while the server is up. Stop that process first; for `weft mcp`, set WEFT_URL and ' +
+            'WEFT_API_KEY instead, and it relays to the running server. To run several ' +
+            'processes, set DATABASE_URL to one Postgres',
         );
       }
       await unlink(file).catch(() => undefined);
