@@ -48,7 +48,10 @@ export type SandboxContext = {
 export type SandboxLimits = {
   /** Heap limit of the isolate. */
   memoryMb: number;
-  /** CPU time the workflow may use, summed over all its turns. */
+  /**
+   * CPU time the workflow may use, summed over all its turns. isolated-vm's clock counts a turn
+   * that is still running in wall time, so on a loaded machine a long turn reaches it sooner.
+   */
   cpuMs: number;
   /** Wall-clock time, including time spent waiting on host calls. */
   wallMs: number;
@@ -391,19 +394,21 @@ async function runInSlot({
   } catch (error) {
     cpuUsed();
     const parts = errorParts(error);
-    if (stopMessage !== undefined) {
-      return {
-        result: finish({ ok: false, error: { kind: stopKind, message: stopMessage } }),
-        keepIsolate: false,
-      };
-    }
-    // Only isolated-vm disposes an isolate we did not stop, and it does so on the memory limit.
+    // Checked before our own stop: a watchdog that fires while the heap is already exhausted (the
+    // last collections are slow) finds isolated-vm reporting the memory limit, and that is the
+    // cause.
     if (isolate.isDisposed && /memory limit/i.test(parts.message)) {
       return {
         result: finish({
           ok: false,
           error: { kind: 'memory', message: `memory limit of ${limits.memoryMb} MB exceeded` },
         }),
+        keepIsolate: false,
+      };
+    }
+    if (stopMessage !== undefined) {
+      return {
+        result: finish({ ok: false, error: { kind: stopKind, message: stopMessage } }),
         keepIsolate: false,
       };
     }

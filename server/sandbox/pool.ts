@@ -22,6 +22,12 @@
  * Isolation: each child process keeps warm isolates for up to `isolatesPerProcess` orgs (one
  * isolate per org, never shared between orgs); every run gets a fresh context in it. `orgId` is
  * also the affinity key: a job goes to an idle child that already holds its org's isolate.
+ *
+ * Fairness: `orgId` is also the unit of sharing. Each org has its own queue and the queues are
+ * served round-robin; while another org waits, an org holds at most its share of the slots
+ * (capacity / orgs with work), and it may go past that only into capacity nobody else waits for.
+ * A few slots (an eighth of the capacity) are kept for orgs holding fewer slots than that, so a
+ * light org never queues behind one that filled the pool with long runs.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +110,11 @@ function isResult(value: unknown): value is SandboxResult {
   return typeof e.kind === 'string' && typeof e.message === 'string';
 }
 
+/** Orgs that hold fewer running jobs than this may take the last `reserve` free slots. */
+function reserveOf(capacity: number): number {
+  return Math.floor(capacity / 8);
+}
+
 /**
  * A fixed set of child processes, each running up to `jobsPerProcess` jobs at once (each in an
  * isolate of its own: a workflow waiting on a host call, a fetch or a sleep holds no CPU, so
@@ -131,7 +142,11 @@ export function createSandboxPool({
 } = {}): SandboxPool {
   const defaultLimits = resolveLimits(poolLimits, DEFAULT_LIMITS);
   const workers = new Set<Worker>();
-  const queue: Job[] = [];
+  // One queue per org; Map order is the round-robin order (a served org moves to the back).
+  const queues = new Map<string, Job[]>();
+  let queued = 0;
+  /** Jobs running per org; an org without any is absent. */
+  const runningPerOrg = new Map<string, number>();
   let nextJobId = 1;
   let closed = false;
 
@@ -150,6 +165,7 @@ export function createSandboxPool({
       workers.delete(worker);
       for (const { job, killTimer } of worker.jobs.values()) {
         clearTimeout(killTimer);
+        released(job.orgId);
         job.resolve(failure(job, `sandbox process exited (${signal ?? `code ${code}`})`));
       }
       worker.jobs.clear();
@@ -179,6 +195,7 @@ export function createSandboxPool({
         }
         clearTimeout(running.killTimer);
         worker.jobs.delete(job.id);
+        released(job.orgId);
         worker.orgs = new Set(
           Array.isArray(message.orgs)
             ? message.orgs.filter((org) => typeof org === 'string').slice(0, isolatesPerProcess)
@@ -238,13 +255,51 @@ export function createSandboxPool({
     return idle ?? busy;
   }
 
+  function released(orgId: string): void {
+    const left = (runningPerOrg.get(orgId) ?? 0) - 1;
+    if (left > 0) runningPerOrg.set(orgId, left);
+    else runningPerOrg.delete(orgId);
+  }
+
+  /**
+   * The org whose job takes the next free slot, or undefined when every waiting org must wait.
+   * First the next org in turn that is under its share; only when none is, the next org in turn
+   * at all (idle capacity nobody under their share wants). The reserve applies to both.
+   */
+  function nextOrg(): string | undefined {
+    let capacity = 0;
+    let free = 0;
+    for (const worker of workers) {
+      if (!worker.child.connected) continue;
+      capacity += jobsPerProcess;
+      free += jobsPerProcess - worker.jobs.size;
+    }
+    if (free <= 0) return undefined;
+    const reserve = reserveOf(capacity);
+    const orgs = new Set([...runningPerOrg.keys(), ...queues.keys()]).size;
+    const share = Math.max(1, Math.floor((capacity - reserve) / orgs));
+    let overShare: string | undefined;
+    for (const orgId of queues.keys()) {
+      const held = runningPerOrg.get(orgId) ?? 0;
+      if (free <= reserve && held >= reserve) continue;
+      if (held < share) return orgId;
+      overShare ??= orgId;
+    }
+    return overShare;
+  }
+
   function pump(): void {
     for (;;) {
-      const next = queue[0];
-      if (!next) return;
-      const worker = pickWorker(next.orgId);
+      const orgId = nextOrg();
+      if (orgId === undefined) return;
+      const worker = pickWorker(orgId);
       if (!worker) return;
-      const job = queue.shift()!;
+      const waiting = queues.get(orgId)!;
+      const job = waiting.shift()!;
+      queued--;
+      queues.delete(orgId);
+      if (waiting.length > 0) queues.set(orgId, waiting);
+      runningPerOrg.set(orgId, (runningPerOrg.get(orgId) ?? 0) + 1);
       worker.jobs.set(job.id, {
         job,
         killTimer: setTimeout(
@@ -269,13 +324,19 @@ export function createSandboxPool({
   return {
     run: ({ orgId, code, context, host, limits }) => {
       if (closed) return Promise.reject(new AppError('internal', 'sandbox pool is closed'));
-      if (queue.length >= maxQueue) {
+      if (queued >= maxQueue) {
         return Promise.reject(
           new AppError('rate_limited', 'too many workflow runs waiting; retry later'),
         );
       }
       return new Promise<SandboxResult>((resolve) => {
-        queue.push({
+        let waiting = queues.get(orgId);
+        if (!waiting) {
+          waiting = [];
+          queues.set(orgId, waiting);
+        }
+        queued++;
+        waiting.push({
           id: nextJobId++,
           orgId,
           code,
@@ -296,7 +357,11 @@ export function createSandboxPool({
       ),
     close: async () => {
       closed = true;
-      for (const job of queue.splice(0)) job.resolve(failure(job, 'sandbox pool closed'));
+      for (const waiting of queues.values()) {
+        for (const job of waiting) job.resolve(failure(job, 'sandbox pool closed'));
+      }
+      queues.clear();
+      queued = 0;
       await Promise.all(
         [...workers].map(
           (worker) =>
