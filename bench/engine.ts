@@ -14,7 +14,7 @@ import type { Action, AuthMethod } from '../server/domain/connector.ts';
 import { executeAction, type CallAuth, type EngineDeps } from '../server/engine/engine.ts';
 import { RateBudgets } from '../server/engine/rate-budget.ts';
 import { createHttpClient } from '../server/net/http-client.ts';
-import { createGuardedDispatcher } from '../server/net/ssrf.ts';
+import { createGuardedDispatcher, guardSettings } from '../server/net/ssrf.ts';
 import { formatTable } from './table.ts';
 
 export interface EngineRow {
@@ -117,10 +117,7 @@ export async function runEngineBench({
   const port = (server.address() as AddressInfo).port;
   const base = new URL(`http://127.0.0.1:${port}/v1/`);
   const config = loadConfig({ NODE_ENV: 'test', WEFT_SSRF_TEST_ALLOWLIST: `127.0.0.1:${port}` });
-  const dispatcher = createGuardedDispatcher({
-    allowlist: config.ssrfTestAllowlist,
-    mode: config.env,
-  });
+  const dispatcher = createGuardedDispatcher(guardSettings(config));
   const plain = new Agent();
   const deps: EngineDeps = {
     send: createHttpClient({ dispatcher }),

@@ -15,7 +15,7 @@ import { rotateSecrets } from './modules/secrets/rotation.ts';
 import { importSpecIntoConnector } from './modules/connectors/import.service.ts';
 import type { Selection } from './domain/import.ts';
 import { createFetchText } from './net/fetch-text.ts';
-import { createGuardedDispatcher } from './net/ssrf.ts';
+import { createGuardedDispatcher, guardSettings } from './net/ssrf.ts';
 import { serveStdio } from '../tools/stdio.ts';
 import { startWorkers } from './workers.ts';
 import { WEFT_VERSION } from './version.ts';
@@ -316,10 +316,7 @@ export function buildCli(io: Io): Command {
             orgId: opts.org,
             actorLabel: operatorLabel(),
           });
-          const documents = createGuardedDispatcher({
-            allowlist: rt.config.ssrfTestAllowlist,
-            mode: rt.config.env,
-          });
+          const documents = createGuardedDispatcher(guardSettings(rt.config));
           try {
             return await importSpecIntoConnector({
               db: rt.db,

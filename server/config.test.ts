@@ -81,6 +81,34 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads WEFT_EGRESS_ALLOW in every mode and names a bad entry', () => {
+    expect(loadConfig({}).egressAllow).toEqual([]);
+    for (const NODE_ENV of ['production', 'development', 'test']) {
+      expect(
+        loadConfig({
+          NODE_ENV,
+          WEFT_EGRESS_ALLOW: ' 10.0.0.0/8, fd00::/8 ,10.1.2.3, api.internal:8443, [fd00::1]:80 ',
+        }).egressAllow,
+      ).toEqual(['10.0.0.0/8', 'fd00::/8', '10.1.2.3', 'api.internal:8443', '[fd00::1]:80']);
+    }
+    let error: unknown;
+    try {
+      loadConfig({
+        NODE_ENV: 'production',
+        WEFT_EGRESS_ALLOW: '10.0.0.0/8, 10.0.0.0/40, intranet',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(
+        /^WEFT_EGRESS_ALLOW: invalid WEFT_EGRESS_ALLOW entry "10\.0\.0\.0\/40": expected a CIDR range \(10\.0\.0\.0\/8, fd00::\/8\), one address \(10\.1\.2\.3\) or host:port .* \(got "10\.0\.0\.0\/8, 10\.0\.0\.0\/40, intranet"\)$/,
+      ),
+      expect.stringMatching(/^WEFT_EGRESS_ALLOW: invalid WEFT_EGRESS_ALLOW entry "intranet"/),
+    ]);
+  });
+
   it('refuses to start with an SSRF test allowlist outside tests', () => {
     for (const NODE_ENV of ['production', 'development']) {
       let error: unknown;

@@ -1,7 +1,7 @@
 import os from 'node:os';
-import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseEgressEntry, parseTestAllowlistEntry } from './net/egress.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -10,14 +10,6 @@ const optionalString = z
   .trim()
   .transform((value) => (value === '' ? undefined : value))
   .optional();
-
-/** `127.0.0.1:8080` or `[::1]:8080`; server/net/ssrf.ts parses the same form. */
-function isAddressPort(entry: string): boolean {
-  const match = /^(?:\[([^\]]+)\]|([\d.]+)):(\d{1,5})$/.exec(entry);
-  const port = Number(match?.[3]);
-  const ipOk = match?.[1] !== undefined ? net.isIPv6(match[1]) : net.isIPv4(match?.[2] ?? '');
-  return ipOk && port >= 1 && port <= 65535;
-}
 
 const commaList = (value: string | undefined): string[] =>
   (value ?? '')
@@ -85,12 +77,30 @@ const ConfigSchema = z.object({
     .min(1)
     .max(600)
     .default(10),
-  WEFT_SSRF_TEST_ALLOWLIST: optionalString
-    .transform(commaList)
-    .refine((entries) => entries.every(isAddressPort), {
+  WEFT_SSRF_TEST_ALLOWLIST: optionalString.transform(commaList).refine(
+    (entries) =>
+      entries.every((entry) => {
+        try {
+          parseTestAllowlistEntry(entry);
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+    {
       error:
         'WEFT_SSRF_TEST_ALLOWLIST must be comma-separated ip:port pairs such as 127.0.0.1:8080 or [::1]:8080',
-    }),
+    },
+  ),
+  WEFT_EGRESS_ALLOW: optionalString.transform(commaList).superRefine((entries, ctx) => {
+    for (const entry of entries) {
+      try {
+        parseEgressEntry(entry);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }
+  }),
 });
 
 export interface Config {
@@ -111,6 +121,11 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** Loopback `ip:port` pairs outbound requests may reach in tests (fake third-party servers). */
   readonly ssrfTestAllowlist: readonly string[];
+  /**
+   * Non-public destinations outbound requests may reach in any mode: CIDR ranges, addresses and
+   * `host:port` entries (cloud metadata addresses only when listed exactly). See server/net/ssrf.ts.
+   */
+  readonly egressAllow: readonly string[];
   /** Child processes that run workflow code (each runs one isolate at a time). */
   readonly sandboxProcesses: number;
   /** Async executions one worker process runs at once. */
@@ -167,6 +182,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     weftApiKey: c.WEFT_API_KEY,
     bodyLimitBytes: c.WEFT_BODY_LIMIT_BYTES,
     ssrfTestAllowlist: c.WEFT_SSRF_TEST_ALLOWLIST,
+    egressAllow: c.WEFT_EGRESS_ALLOW,
     sandboxProcesses: c.WEFT_SANDBOX_PROCESSES,
     workerConcurrency: c.WEFT_WORKER_CONCURRENCY,
     queuePollSeconds: c.WEFT_QUEUE_POLL_SECONDS,

@@ -8,7 +8,14 @@ import net from 'node:net';
 import fc from 'fast-check';
 import type { Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGuardedDispatcher, guardedFetch, isForbiddenAddress, SsrfError } from './ssrf.ts';
+import { parseEgressEntry } from './egress.ts';
+import {
+  createEgressPolicy,
+  createGuardedDispatcher,
+  guardedFetch,
+  isForbiddenAddress,
+  SsrfError,
+} from './ssrf.ts';
 
 interface Fixture {
   readonly port: number;
@@ -111,6 +118,8 @@ const FIXED_NAMES: Record<string, readonly string[]> = {
   'v6-internal.example.test': ['fd00::1'],
   'loopback.example.test': ['127.0.0.1'],
   'mixed.example.test': ['169.254.169.254', '10.0.0.1', '127.0.0.1'],
+  // A metadata service's name, answered with loopback so that letting it through is observable.
+  'metadata.google.internal': ['127.0.0.1'],
 };
 
 const fixedLookup: net.LookupFunction = (hostname, options, callback) => {
@@ -268,7 +277,7 @@ describe('guarded requests', () => {
       text({ url: `http://loopback.example.test:${other.port}/secret`, dispatcher: testMode }),
     );
     expect(error.message).toBe(
-      `request to loopback.example.test (127.0.0.1:${other.port}) refused: connected to a non-public address`,
+      `request to loopback.example.test (127.0.0.1:${other.port}) refused: 127.0.0.1 is a loopback address; to allow it set WEFT_EGRESS_ALLOW=loopback.example.test:${other.port} (or a range such as 127.0.0.0/8)`,
     );
     await expect.poll(() => other.bytesReadPerConnection.length).toBe(connectionsBefore + 1);
     expect(other.bytesReadPerConnection.at(-1)).toBe(0);
@@ -354,6 +363,193 @@ describe('createGuardedDispatcher', () => {
     for (const entry of ['localhost:80', '127.0.0.1', '10.0.0.0/8:80', '::1:80', '127.0.0.1:0']) {
       expect(() => createGuardedDispatcher({ allowlist: [entry], mode: 'test' })).toThrow(
         /invalid SSRF test allowlist entry/,
+      );
+    }
+  });
+});
+
+describe('WEFT_EGRESS_ALLOW', () => {
+  /** A dispatcher as production builds it: no test allowlist, only the instance egress list. */
+  function egress(egressAllow: string[]): Dispatcher {
+    return createGuardedDispatcher({
+      allowlist: [],
+      egressAllow,
+      mode: 'production',
+      lookup: fixedLookup,
+    });
+  }
+  async function withEgress<T>(
+    egressAllow: string[],
+    run: (dispatcher: Dispatcher) => Promise<T>,
+  ): Promise<T> {
+    const dispatcher = egress(egressAllow);
+    try {
+      return await run(dispatcher);
+    } finally {
+      await dispatcher.close();
+    }
+  }
+
+  it('lets an allowed CIDR range reach a loopback server, in production', async () => {
+    for (const range of ['127.0.0.0/8', '127.0.0.1', '127.0.0.1/32']) {
+      await withEgress([range], async (dispatcher) => {
+        await expect(
+          text({ url: `http://127.0.0.1:${other.port}/via-range`, dispatcher }),
+        ).resolves.toBe('ok /via-range');
+        // A name that resolves into the range goes through too.
+        await expect(
+          text({ url: `http://loopback.example.test:${other.port}/by-name`, dispatcher }),
+        ).resolves.toBe('ok /by-name');
+      });
+    }
+    expect(other.requests.map((r) => r.url)).toContain('/via-range');
+    other.requests.length = 0;
+  });
+
+  it('lets an allowed IPv6 range reach [::1]', async (ctx) => {
+    if (v6 === undefined) {
+      ctx.skip('no IPv6 loopback on this machine');
+      return;
+    }
+    await withEgress(['::1/128'], async (dispatcher) => {
+      await expect(text({ url: `http://[::1]:${v6!.port}/six`, dispatcher })).resolves.toBe(
+        'ok /six',
+      );
+    });
+  });
+
+  it('refuses what is not listed, naming the setting and the entry that would allow it', async () => {
+    await withEgress(['10.0.0.0/8'], async (dispatcher) => {
+      const literal = await watchSockets(async () => {
+        const error = await refusal(text({ url: `http://127.0.0.1:${other.port}/`, dispatcher }));
+        expect(error.message).toBe(
+          `request to 127.0.0.1 (127.0.0.1:${other.port}) refused: 127.0.0.1 is a loopback address; to allow it set WEFT_EGRESS_ALLOW=127.0.0.1:${other.port} (or a range such as 127.0.0.0/8)`,
+        );
+      });
+      expect(literal).toEqual({ created: 0, connectedTo: [] });
+
+      const byName = await watchSockets(async () => {
+        const error = await refusal(text({ url: 'http://v6-internal.example.test/', dispatcher }));
+        expect(error.message).toBe(
+          'request to v6-internal.example.test refused: the name resolves only to refused addresses: fd00::1 is a unique-local address; to allow it set WEFT_EGRESS_ALLOW=v6-internal.example.test:80 (or a range such as fc00::/7)',
+        );
+      });
+      expect(byName.connectedTo).toEqual([]);
+    });
+    // With nothing listed, the private address of the brief's example.
+    const error = await withEgress([], (dispatcher) =>
+      refusal(text({ url: 'http://internal.example.test:8080/', dispatcher })),
+    );
+    expect(error.message).toContain(
+      '10.0.0.1 is a private address; to allow it set WEFT_EGRESS_ALLOW=internal.example.test:8080 (or a range such as 10.0.0.0/8)',
+    );
+    expect(other.requests).toEqual([]);
+  });
+
+  it('still refuses cloud metadata inside an allowed range, without opening a socket', async () => {
+    await withEgress(
+      ['0.0.0.0/0', '169.254.0.0/16', '100.64.0.0/10', 'fd00::/8', '::/0', '127.0.0.0/8'],
+      async (dispatcher) => {
+        for (const url of [
+          'http://169.254.169.254/latest/meta-data/',
+          'http://169.254.170.2/v2/credentials',
+          'http://100.100.100.200/latest/meta-data/',
+          'http://[fd00:ec2::254]/latest/meta-data/',
+          'http://[::ffff:169.254.169.254]/',
+          'http://metadata.example.test/',
+        ]) {
+          const sockets = await watchSockets(async () => {
+            const error = await refusal(text({ url, dispatcher }));
+            expect(error.message, url).toMatch(
+              /is a cloud metadata address, refused even inside an allowed range; only a WEFT_EGRESS_ALLOW entry naming this exact address lets it through$/,
+            );
+          });
+          // A name gets a socket that the resolver then refuses; it never connects.
+          expect({ url, connectedTo: sockets.connectedTo }).toEqual({ url, connectedTo: [] });
+          if (!url.includes('.test')) expect(sockets.created, url).toBe(0);
+        }
+        // A metadata name is refused before it is resolved, whatever it resolves to.
+        const error = await refusal(
+          text({ url: `http://metadata.google.internal:${allowed.port}/`, dispatcher }),
+        );
+        expect(error.message).toContain(
+          `metadata.google.internal is a cloud metadata name, refused unless WEFT_EGRESS_ALLOW lists metadata.google.internal:${allowed.port}`,
+        );
+      },
+    );
+    // Listed one by one, a metadata name goes through.
+    await withEgress([`metadata.google.internal:${allowed.port}`], async (dispatcher) => {
+      await expect(
+        text({
+          url: `http://metadata.google.internal:${allowed.port}/computeMetadata`,
+          dispatcher,
+        }),
+      ).resolves.toBe('ok /computeMetadata');
+    });
+  });
+
+  it('lets a metadata address through only when its exact address is listed', () => {
+    const policy = (entries: string[]) => createEgressPolicy(entries.map(parseEgressEntry));
+    const target = { host: '169.254.169.254', address: '169.254.169.254', port: 80 };
+    expect(policy(['169.254.0.0/16']).refusal(target)).toMatch(/cloud metadata address/);
+    expect(policy(['169.254.169.254/31']).refusal(target)).toMatch(/cloud metadata address/);
+    expect(policy(['169.254.169.254']).refusal(target)).toBeNull();
+    expect(policy(['169.254.169.254/32']).refusal(target)).toBeNull();
+    expect(policy(['169.254.169.254:80']).refusal(target)).toBeNull();
+    expect(policy(['169.254.169.254:8080']).refusal(target)).toMatch(/cloud metadata address/);
+    const v6 = { host: 'fd00:ec2::254', address: 'fd00:ec2::254', port: 80 };
+    expect(policy(['fd00::/8']).refusal(v6)).toMatch(/cloud metadata address/);
+    expect(policy(['fd00:ec2::254']).refusal(v6)).toBeNull();
+    expect(policy(['[fd00:ec2:0::254]:80']).refusal(v6)).toBeNull();
+    // A platform endpoint on a public address is refused with no allowlist at all.
+    expect(
+      policy([]).refusal({ host: '168.63.129.16', address: '168.63.129.16', port: 80 }),
+    ).toMatch(/cloud metadata address/);
+  });
+
+  it('takes host:port entries: that host at that port only', async () => {
+    await withEgress(
+      [`loopback.example.test:${other.port}`, `127.0.0.1:${allowed.port}`],
+      async (dispatcher) => {
+        await expect(
+          text({ url: `http://loopback.example.test:${other.port}/named`, dispatcher }),
+        ).resolves.toBe('ok /named');
+        await expect(
+          text({ url: `http://127.0.0.1:${allowed.port}/literal`, dispatcher }),
+        ).resolves.toBe('ok /literal');
+        // The named host's address under its own name is another entry.
+        const literal = await refusal(text({ url: `http://127.0.0.1:${other.port}/`, dispatcher }));
+        expect(literal.message).toContain(`WEFT_EGRESS_ALLOW=127.0.0.1:${other.port}`);
+      },
+    );
+    await withEgress([`loopback.example.test:${other.port}`], async (dispatcher) => {
+      // The same name at another port: refused once the connection shows the port.
+      const otherPort = await refusal(
+        text({ url: `http://loopback.example.test:${allowed.port}/`, dispatcher }),
+      );
+      expect(otherPort.message).toBe(
+        `request to loopback.example.test (127.0.0.1:${allowed.port}) refused: 127.0.0.1 is a loopback address; to allow it set WEFT_EGRESS_ALLOW=loopback.example.test:${allowed.port} (or a range such as 127.0.0.0/8)`,
+      );
+    });
+    expect(other.requests.map((r) => r.url)).toEqual(['/named']);
+    other.requests.length = 0;
+  });
+
+  it('refuses entries it cannot read', () => {
+    for (const entry of [
+      'localhost',
+      '10.0.0.0/33',
+      'fd00::/129',
+      '10.0.0.0/8:80',
+      'api.internal:0',
+      'api.internal:70000',
+      '999.1.1.1:80',
+      '*.internal:443',
+      'fe80::1%eth0',
+      'http://10.0.0.1/',
+    ]) {
+      expect(() => egress([entry]), entry).toThrow(
+        `invalid WEFT_EGRESS_ALLOW entry ${JSON.stringify(entry)}: expected a CIDR range`,
       );
     }
   });

@@ -10,6 +10,10 @@
  * 2. after connecting, before the first byte is written (TLS handshake included): the address
  *    the socket is actually connected to is checked again, so a resolver that answers
  *    differently the second time (DNS rebinding) or a path that bypasses the lookup still fails.
+ *
+ * What may be reached beyond public addresses is the instance's `WEFT_EGRESS_ALLOW` (CIDR ranges,
+ * addresses, `host:port`), plus exact `ip:port` pairs in tests. Cloud metadata services stay
+ * refused inside an allowed range: only an entry naming the exact address lets one through.
  */
 import dns from 'node:dns';
 import net from 'node:net';
@@ -24,6 +28,12 @@ import {
   type Response,
 } from 'undici';
 import type { Config } from '../config.ts';
+import {
+  normalizeHostName,
+  parseEgressEntry,
+  parseTestAllowlistEntry,
+  type EgressEntry,
+} from './egress.ts';
 
 /** A request refused because of where it would go. Never carries credentials or query strings. */
 export class SsrfError extends Error {
@@ -44,23 +54,30 @@ export class SsrfError extends Error {
 // ---------------------------------------------------------------------------------------------
 // Address classification
 
-/** IPv4 ranges that are not public unicast (IANA special-purpose registry and RFC 1918). */
-const FORBIDDEN_IPV4: readonly (readonly [network: string, prefix: number])[] = [
-  ['0.0.0.0', 8], // "this network"; 0.0.0.0 reaches the local host on Linux
-  ['10.0.0.0', 8], // private
-  ['100.64.0.0', 10], // carrier-grade NAT (Alibaba Cloud metadata lives at 100.100.100.200)
-  ['127.0.0.0', 8], // loopback
-  ['169.254.0.0', 16], // link-local, including cloud metadata at 169.254.169.254
-  ['172.16.0.0', 12], // private
-  ['192.0.0.0', 24], // IETF protocol assignments
-  ['192.0.2.0', 24], // documentation (TEST-NET-1)
-  ['192.88.99.0', 24], // 6to4 relay anycast (deprecated)
-  ['192.168.0.0', 16], // private
-  ['198.18.0.0', 15], // benchmarking
-  ['198.51.100.0', 24], // documentation (TEST-NET-2)
-  ['203.0.113.0', 24], // documentation (TEST-NET-3)
-  ['224.0.0.0', 4], // multicast
-  ['240.0.0.0', 4], // reserved, including the broadcast address 255.255.255.255
+/**
+ * IPv4 ranges that are not public unicast (IANA special-purpose registry and RFC 1918), with
+ * what each is, for refusal messages.
+ */
+const FORBIDDEN_IPV4: readonly (readonly [network: string, prefix: number, what: string])[] = [
+  // 0.0.0.0 reaches the local host on Linux
+  ['0.0.0.0', 8, 'a "this network" address'],
+  ['10.0.0.0', 8, 'a private address'],
+  // Alibaba Cloud metadata lives at 100.100.100.200
+  ['100.64.0.0', 10, 'a carrier-grade NAT address'],
+  ['127.0.0.0', 8, 'a loopback address'],
+  // including cloud metadata at 169.254.169.254
+  ['169.254.0.0', 16, 'a link-local address'],
+  ['172.16.0.0', 12, 'a private address'],
+  ['192.0.0.0', 24, 'an IETF protocol address'],
+  ['192.0.2.0', 24, 'a documentation address'],
+  ['192.88.99.0', 24, 'a 6to4 relay address'],
+  ['192.168.0.0', 16, 'a private address'],
+  ['198.18.0.0', 15, 'a benchmarking address'],
+  ['198.51.100.0', 24, 'a documentation address'],
+  ['203.0.113.0', 24, 'a documentation address'],
+  ['224.0.0.0', 4, 'a multicast address'],
+  // including the broadcast address 255.255.255.255
+  ['240.0.0.0', 4, 'a reserved address'],
 ];
 
 /**
@@ -78,7 +95,13 @@ const FORBIDDEN_IPV6_GLOBAL: readonly (readonly [network: string, prefix: number
   ['3fff::', 20], // documentation
 ];
 
-function blockList({ ranges, type }: { ranges: typeof FORBIDDEN_IPV4; type: 'ipv4' | 'ipv6' }) {
+function blockList({
+  ranges,
+  type,
+}: {
+  ranges: readonly (readonly [network: string, prefix: number, ...rest: unknown[]])[];
+  type: 'ipv4' | 'ipv6';
+}) {
   const list = new net.BlockList();
   for (const [network, prefix] of ranges) list.addSubnet(network, prefix, type);
   return list;
@@ -181,45 +204,123 @@ function formatAddressPort({ address, port }: { address: string; port: number })
 }
 
 // ---------------------------------------------------------------------------------------------
-// The test allowlist
+// Cloud metadata
 
-/** Parses `127.0.0.1:8080` or `[::1]:8080`; throws on anything else. */
-function parseAllowlistEntry(entry: string): { address: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(entry.trim());
-  const v6 = match?.[1];
-  const v4 = match?.[2];
-  const port = Number(match?.[3]);
-  const valid =
-    (v6 !== undefined ? net.isIPv6(v6) : v4 !== undefined && net.isIPv4(v4)) &&
-    port >= 1 &&
-    port <= 65535;
-  if (!valid) {
-    throw new Error(
-      `invalid SSRF test allowlist entry ${JSON.stringify(entry)}: expected ip:port such as 127.0.0.1:8080 or [::1]:8080`,
-    );
+/**
+ * Cloud metadata and platform endpoints: they hand out credentials of the machine Weft runs on.
+ * Refused even inside an allowed range; only an entry naming the exact address lets one through.
+ */
+const METADATA_ADDRESSES = new Set(
+  [
+    '169.254.169.254', // AWS, GCP, Azure, OpenStack, DigitalOcean, Oracle Cloud
+    '169.254.170.2', // AWS ECS task credentials
+    '169.254.170.23', // AWS EKS Pod Identity
+    '100.100.100.200', // Alibaba Cloud
+    '192.0.0.192', // Oracle Cloud Classic
+    '168.63.129.16', // Azure WireServer (a public address: refused even with no allowlist)
+    'fd00:ec2::254', // AWS over IPv6
+    'fd00:ec2::23', // AWS EKS Pod Identity over IPv6
+  ].map((ip) => canonicalAddress(ip)),
+);
+
+/** Names of metadata services, refused before they are resolved unless listed as `name:port`. */
+const METADATA_NAMES = new Set([
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'instance-data',
+  'instance-data.ec2.internal',
+]);
+
+// ---------------------------------------------------------------------------------------------
+// The policy: public addresses, plus what WEFT_EGRESS_ALLOW (and, in tests, the test allowlist) lets through
+
+/** The IPv4 address a packet to `ip` ends up at, for IPv6 forms that embed one; else `ip`. */
+function effectiveAddress(ip: string): string {
+  const address = canonicalAddress(ip);
+  if (!net.isIPv6(address)) return address;
+  return embeddedIPv4(ipv6Groups(address)) ?? address;
+}
+
+function describeAddress(ip: string): { what: string; range: string } {
+  const address = effectiveAddress(ip);
+  if (net.isIPv4(address)) {
+    const n = ipv4ToNumber(address);
+    for (const [network, prefix, what] of FORBIDDEN_IPV4) {
+      const size = 2 ** (32 - prefix);
+      if (Math.floor(n / size) === Math.floor(ipv4ToNumber(network) / size)) {
+        return { what, range: `${network}/${prefix}` };
+      }
+    }
+    return { what: 'not a public address', range: `${address}/32` };
   }
-  return { address: v6 ?? v4 ?? '', port };
+  const [first = 0] = ipv6Groups(address);
+  if (address === '0:0:0:0:0:0:0:1') return { what: 'the loopback address', range: '::1/128' };
+  if ((first & 0xfe00) === 0xfc00) return { what: 'a unique-local address', range: 'fc00::/7' };
+  if ((first & 0xffc0) === 0xfe80) return { what: 'a link-local address', range: 'fe80::/10' };
+  return { what: 'not a public address', range: `${withoutZone(ip)}/128` };
 }
 
-interface Policy {
-  /** May the connection to this exact address and port go ahead? */
-  permits(target: { address: string; port: number }): boolean;
-  /** May a resolved address be tried at all? (The port is checked once connected.) */
-  mayTry(address: string): boolean;
+/** Where a connection would go: the host as the URL names it, the address and, once known, the port. */
+export interface Target {
+  readonly host: string;
+  readonly address: string;
+  /** Null while a name is resolved (the port is checked once connected). */
+  readonly port: number | null;
 }
 
-function createPolicy(allowlist: readonly string[]): Policy {
+export interface Policy {
+  /** Null when the connection may go ahead; otherwise why not, with how to allow it. */
+  refusal(target: Target): string | null;
+}
+
+/** The guard's decision for one destination, given the allowlist entries (exported for tests). */
+export function createEgressPolicy(entries: readonly EgressEntry[]): Policy {
+  const ranges = new net.BlockList();
+  /** Addresses listed on their own (a /32 or /128): the only way a metadata address passes. */
+  const exact = new Set<string>();
+  /** `host port` pairs; `host` is a canonical address or a normalized name. */
   const pairs = new Set<string>();
-  const addresses = new Set<string>();
-  for (const entry of allowlist) {
-    const { address, port } = parseAllowlistEntry(entry);
-    pairs.add(`${canonicalAddress(address)} ${port}`);
-    addresses.add(canonicalAddress(address));
+  const pairHosts = new Set<string>();
+  for (const entry of entries) {
+    if (entry.kind === 'range') {
+      ranges.addSubnet(entry.network, entry.prefix, entry.family);
+      if (entry.prefix === (entry.family === 'ipv4' ? 32 : 128)) {
+        exact.add(canonicalAddress(entry.network));
+      }
+    } else {
+      const host = net.isIP(entry.host) === 0 ? entry.host : canonicalAddress(entry.host);
+      pairs.add(`${host} ${entry.port}`);
+      pairHosts.add(host);
+    }
   }
+  const paired = (host: string, port: number | null): boolean =>
+    port === null ? pairHosts.has(host) : pairs.has(`${host} ${port}`);
+  const inRange = (address: string): boolean =>
+    ranges.check(address, net.isIPv4(address) ? 'ipv4' : 'ipv6');
+
   return {
-    permits: ({ address, port }) =>
-      !isForbiddenAddress(address) || pairs.has(`${canonicalAddress(address)} ${port}`),
-    mayTry: (address) => !isForbiddenAddress(address) || addresses.has(canonicalAddress(address)),
+    refusal({ host, address, port }) {
+      // Entries match the address as connected to (an IPv4-mapped form does not match an IPv4
+      // entry); metadata is recognised in every form.
+      const canonical = canonicalAddress(address);
+      const name = net.isIP(host) === 0 && host !== '' ? normalizeHostName(host) : null;
+      const portText = port === null ? '<port>' : String(port);
+      if (METADATA_ADDRESSES.has(effectiveAddress(address))) {
+        if (exact.has(canonical) || paired(canonical, port)) return null;
+        return `${address} is a cloud metadata address, refused even inside an allowed range; only a WEFT_EGRESS_ALLOW entry naming this exact address lets it through`;
+      }
+      if (name !== null && METADATA_NAMES.has(name) && !paired(name, port)) {
+        return `${name} is a cloud metadata name, refused unless WEFT_EGRESS_ALLOW lists ${name}:${portText} (and its exact address)`;
+      }
+      if (!isForbiddenAddress(address)) return null;
+      if (inRange(canonical) || paired(canonical, port) || (name !== null && paired(name, port))) {
+        return null;
+      }
+      const { what, range } = describeAddress(address);
+      const pair = name ?? (net.isIPv6(canonical) ? `[${withoutZone(address)}]` : canonical);
+      return `${address} is ${what}; to allow it set WEFT_EGRESS_ALLOW=${pair}:${portText} (or a range such as ${range})`;
+    },
   };
 }
 
@@ -233,6 +334,11 @@ export interface GuardedDispatcherOptions {
    * non-empty list in any other mode is refused when the dispatcher is created.
    */
   readonly allowlist: readonly string[];
+  /**
+   * `WEFT_EGRESS_ALLOW`: non-public destinations the instance may reach in any mode — CIDR
+   * ranges, single addresses and `host:port` entries (see `parseEgressEntry`).
+   */
+  readonly egressAllow?: readonly string[];
   readonly mode: Config['env'];
   /** Default 10 s. */
   readonly connectTimeoutMs?: number;
@@ -240,6 +346,46 @@ export interface GuardedDispatcherOptions {
   readonly maxRedirections?: number;
   /** Name resolution; default `dns.lookup`. Tests pass a fixed table. */
   readonly lookup?: net.LookupFunction;
+}
+
+/** The guard's settings in the configuration, for every place that builds a dispatcher. */
+export function guardSettings(
+  config: Pick<Config, 'env' | 'ssrfTestAllowlist' | 'egressAllow'>,
+): Pick<GuardedDispatcherOptions, 'allowlist' | 'egressAllow' | 'mode'> {
+  return { allowlist: config.ssrfTestAllowlist, egressAllow: config.egressAllow, mode: config.env };
+}
+
+/** A name whose addresses are all refused; the connector restates it once the port is known. */
+class NameRefused extends SsrfError {
+  readonly addresses: readonly string[];
+  constructor({ host, addresses, reason }: { host: string; addresses: string[]; reason: string }) {
+    super({ host, reason });
+    this.addresses = addresses;
+  }
+}
+
+function nameRefusal({
+  policy,
+  host,
+  addresses,
+  port,
+}: {
+  policy: Policy;
+  host: string;
+  addresses: string[];
+  port: number | null;
+}): NameRefused {
+  const reasons = new Set(
+    addresses.map((address) => policy.refusal({ host, address, port }) ?? 'refused'),
+  );
+  return new NameRefused({
+    host,
+    addresses,
+    reason:
+      addresses.length === 0
+        ? 'the name resolves to no address'
+        : `the name resolves only to refused addresses: ${[...reasons].join('; ')}`,
+  });
 }
 
 /** A resolver that only ever hands the socket addresses the policy lets it try. */
@@ -260,20 +406,13 @@ function filteringLookup({
         typeof result === 'string'
           ? [{ address: result, family: family ?? net.isIP(result) }]
           : result;
-      const usable = resolved.filter((entry) => policy.mayTry(entry.address));
+      const usable = resolved.filter(
+        (entry) => policy.refusal({ host: hostname, address: entry.address, port: null }) === null,
+      );
       const [first] = usable;
       if (first === undefined) {
-        const refused = resolved.map((entry) => entry.address).join(', ');
-        callback(
-          new SsrfError({
-            host: hostname,
-            reason:
-              refused === ''
-                ? 'the name resolves to no address'
-                : `the name resolves only to non-public addresses (${refused})`,
-          }),
-          [],
-        );
+        const addresses = resolved.map((entry) => entry.address);
+        callback(nameRefusal({ policy, host: hostname, addresses, port: null }), []);
         return;
       }
       if (options.all === true) callback(null, usable);
@@ -297,28 +436,25 @@ function guardedConnector({
     const host = options.hostname;
     const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
 
-    if (net.isIP(host) !== 0 && !policy.permits({ address: host, port })) {
-      callback(
-        new SsrfError({
-          host,
-          address: formatAddressPort({ address: host, port }),
-          reason: 'not a public address',
-        }),
-        null,
-      );
-      return;
+    const check = (target: { address: string; port: number }): SsrfError | undefined => {
+      const reason = policy.refusal({ host, ...target });
+      if (reason === null) return undefined;
+      return new SsrfError({ host, address: formatAddressPort(target), reason });
+    };
+
+    if (net.isIP(host) !== 0) {
+      const refusedLiteral = check({ address: host, port });
+      if (refusedLiteral !== undefined) {
+        callback(refusedLiteral, null);
+        return;
+      }
     }
 
-    const check = (socket: net.Socket): SsrfError | undefined => {
+    const checkSocket = (socket: net.Socket): SsrfError | undefined => {
       const address = socket.remoteAddress;
       const remotePort = socket.remotePort;
       if (address !== undefined && remotePort !== undefined) {
-        if (policy.permits({ address, port: remotePort })) return undefined;
-        return new SsrfError({
-          host,
-          address: formatAddressPort({ address, port: remotePort }),
-          reason: 'connected to a non-public address',
-        });
+        return check({ address, port: remotePort });
       }
       return new SsrfError({ host, reason: 'the connected address is unknown' });
     };
@@ -327,10 +463,16 @@ function guardedConnector({
     const socket: unknown = connect(options, (error, connected) => {
       if (refused !== undefined) {
         callback(refused, null);
+      } else if (error instanceof NameRefused) {
+        // The resolver did not know the port; say which entry would allow this one.
+        callback(
+          nameRefusal({ policy, host: error.host, addresses: [...error.addresses], port }),
+          null,
+        );
       } else if (error !== null) {
         callback(error, null);
       } else {
-        refused = check(connected);
+        refused = checkSocket(connected);
         if (refused === undefined) {
           callback(null, connected);
         } else {
@@ -343,7 +485,7 @@ function guardedConnector({
     // event; the callback above repeats the check for plain sockets and any connector change.
     if (socket instanceof net.Socket) {
       socket.prependOnceListener('connect', () => {
-        refused = check(socket);
+        refused = checkSocket(socket);
         if (refused !== undefined) socket.destroy(refused);
       });
     }
@@ -352,12 +494,14 @@ function guardedConnector({
 }
 
 /**
- * An undici dispatcher for user-given URLs: connections only to public addresses (plus the test
- * allowlist in test mode), checked before and after connecting, with redirects followed through
- * the same checks. Pass it as `dispatcher` to undici's `fetch`/`request`, or use `guardedFetch`.
+ * An undici dispatcher for user-given URLs: connections only to public addresses (plus
+ * `egressAllow`, and the test allowlist in test mode), checked before and after connecting, with
+ * redirects followed through the same checks. Pass it as `dispatcher` to undici's
+ * `fetch`/`request`, or use `guardedFetch`.
  */
 export function createGuardedDispatcher({
   allowlist,
+  egressAllow = [],
   mode,
   connectTimeoutMs = 10_000,
   maxRedirections = 5,
@@ -368,7 +512,10 @@ export function createGuardedDispatcher({
       `a test allowlist is set in ${mode}; unset WEFT_SSRF_TEST_ALLOWLIST (it is honoured only in tests)`,
     );
   }
-  const policy = createPolicy(allowlist);
+  const policy = createEgressPolicy([
+    ...allowlist.map(parseTestAllowlistEntry),
+    ...egressAllow.map(parseEgressEntry),
+  ]);
   const agent = new Agent({
     connect: guardedConnector({ policy, timeout: connectTimeoutMs, lookup }),
   });

@@ -6,7 +6,7 @@ import { RateBudgets } from '../../engine/rate-budget.ts';
 import type { Send } from '../../engine/types.ts';
 import { createHttpClient } from '../../net/http-client.ts';
 import { createFetchText } from '../../net/fetch-text.ts';
-import { createGuardedDispatcher } from '../../net/ssrf.ts';
+import { createGuardedDispatcher, guardSettings } from '../../net/ssrf.ts';
 import { createSpanWriter, type SpanWriter } from '../traces/span-writer.ts';
 
 export const RATE_CHANNEL = 'weft_rate';
@@ -41,13 +41,8 @@ export async function createConnectionRuntime({
   onError: (message: string, error: unknown) => void;
 }): Promise<ConnectionRuntime> {
   const budgets = new RateBudgets();
-  const dispatcher = send
-    ? null
-    : createGuardedDispatcher({ allowlist: config.ssrfTestAllowlist, mode: config.env });
-  const documents = createGuardedDispatcher({
-    allowlist: config.ssrfTestAllowlist,
-    mode: config.env,
-  });
+  const dispatcher = send ? null : createGuardedDispatcher(guardSettings(config));
+  const documents = createGuardedDispatcher(guardSettings(config));
   const spans = createSpanWriter({
     db,
     onError: (error) => onError('could not write trace spans', error),
