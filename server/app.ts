@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyRequest,
+  type RouteOptions,
+} from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -13,6 +18,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
 import { installErrorHandling } from './http/error-handler.ts';
+import { declareScopeAccess, enforceDeclaredPermissions } from './http/permissions.ts';
 import { redactUrl } from './logger.ts';
 import type { App, AppDeps } from './http/types.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
@@ -58,7 +64,14 @@ function callbackPage({ ok, message }: { ok: boolean; message: string }): string
 /** Builds the HTTP app without listening; `server/main.ts` listens, tests use `inject`. */
 export async function buildApp(
   deps: AppDeps,
-  { logger }: { logger: FastifyBaseLogger },
+  {
+    logger,
+    onRoute,
+  }: {
+    logger: FastifyBaseLogger;
+    /** Sees every route as registered, with its declared permission (tests list them). */
+    onRoute?: (route: RouteOptions) => void;
+  },
 ): Promise<App> {
   const app = Fastify({
     loggerInstance: logger,
@@ -79,6 +92,8 @@ export async function buildApp(
   // The API speaks JSON only; a text body is a client mistake, answered with 415.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
+  enforceDeclaredPermissions(app);
+  if (onRoute) app.addHook('onRoute', onRoute);
   app.decorateRequest('tenant', null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -112,9 +127,16 @@ export async function buildApp(
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/v1/docs' });
+  await app.register(async (docs) => {
+    declareScopeAccess(docs, {
+      permission: 'public',
+      reason: 'the API documentation is the same for everyone and opens in a browser',
+    });
+    await docs.register(fastifySwaggerUi, { routePrefix: '/api/v1/docs' });
+  });
 
   app.get('/health', {
+    config: { permission: 'public', reason: 'load balancers and probes carry no key' },
     schema: {
       tags: ['System'],
       summary: 'Liveness and database check',
@@ -133,8 +155,16 @@ export async function buildApp(
     },
   });
 
-  app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  app.get(
+    '/api/v1/openapi.json',
+    {
+      config: { permission: 'public', reason: 'client generators fetch the API description' },
+      schema: { hide: true },
+    },
+    () => app.swagger(),
+  );
   app.get('/api/v1/connectors/format.schema.json', {
+    config: { permission: 'public', reason: 'editors validate connector files against it' },
     schema: {
       tags: ['Connectors'],
       summary: 'JSON Schema of the connector export format (no key needed)',
@@ -177,6 +207,7 @@ export async function buildApp(
 
   // The provider sends the user's browser here: no API key, the one-time state identifies it.
   app.get('/api/v1/oauth/callback', {
+    config: { permission: 'public', reason: "the provider's redirect carries the one-time state" },
     schema: {
       tags: ['Connections'],
       summary: 'OAuth 2.0 redirect target (called by the provider, not by you)',

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import type { RouteOptions } from 'fastify';
 import { loadConfig, type Config } from '../server/config.ts';
 import { buildApp } from '../server/app.ts';
 import {
@@ -38,11 +39,14 @@ export async function createTestApp(
     env = {},
     poolSize,
     workers = false,
+    onRoute,
   }: {
     env?: Record<string, string>;
     poolSize?: number;
     /** Also run the async workflow workers in this process, with quick queue polling. */
     workers?: boolean;
+    /** Sees every route the app registers (to list them all). */
+    onRoute?: (route: RouteOptions) => void;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(driver, poolSize === undefined ? {} : { poolSize });
@@ -57,7 +61,10 @@ export async function createTestApp(
   const logger = createLogger(config.logLevel, sink);
   const keyring = createKeyring({ active: parseMasterKey(generateMasterKey()) });
   if (!workers) {
-    const app = await buildApp({ config, db: database.db, keyring }, { logger });
+    const app = await buildApp(
+      { config, db: database.db, keyring },
+      { logger, ...(onRoute && { onRoute }) },
+    );
     await app.ready();
     return {
       app,
@@ -80,7 +87,7 @@ export async function createTestApp(
   });
   const app = await buildApp(
     { config, db: database.db, keyring, runtime: engines.runtime, workflows: engines.engine },
-    { logger },
+    { logger, ...(onRoute && { onRoute }) },
   );
   await app.ready();
   const running = await startWorkers({ config, db: database.db, keyring, logger, engines });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../server/config.ts';
 import { isUniqueViolation, type Database } from '../server/db/database.ts';
-import type { Tenant } from '../server/domain/tenant.ts';
+import { requirePermission, type Permission, type Tenant } from '../server/domain/tenant.ts';
 import { AppError } from '../server/errors.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
 import type { WorkflowRunner } from '../server/modules/workflows/runner.ts';
@@ -40,6 +40,8 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
   readonly input: I;
   readonly output: O;
   readonly annotations: ToolAnnotations;
+  /** What the caller's key must hold: checked before anything else, dry runs included. */
+  readonly permission: Permission;
   /** Writes accept `dryRun` and `idempotencyKey` (added to the input schema automatically). */
   readonly write: boolean;
   /** A side effect outside the database (an HTTP call): a dry run must not run the handler. */
@@ -68,6 +70,7 @@ export function defineTool<I extends AnyObject, O extends AnyObject>(tool: {
   input: I;
   output: O;
   annotations: ToolAnnotations;
+  permission: Permission;
   write?: boolean;
   external?: boolean;
   handler: (input: z.infer<I>, ctx: ToolContext) => Promise<z.infer<O>>;
@@ -149,6 +152,19 @@ export async function runTool({
   ctx: Omit<ToolContext, 'dryRun'>;
   onUnexpected: (error: unknown) => string;
 }): Promise<ToolOutcome> {
+  // First, so a key without the permission learns nothing: not the argument schema's verdict,
+  // not a dry run's result, not a stored idempotent answer.
+  try {
+    requirePermission(ctx.tenant, tool.permission);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    return {
+      ok: false,
+      code: error.code,
+      message: error.message,
+      ...(error.details !== undefined && { details: error.details }),
+    };
+  }
   const parsed = advertisedInput(tool).safeParse(args ?? {});
   if (!parsed.success) {
     return {

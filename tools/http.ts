@@ -20,6 +20,12 @@ import { AppError } from '../server/errors.ts';
 import { getCustomer } from '../server/modules/customers/customers.service.ts';
 
 const IDLE_MS = 30 * 60_000;
+// The endpoints authenticate the key themselves; each tool (or gateway action's service) then
+// checks the permission it declares.
+const MCP_ACCESS = {
+  permission: 'any_key',
+  reason: 'every tool and gateway action checks its own permission',
+} as const;
 
 interface Session {
   transport: StreamableHTTPServerTransport;
@@ -186,6 +192,7 @@ export async function mcpRoutes(
     app.route({
       method: ['GET', 'POST', 'DELETE'],
       url,
+      config: MCP_ACCESS,
       schema: { hide: true },
       handler: handler('admin'),
     });
@@ -193,6 +200,7 @@ export async function mcpRoutes(
   app.route({
     method: ['GET', 'POST', 'DELETE'],
     url: '/mcp/gateway',
+    config: MCP_ACCESS,
     schema: { hide: true },
     handler: handler('gateway'),
   });

@@ -15,6 +15,7 @@ export const PERMISSIONS = [
   'connections:write',
   'workflows:read',
   'workflows:write',
+  'workflows:execute',
   'executions:read',
   'executions:write',
   'secrets:read',
@@ -35,6 +36,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'connections:write',
     'workflows:read',
     'workflows:write',
+    'workflows:execute',
     'executions:read',
     'executions:write',
     'secrets:read',
@@ -72,6 +74,21 @@ export interface Tenant {
 export function requirePermission(tenant: Tenant, permission: Permission): void {
   if (!tenant.permissions.has(permission)) {
     throw new AppError('forbidden', `this key lacks the permission ${permission}`, { permission });
+  }
+}
+
+/**
+ * Test keys are for trying things out: they may deploy to and run in development and staging,
+ * never production, so a leaked or shared test key cannot change what customers get. Live keys
+ * (and the platform's own tenants, which have no mode) may target every environment.
+ */
+export function requireEnvironmentAllowed(tenant: Tenant, environment: string): void {
+  if (tenant.mode === 'test' && environment === 'production') {
+    throw new AppError(
+      'forbidden',
+      'test keys cannot deploy to or run in production; use a live key, or target development or staging',
+      { rule: 'test_key_production', environment },
+    );
   }
 }
 

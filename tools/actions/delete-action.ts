@@ -12,6 +12,7 @@ export default defineTool({
   output: z.object({ deleted: z.literal(true), action: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   write: true,
+  permission: 'connectors:write',
   handler: async (input, ctx) => {
     await deleteAction({
       db: ctx.db,

@@ -16,6 +16,7 @@ export default defineTool({
     .strict(),
   output: ActionSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'connectors:read',
   handler: (input, ctx) =>
     getAction({ db: ctx.db, tenant: ctx.tenant, ref: input.connector, action: input.action }),
   summarize: (o) => `${o.slug}: ${o.method} ${o.path}`,

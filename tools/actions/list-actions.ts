@@ -28,6 +28,7 @@ export default defineTool({
     ),
   }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'connectors:read',
   handler: async (input, ctx) => {
     const actions = await listActions({ db: ctx.db, tenant: ctx.tenant, ref: input.connector });
     return {

@@ -12,6 +12,7 @@ export default defineTool({
   output: ActionSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
+  permission: 'connectors:write',
   handler: (input, ctx) =>
     putAction({ db: ctx.db, tenant: ctx.tenant, ref: input.connector, input: input.action }),
   summarize: (o) => `saved action ${o.slug}`,

@@ -18,6 +18,7 @@ export default defineTool({
     .strict(),
   output: z.object({ schema: z.record(z.string(), z.unknown()) }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'connectors:read',
   handler: async (input, ctx) => ({
     schema: await getEntitySchema({ db: ctx.db, tenant: ctx.tenant, entity: input.entity }),
   }),

@@ -12,6 +12,7 @@ export default defineTool({
     data: z.array(z.object({ name: z.string(), coreFields: z.array(z.string()) })),
   }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'connectors:read',
   handler: () => Promise.resolve({ data: listEntities() }),
   summarize: (o) => o.data.map((e) => e.name).join(', '),
 });

@@ -21,6 +21,7 @@ export default defineTool({
     ),
   }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'connectors:read',
   handler: async (input, ctx) => ({
     data: await previewMapping({
       db: ctx.db,

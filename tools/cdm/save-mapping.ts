@@ -21,6 +21,7 @@ export default defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   write: true,
+  permission: 'connectors:write',
   handler: (input, ctx) =>
     saveMapping({ db: ctx.db, tenant: ctx.tenant, ...input, note: input.note ?? null }),
   summarize: (o) => `saved ${o.entity} ${o.direction} mapping v${o.version}`,

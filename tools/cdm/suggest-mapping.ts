@@ -21,6 +21,7 @@ export default defineTool({
     ),
   }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'connectors:read',
   handler: (input, ctx) =>
     suggestForAction({ db: ctx.db, tenant: ctx.tenant, ...input, entity: input.entity }),
   summarize: (o) => `${o.fields.length} fields suggested for ${o.entity}`,

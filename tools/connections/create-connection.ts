@@ -11,6 +11,7 @@ export default defineTool({
   output: ConnectionSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   write: true,
+  permission: 'connections:write',
   handler: (input, ctx) =>
     createConnection({
       runtime: { ...ctx.runtime, db: ctx.db },

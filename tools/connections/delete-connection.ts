@@ -10,6 +10,7 @@ export default defineTool({
   output: z.object({ deleted: z.literal(true), id: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   write: true,
+  permission: 'connections:write',
   handler: async (input, ctx) => {
     await deleteConnection({
       runtime: { ...ctx.runtime, db: ctx.db },

@@ -11,6 +11,7 @@ export default defineTool({
   input: z.object({ id: z.uuid() }).strict(),
   output: ConnectionSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'connections:read',
   handler: (input, ctx) =>
     getConnection({ runtime: ctx.runtime, tenant: ctx.tenant, id: input.id }),
   summarize: (o) => `${o.connector} connection ${o.id}: ${o.status}`,

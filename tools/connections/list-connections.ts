@@ -13,6 +13,7 @@ export default defineTool({
     .strict(),
   output: z.object({ data: z.array(ConnectionSchema) }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'connections:read',
   handler: async (input, ctx) => ({
     data: await listConnections({
       runtime: ctx.runtime,

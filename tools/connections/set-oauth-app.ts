@@ -12,6 +12,7 @@ export default defineTool({
   output: OAuthAppSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
+  permission: 'connectors:write',
   handler: (input, ctx) =>
     putOAuthApp({
       runtime: { ...ctx.runtime, db: ctx.db },

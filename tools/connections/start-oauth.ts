@@ -29,6 +29,7 @@ export default defineTool({
     openWorldHint: true,
   },
   write: true,
+  permission: 'connections:write',
   handler: (input, ctx) =>
     startAuthorization({
       runtime: { ...ctx.runtime, db: ctx.db },

@@ -16,6 +16,7 @@ export default defineTool({
     traceId: z.string().nullable(),
   }),
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: true },
+  permission: 'connections:read',
   handler: (input, ctx) =>
     testConnection({ runtime: ctx.runtime, tenant: ctx.tenant, connectionId: input.id }),
   summarize: (o) => (o.ok ? `works: ${o.message}` : `fails: ${o.message}`),

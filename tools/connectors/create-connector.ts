@@ -11,6 +11,7 @@ export default defineTool({
   output: ConnectorSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   write: true,
+  permission: 'connectors:write',
   handler: (input, ctx) => createConnector({ db: ctx.db, tenant: ctx.tenant, input }),
   summarize: (o) => `created connector ${o.slug}`,
 });

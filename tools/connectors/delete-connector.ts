@@ -13,6 +13,7 @@ export default defineTool({
   output: z.object({ deleted: z.literal(true), connector: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   write: true,
+  permission: 'connectors:write',
   handler: async (input, ctx) => {
     await deleteConnector({ db: ctx.db, tenant: ctx.tenant, ref: input.connector });
     return { deleted: true as const, connector: input.connector };

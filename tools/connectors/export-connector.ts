@@ -13,6 +13,7 @@ export default defineTool({
     .strict(),
   output: ConnectorDocumentSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'connectors:read',
   handler: (input, ctx) =>
     exportConnector({ db: ctx.db, tenant: ctx.tenant, ref: input.connector }),
   summarize: (o) => `${o.connector.slug}: ${o.actions.length} actions, ${o.events.length} events`,

@@ -12,6 +12,7 @@ export default defineTool({
     .strict(),
   output: ConnectorSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'connectors:read',
   handler: (input, ctx) => getConnector({ db: ctx.db, tenant: ctx.tenant, ref: input.connector }),
   summarize: (o) => `${o.slug}: ${o.actionCount} actions, ${o.eventCount} events`,
 });

@@ -14,6 +14,7 @@ export default defineTool({
   output: ConnectorSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   write: true,
+  permission: 'connectors:write',
   handler: (input, ctx) =>
     importConnectorDocument({
       db: ctx.db,

@@ -57,6 +57,7 @@ export default defineTool({
     openWorldHint: true,
   },
   write: true,
+  permission: 'connectors:write',
   handler: async (input, ctx) => {
     if ((input.url === undefined) === (input.text === undefined)) {
       const { AppError } = await import('../../server/errors.ts');

@@ -11,6 +11,7 @@ export default defineTool({
   input: z.object({}).strict(),
   output: z.object({ data: z.array(ConnectorSchema) }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'connectors:read',
   handler: async (_input, ctx) => ({
     data: await listConnectors({ db: ctx.db, tenant: ctx.tenant }),
   }),

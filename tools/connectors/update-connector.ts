@@ -17,6 +17,7 @@ export default defineTool({
   output: ConnectorSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
+  permission: 'connectors:write',
   handler: (input, ctx) =>
     updateConnector({ db: ctx.db, tenant: ctx.tenant, ref: input.connector, input: input.changes }),
   summarize: (o) => `updated connector ${o.slug}`,

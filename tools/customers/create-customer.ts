@@ -11,6 +11,7 @@ export default defineTool({
   output: CustomerSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   write: true,
+  permission: 'customers:write',
   handler: (input, ctx) => createCustomer({ db: ctx.db, tenant: ctx.tenant, input }),
   summarize: (o) => `created customer ${o.name} (${o.id})`,
 });

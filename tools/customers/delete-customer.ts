@@ -11,6 +11,7 @@ export default defineTool({
   output: z.object({ deleted: z.literal(true), id: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   write: true,
+  permission: 'customers:write',
   handler: async (input, ctx) => {
     await deleteCustomer({ db: ctx.db, tenant: ctx.tenant, id: input.id });
     return { deleted: true as const, id: input.id };

@@ -10,6 +10,7 @@ export default defineTool({
   input: z.object({ id: z.uuid().describe('Customer id') }).strict(),
   output: CustomerSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'customers:read',
   handler: (input, ctx) => getCustomer({ db: ctx.db, tenant: ctx.tenant, id: input.id }),
   summarize: (o) => `customer ${o.name} (${o.id})`,
 });

@@ -11,6 +11,7 @@ export default defineTool({
   input: ListCustomersQuerySchema.partial({ limit: true }),
   output: z.object({ data: z.array(CustomerSchema), nextCursor: z.string().nullable() }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'customers:read',
   handler: (input, ctx) =>
     listCustomers({
       db: ctx.db,

@@ -18,6 +18,7 @@ export default defineTool({
   output: CustomerSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
+  permission: 'customers:write',
   handler: ({ id, ...rest }, ctx) =>
     updateCustomer({ db: ctx.db, tenant: ctx.tenant, id, input: rest }),
   summarize: (o) => `updated customer ${o.name}`,

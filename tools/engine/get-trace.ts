@@ -24,6 +24,7 @@ export default defineTool({
     ),
   }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'connections:read',
   handler: async (input, ctx) => ({
     data: (
       await getTrace({ runtime: ctx.runtime, tenant: ctx.tenant, traceId: input.traceId })

@@ -16,6 +16,7 @@ export default defineTool({
     idempotentHint: false,
     openWorldHint: true,
   },
+  permission: 'connections:write',
   handler: (input, ctx) =>
     proxyRequest({
       runtime: ctx.runtime,

@@ -24,6 +24,7 @@ export default defineTool({
     idempotentHint: false,
     openWorldHint: true,
   },
+  permission: 'connections:read',
   handler: (input, ctx) =>
     runAction({
       runtime: ctx.runtime,

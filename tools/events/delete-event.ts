@@ -15,6 +15,7 @@ export default defineTool({
   output: z.object({ deleted: z.literal(true), event: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   write: true,
+  permission: 'connectors:write',
   handler: async (input, ctx) => {
     await deleteEvent({ db: ctx.db, tenant: ctx.tenant, ref: input.connector, event: input.event });
     return { deleted: true as const, event: input.event };

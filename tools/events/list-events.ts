@@ -11,6 +11,7 @@ export default defineTool({
   input: z.object({ connector: z.string().min(1).max(100) }).strict(),
   output: z.object({ data: z.array(EventSchema) }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'connectors:read',
   handler: async (input, ctx) => ({
     data: await listEvents({ db: ctx.db, tenant: ctx.tenant, ref: input.connector }),
   }),

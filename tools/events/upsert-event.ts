@@ -12,6 +12,7 @@ export default defineTool({
   output: EventSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
+  permission: 'connectors:write',
   handler: (input, ctx) =>
     putEvent({ db: ctx.db, tenant: ctx.tenant, ref: input.connector, input: input.event }),
   summarize: (o) => `saved event ${o.name}`,

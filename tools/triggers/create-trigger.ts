@@ -47,6 +47,7 @@ export default defineTool({
   },
   write: true,
   external: true,
+  permission: 'workflows:write',
   handler: (input, ctx) => {
     const parsed = CreateTriggerSchema.safeParse(input);
     if (!parsed.success) {

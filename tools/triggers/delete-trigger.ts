@@ -17,6 +17,7 @@ export default defineTool({
   },
   write: true,
   external: true,
+  permission: 'workflows:write',
   handler: async (input, ctx) => {
     await deleteTrigger({ deps: ctx.triggers, tenant: ctx.tenant, id: input.id });
     return { deleted: true as const, id: input.id };

@@ -11,6 +11,7 @@ export default defineTool({
   input: z.object({ id: z.uuid() }).strict(),
   output: TriggerSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'workflows:read',
   handler: (input, ctx) => getTrigger({ deps: ctx.triggers, tenant: ctx.tenant, id: input.id }),
   summarize: (o) => `${o.type} trigger ${o.name}: ${o.status}, ${o.routes.length} routes`,
 });

@@ -11,6 +11,7 @@ export default defineTool({
   input: ListEventsQuerySchema.partial({ limit: true }),
   output: z.object({ data: z.array(TriggerEventSchema), nextCursor: z.string().nullable() }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'executions:read',
   handler: (input, ctx) =>
     listEvents({ db: ctx.db, tenant: ctx.tenant, query: { ...input, limit: input.limit ?? 50 } }),
   summarize: (o) => `${o.data.length} events${o.nextCursor ? ' (more: pass nextCursor)' : ''}`,

@@ -13,6 +13,7 @@ export default defineTool({
   }).strict(),
   output: z.object({ nextRuns: z.array(z.string()) }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'workflows:read',
   handler: (input) =>
     Promise.resolve({
       nextRuns: previewSchedule({

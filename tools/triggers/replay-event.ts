@@ -18,6 +18,7 @@ export default defineTool({
   },
   write: true,
   external: true,
+  permission: 'workflows:execute',
   handler: async (input, ctx) =>
     replayEvent({ db: ctx.db, router: await ctx.events(), tenant: ctx.tenant, id: input.id }),
   summarize: (o) => `event ${o.id}: ${o.verdict}${o.error ? ` (${o.error})` : ''}`,

@@ -12,6 +12,7 @@ export default defineTool({
   output: TriggerSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
+  permission: 'workflows:write',
   handler: ({ id, ...input }, ctx) =>
     updateTrigger({ deps: ctx.triggers, tenant: ctx.tenant, id, input }),
   summarize: (o) => `updated trigger ${o.name}`,

@@ -11,6 +11,7 @@ export default defineTool({
   output: WorkflowSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   write: true,
+  permission: 'workflows:write',
   handler: (input, ctx) => createWorkflow({ db: ctx.db, tenant: ctx.tenant, input }),
   summarize: (o) => `created workflow ${o.slug} (${o.id}), draft saved; publish it to run it`,
 });

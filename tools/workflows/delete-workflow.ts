@@ -11,6 +11,7 @@ export default defineTool({
   output: z.object({ deleted: z.literal(true), workflow: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   write: true,
+  permission: 'workflows:write',
   handler: async (input, ctx) => {
     await deleteWorkflow({ db: ctx.db, tenant: ctx.tenant, ref: input.workflow });
     return { deleted: true as const, workflow: input.workflow };

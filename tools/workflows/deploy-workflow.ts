@@ -14,6 +14,7 @@ export default defineTool({
   output: WorkflowSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
+  permission: 'workflows:write',
   handler: (input, ctx) =>
     deployWorkflow({
       db: ctx.db,

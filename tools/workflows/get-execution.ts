@@ -11,6 +11,7 @@ export default defineTool({
   input: z.object({ id: z.uuid() }).strict(),
   output: ExecutionDetailSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'executions:read',
   handler: (input, ctx) => getExecution({ db: ctx.db, tenant: ctx.tenant, id: input.id }),
   summarize: (o) =>
     `execution ${o.id}: ${o.status} (attempt ${o.attempt}/${o.maxAttempts}${o.error ? `, ${o.error.message}` : ''})`,

@@ -11,6 +11,7 @@ export default defineTool({
   input: z.object({ workflow: z.string().min(1).max(100).describe('Id or slug') }).strict(),
   output: WorkflowSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'workflows:read',
   handler: (input, ctx) => getWorkflow({ db: ctx.db, tenant: ctx.tenant, ref: input.workflow }),
   summarize: (o) => `${o.slug}: ${o.tier}, ${o.status}, latest v${o.latestVersion}`,
 });

@@ -11,6 +11,7 @@ export default defineTool({
   input: ListExecutionsQuerySchema.partial({ limit: true }),
   output: z.object({ data: z.array(ExecutionSchema), nextCursor: z.string().nullable() }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'executions:read',
   handler: (input, ctx) =>
     listExecutions({
       db: ctx.db,

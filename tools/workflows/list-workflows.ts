@@ -11,6 +11,7 @@ export default defineTool({
   input: ListWorkflowsQuerySchema.partial({ limit: true }),
   output: z.object({ data: z.array(WorkflowSchema), nextCursor: z.string().nullable() }),
   annotations: { readOnlyHint: true, idempotentHint: true },
+  permission: 'workflows:read',
   handler: (input, ctx) =>
     listWorkflows({
       db: ctx.db,

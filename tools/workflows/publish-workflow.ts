@@ -18,6 +18,7 @@ export default defineTool({
   output: z.object({ version: WorkflowVersionSchema, workflow: WorkflowSchema }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   write: true,
+  permission: 'workflows:write',
   handler: (input, ctx) =>
     publishWorkflow({
       db: ctx.db,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
 import { RunWorkflowSchema } from '../../server/domain/workflow.ts';
+import { runWorkflow } from '../../server/modules/workflows/executions.service.ts';
 import { RunResultSchema } from '../../server/modules/workflows/workflows.routes.ts';
 
 export default defineTool({
@@ -20,17 +21,21 @@ export default defineTool({
   },
   write: true,
   external: true,
+  permission: 'workflows:execute',
   handler: async (input, ctx) =>
-    (await ctx.workflows()).start({
-      tenant: ctx.tenant,
-      ref: input.workflow,
-      environment: input.environment,
-      version: input.version,
-      customerId: input.customerId,
-      input: input.input ?? null,
-      headers: {},
-      triggeredBy: 'agent-service',
-      trigger: { tool: 'run_workflow' },
+    runWorkflow({
+      runner: await ctx.workflows(),
+      run: {
+        tenant: ctx.tenant,
+        ref: input.workflow,
+        environment: input.environment,
+        version: input.version,
+        customerId: input.customerId,
+        input: input.input ?? null,
+        headers: {},
+        triggeredBy: 'agent-service',
+        trigger: { tool: 'run_workflow' },
+      },
     }),
   summarize: (o) =>
     o.status === 'queued'

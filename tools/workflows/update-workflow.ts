@@ -14,6 +14,7 @@ export default defineTool({
   output: WorkflowSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
+  permission: 'workflows:write',
   handler: ({ workflow, ...input }, ctx) =>
     updateWorkflow({ db: ctx.db, tenant: ctx.tenant, ref: workflow, input }),
   summarize: (o) => `updated workflow ${o.slug}`,

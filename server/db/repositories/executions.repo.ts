@@ -1,4 +1,5 @@
 import type { Sql } from '../database.ts';
+import { fromStoredJson, fromStoredText, toStoredJson, toStoredText } from '../stored-text.ts';
 import type {
   Environment,
   Execution,
@@ -67,8 +68,9 @@ const INSERT_COLUMNS = [
   'duration_ms',
 ] as const;
 
-const json = (value: unknown): string | null =>
-  value === undefined || value === null ? null : JSON.stringify(value);
+// Workflow data (input, output, errors, logs, steps) is stored whatever characters it holds.
+const json = toStoredJson;
+const jsonOrEmpty = (value: unknown): string => toStoredJson(value) ?? 'null';
 
 /** Inserts many executions in one statement (the batched execution log writer). */
 export async function insertMany(db: Sql, executions: readonly NewExecution[]): Promise<void> {
@@ -86,16 +88,16 @@ export async function insertMany(db: Sql, executions: readonly NewExecution[]): 
       e.tier,
       e.status,
       e.triggeredBy,
-      JSON.stringify(e.trigger),
+      jsonOrEmpty(e.trigger),
       e.customerId,
       e.attempt,
       e.maxAttempts,
       json(e.input),
-      JSON.stringify(e.headers),
+      jsonOrEmpty(e.headers),
       json(e.output),
       json(e.error),
-      JSON.stringify(e.logs),
-      JSON.stringify(e.spans),
+      jsonOrEmpty(e.logs),
+      jsonOrEmpty(e.spans),
       e.rerunOf,
       e.createdAt,
       e.startedAt,
@@ -155,13 +157,13 @@ function toExecution(row: ExecutionRow): Execution {
     tier: row.tier,
     status: row.status,
     triggeredBy: row.triggered_by,
-    trigger: row.trigger,
+    trigger: fromStoredJson(row.trigger),
     customerId: row.customer_id,
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
-    input: row.input,
-    output: row.output,
-    error: row.error,
+    input: fromStoredJson(row.input),
+    output: fromStoredJson(row.output),
+    error: fromStoredJson(row.error),
     rerunOf: row.rerun_of,
     createdAt: row.created_at.toISOString(),
     startedAt: row.started_at?.toISOString() ?? null,
@@ -230,11 +232,11 @@ export async function get(db: Sql, { id }: { id: string }): Promise<ExecutionDet
   );
   return {
     ...toExecution(row),
-    headers: row.headers,
-    logs: row.logs,
-    spans: row.spans,
+    headers: fromStoredJson(row.headers),
+    logs: fromStoredJson(row.logs),
+    spans: fromStoredJson(row.spans),
     steps: steps.map((s) => ({
-      name: s.name,
+      name: fromStoredText(s.name),
       attempt: s.attempt,
       createdAt: s.created_at.toISOString(),
     })),
@@ -304,12 +306,12 @@ export async function claim(
     environment: row.environment,
     tier: row.tier,
     triggeredBy: row.triggered_by,
-    trigger: row.trigger,
+    trigger: fromStoredJson(row.trigger),
     customerId: row.customer_id,
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
-    input: row.input,
-    headers: row.headers,
+    input: fromStoredJson(row.input),
+    headers: fromStoredJson(row.headers),
     createdAt: row.created_at,
   };
 }
@@ -390,8 +392,8 @@ export async function settle(
       status,
       json(output),
       json(error),
-      JSON.stringify(logs),
-      JSON.stringify(spans),
+      jsonOrEmpty(logs),
+      jsonOrEmpty(spans),
       durationMs,
       final,
       retryInMs,
@@ -409,9 +411,21 @@ export async function failUnfinished(
     `UPDATE executions SET status = 'failed', error = coalesce(error, $2::jsonb), finished_at = now(),
         lease_owner = NULL, lease_expires_at = NULL
       WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
-    [id, JSON.stringify(error)],
+    [id, jsonOrEmpty(error)],
   );
   return rows.length > 0;
+}
+
+/** The trigger an execution was started by (`{}` when the execution is gone). */
+export async function findTrigger(
+  db: Sql,
+  { id }: { id: string },
+): Promise<Record<string, unknown>> {
+  const rows = await db.query<{ trigger: Record<string, unknown> }>(
+    'SELECT trigger FROM executions WHERE id = $1',
+    [id],
+  );
+  return rows[0] ? fromStoredJson(rows[0].trigger) : {};
 }
 
 export async function getStep(
@@ -420,9 +434,10 @@ export async function getStep(
 ): Promise<{ value: unknown } | null> {
   const rows = await db.query<{ value: unknown }>(
     'SELECT value FROM execution_steps WHERE execution_id = $1 AND name = $2',
-    [executionId, name],
+    [executionId, toStoredText(name)],
   );
-  return rows[0] ?? null;
+  const row = rows[0];
+  return row ? { value: fromStoredJson(row.value) } : null;
 }
 
 export async function putStep(
@@ -438,7 +453,7 @@ export async function putStep(
   await db.query(
     `INSERT INTO execution_steps (org_id, execution_id, name, value, attempt)
      VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (org_id, execution_id, name) DO NOTHING`,
-    [orgId, executionId, name, json(value), attempt],
+    [orgId, executionId, toStoredText(name), json(value), attempt],
   );
 }
 
@@ -474,6 +489,37 @@ export async function listStale(
          OR (e.status = 'running' AND e.lease_expires_at < now() - make_interval(secs => $2::double precision / 1000))
       LIMIT $3`,
     [queuedMs, lapsedMs, limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    status: r.status,
+    tier: r.tier,
+    timeoutMs: r.timeout_ms,
+    retry: r.retry,
+  }));
+}
+
+/**
+ * Queued executions never attempted, accepted over `olderThanMs` ago, oldest first: their job
+ * may never have been queued (the database went away between the two writes).
+ */
+export async function listUnstarted(
+  db: Sql,
+  { olderThanMs, limit }: { olderThanMs: number; limit: number },
+): Promise<StaleExecution[]> {
+  const rows = await db.query<{
+    id: string;
+    status: ExecutionStatus;
+    tier: Tier;
+    timeout_ms: number;
+    retry: RetryPolicy;
+  }>(
+    `SELECT e.id, e.status, e.tier, v.timeout_ms, v.retry
+       FROM executions e JOIN workflow_versions v ON v.org_id = e.org_id AND v.id = e.version_id
+      WHERE e.status = 'queued' AND e.attempt = 0
+        AND e.created_at < now() - make_interval(secs => $1::double precision / 1000)
+      ORDER BY e.created_at LIMIT $2`,
+    [olderThanMs, limit],
   );
   return rows.map((r) => ({
     id: r.id,

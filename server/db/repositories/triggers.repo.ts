@@ -1,4 +1,5 @@
 import type { Sql } from '../database.ts';
+import { fromStoredJson, fromStoredText, toStoredJson, toStoredText } from '../stored-text.ts';
 import type { Environment } from '../../domain/workflow.ts';
 import type { EventVerdict, TriggerType } from '../../domain/trigger.ts';
 
@@ -57,7 +58,7 @@ function toRecord(row: TriggerRow): TriggerRecord {
     name: row.name,
     description: row.description,
     status: row.status,
-    config: row.config,
+    config: fromStoredJson(row.config),
     secretSealed: row.secret_sealed,
     connectionId: row.connection_id,
     customerId: row.customer_id,
@@ -92,7 +93,7 @@ export async function insert(
       t.name,
       t.description,
       t.status,
-      JSON.stringify(t.config),
+      toStoredJson(t.config),
       t.secretSealed,
       t.connectionId,
       t.customerId,
@@ -147,7 +148,7 @@ export async function update(
       name ?? null,
       description ?? null,
       status ?? null,
-      config === undefined ? null : JSON.stringify(config),
+      config === undefined ? null : toStoredJson(config),
       subscription === undefined ? null : JSON.stringify(subscription),
     ],
   );
@@ -190,7 +191,7 @@ export async function listRoutes(
     environment: r.environment,
     headers: r.headers,
     filter: r.filter,
-    payload: r.payload,
+    payload: fromStoredJson(r.payload),
   }));
 }
 
@@ -225,7 +226,7 @@ export async function replaceRoutes(
         r.environment,
         JSON.stringify(r.headers),
         r.filter,
-        r.payload === undefined ? null : JSON.stringify(r.payload),
+        toStoredJson(r.payload),
       ],
     );
   }
@@ -282,15 +283,16 @@ export async function insertEvents(db: Sql, events: readonly NewEvent[]): Promis
       e.triggerId,
       e.source,
       e.customerId,
-      JSON.stringify(e.headers),
-      e.payload === undefined ? null : JSON.stringify(e.payload),
-      e.dedupKey,
+      toStoredJson(e.headers),
+      // A webhook payload is stored exactly as received, whatever characters it holds.
+      toStoredJson(e.payload),
+      toStoredText(e.dedupKey),
       e.webhookId,
       e.tickAt,
       e.verdict,
       e.receivedAt,
       e.leaseUntil,
-      e.error ?? null,
+      toStoredText(e.error ?? null),
     );
     return `(${Array.from({ length: width }, (_, j) => `$${i * width + j + 1}`).join(', ')})`;
   });
@@ -317,7 +319,7 @@ export async function seenDedupKey(
       WHERE trigger_id = $1 AND dedup_key = $2 AND verdict <> 'duplicate'
         AND received_at > $3::timestamptz - make_interval(secs => $4) AND received_at <= $3::timestamptz
         LIMIT 1`,
-    [triggerId, dedupKey, before, windowSeconds],
+    [triggerId, toStoredText(dedupKey), before, windowSeconds],
   );
   return rows.length > 0;
 }
@@ -367,13 +369,13 @@ function toEvent(r: EventRow): EventRecord {
     triggerId: r.trigger_id,
     source: r.source,
     customerId: r.customer_id,
-    headers: r.headers,
-    payload: r.payload,
-    dedupKey: r.dedup_key,
+    headers: fromStoredJson(r.headers),
+    payload: fromStoredJson(r.payload),
+    dedupKey: fromStoredText(r.dedup_key),
     verdict: r.verdict,
     matchedRoutes: r.matched_routes,
     executions: r.executions,
-    error: r.error,
+    error: fromStoredText(r.error),
     deadLetter: r.dead_letter,
     attempts: r.attempts,
     receivedAt: r.received_at,
@@ -469,6 +471,26 @@ export async function settleEvent(
     `UPDATE trigger_events SET verdict = $2, matched_routes = $3, executions = $4, error = $5,
         dead_letter = $6, attempts = attempts + 1, routed_at = now(), routing_lease_until = NULL
       WHERE id = $1`,
-    [id, verdict, JSON.stringify(matchedRoutes), JSON.stringify(executions), error, deadLetter],
+    [
+      id,
+      verdict,
+      JSON.stringify(matchedRoutes),
+      JSON.stringify(executions),
+      toStoredText(error),
+      deadLetter,
+    ],
+  );
+}
+
+/** A queued execution started by the event failed for good: the event becomes a dead letter. */
+export async function deadLetterEvent(
+  db: Sql,
+  { id, error }: { id: string; error: string },
+): Promise<void> {
+  await db.query(
+    `UPDATE trigger_events SET verdict = 'failed', dead_letter = true,
+        error = left(coalesce(error || '; ', '') || $2, 2000)
+      WHERE id = $1`,
+    [id, toStoredText(error)],
   );
 }

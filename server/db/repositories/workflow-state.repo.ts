@@ -1,4 +1,5 @@
 import type { Sql } from '../database.ts';
+import { encodeJsonText, fromStoredJson, toStoredText } from '../stored-text.ts';
 
 export type StateScope = 'org' | 'invocation';
 
@@ -17,7 +18,8 @@ const MATCH = `coalesce(customer_id, ${NO_CUSTOMER}) = coalesce($1::uuid, ${NO_C
   AND scope = $2 AND scope_id = $3 AND key = $4`;
 
 function keyParams(k: StateKey): unknown[] {
-  return [k.customerId, k.scope, k.scopeId, k.key];
+  // Keys and values come from workflow code: stored whatever characters they hold.
+  return [k.customerId, k.scope, toStoredText(k.scopeId), toStoredText(k.key)];
 }
 
 /** The live value of a key (`found: false` when absent or expired at `now`). */
@@ -31,7 +33,7 @@ export async function find(
     [...keyParams(k), now.toISOString()],
   );
   const row = rows[0];
-  return row ? { found: true, value: row.value } : { found: false, value: null };
+  return row ? { found: true, value: fromStoredJson(row.value) } : { found: false, value: null };
 }
 
 export async function upsert(
@@ -42,14 +44,26 @@ export async function upsert(
     expiresAt,
     now,
     ...k
-  }: StateKey & { orgId: string; json: string; expiresAt: Date | null; now: Date },
+  }: StateKey & {
+    orgId: string;
+    /** The value as JSON.stringify wrote it. */
+    json: string;
+    expiresAt: Date | null;
+    now: Date;
+  },
 ): Promise<void> {
   await db.query(
     `INSERT INTO workflow_state (org_id, customer_id, scope, scope_id, key, value, expires_at, updated_at)
      VALUES ($5, $1, $2, $3, $4, $6::jsonb, $7::timestamptz, $8::timestamptz)
      ON CONFLICT (org_id, coalesce(customer_id, ${NO_CUSTOMER}), scope, scope_id, key)
      DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at`,
-    [...keyParams(k), orgId, json, expiresAt?.toISOString() ?? null, now.toISOString()],
+    [
+      ...keyParams(k),
+      orgId,
+      encodeJsonText(json),
+      expiresAt?.toISOString() ?? null,
+      now.toISOString(),
+    ],
   );
 }
 

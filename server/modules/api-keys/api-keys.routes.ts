@@ -20,6 +20,7 @@ const tags = ['API keys'];
 
 export function apiKeysRoutes(app: App, { db }: AppDeps): void {
   app.get('/api-keys', {
+    config: { permission: 'api_keys:read' },
     schema: {
       tags,
       summary: 'List API keys (never their secrets)',
@@ -36,6 +37,7 @@ export function apiKeysRoutes(app: App, { db }: AppDeps): void {
   });
 
   app.post('/api-keys', {
+    config: { permission: 'api_keys:write' },
     schema: {
       tags,
       summary: 'Create an API key; the secret is in this response only',
@@ -49,6 +51,7 @@ export function apiKeysRoutes(app: App, { db }: AppDeps): void {
   });
 
   app.post('/api-keys/:id/revoke', {
+    config: { permission: 'api_keys:write' },
     schema: {
       tags,
       summary: 'Revoke an API key; it stops working at once',

@@ -20,6 +20,7 @@ const AuditEntrySchema = z.object({
 
 export function auditRoutes(app: App, { db }: AppDeps): void {
   app.get('/audit-log', {
+    config: { permission: 'audit:read' },
     schema: {
       tags: ['Audit log'],
       summary: 'Recent writes, newest first',

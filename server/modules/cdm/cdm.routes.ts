@@ -91,6 +91,7 @@ export const PreviewRequestSchema = z
 
 export function cdmRoutes(app: App, { db }: AppDeps): void {
   app.get('/cdm/entities', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary: 'The canonical entities and their core fields',
@@ -103,6 +104,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
     handler: () => ({ data: listEntities() }),
   });
   app.get('/cdm/schema', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary: "An entity's JSON Schema, with the org's custom fields",
@@ -113,6 +115,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       getEntitySchema({ db, tenant: tenantOf(request), entity: request.query.entity }),
   });
   app.post('/cdm/custom-fields', {
+    config: { permission: 'connectors:write' },
     schema: {
       tags,
       summary: 'Add an org custom field to an entity (under `custom`)',
@@ -130,6 +133,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       ),
   });
   app.post('/cdm/suggest', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary:
@@ -159,6 +163,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       }),
   });
   app.post('/cdm/mappings', {
+    config: { permission: 'connectors:write' },
     schema: {
       tags,
       summary: 'Save a new version of a mapping (every expression and field is checked first)',
@@ -176,6 +181,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       ),
   });
   app.get('/cdm/mappings', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary: 'A mapping (the latest version, or ?version=n), with the list of versions',
@@ -198,6 +204,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       }),
   });
   app.get('/cdm/mappings/diff', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary: 'What changed between two versions of a mapping',
@@ -224,6 +231,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
     handler: (request) => diffMappingVersions({ db, tenant: tenantOf(request), ...request.query }),
   });
   app.post('/cdm/overrides', {
+    config: { permission: 'connectors:write' },
     schema: {
       tags,
       summary: "Set a customer's own expressions on top of the org mapping",
@@ -244,6 +252,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
     handler: (request) => setCustomerOverride({ db, tenant: tenantOf(request), ...request.body }),
   });
   app.post('/cdm/preview', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary: 'Source, expression and result side by side for one record; nothing is saved',
@@ -275,6 +284,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
     }),
   });
   app.post('/cdm/apply', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary:

@@ -64,6 +64,7 @@ export function originOf(request: FastifyRequest, publicUrl: string | undefined)
 
 export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
   app.get('/connections', {
+    config: { permission: 'connections:read' },
     schema: {
       tags,
       summary: 'List connections',
@@ -80,6 +81,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
     }),
   });
   app.post('/connections', {
+    config: { permission: 'connections:write' },
     schema: {
       tags,
       summary:
@@ -93,6 +95,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
         .send(await createConnection({ runtime, tenant: tenantOf(request), input: request.body })),
   });
   app.get('/connections/oauth/start', {
+    config: { permission: 'connections:write' },
     schema: {
       tags,
       summary: 'Start an OAuth 2.0 authorization: returns the provider URL to send the user to',
@@ -116,6 +119,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       }),
   });
   app.get('/connections/:id', {
+    config: { permission: 'connections:read' },
     schema: {
       tags,
       summary: 'Get a connection',
@@ -126,6 +130,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       getConnection({ runtime, tenant: tenantOf(request), id: request.params.id }),
   });
   app.delete('/connections/:id', {
+    config: { permission: 'connections:write' },
     schema: {
       tags,
       summary: 'Delete a connection and its stored credentials',
@@ -138,6 +143,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
     },
   });
   app.post('/connections/:id/test', {
+    config: { permission: 'connections:read' },
     schema: {
       tags,
       summary: 'Check that a connection works (renews tokens if needed, then calls a harmless GET)',
@@ -157,6 +163,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       testConnection({ runtime, tenant: tenantOf(request), connectionId: request.params.id }),
   });
   app.post('/connections/:id/actions/:action', {
+    config: { permission: 'connections:read' },
     schema: {
       tags,
       summary: "Run a connector action with this connection's credentials",
@@ -178,6 +185,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       }),
   });
   app.post('/connections/:id/proxy', {
+    config: { permission: 'connections:write' },
     schema: {
       tags,
       summary: "Send a request through this connection's auth, within the connector's base URL",
@@ -194,6 +202,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       }),
   });
   app.get('/connections/:id/spans', {
+    config: { permission: 'connections:read' },
     schema: {
       tags,
       summary: 'Recent outbound calls made with this connection',
@@ -213,6 +222,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
     }),
   });
   app.get('/traces/:traceId', {
+    config: { permission: 'connections:read' },
     schema: {
       tags: ['Traces'],
       summary: 'The spans of one call (each outbound request, with status, duration and retries)',
@@ -226,6 +236,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
     }),
   });
   app.get('/platform-events', {
+    config: { permission: 'connections:read' },
     schema: {
       tags: ['Traces'],
       summary: 'Platform events, newest first (e.g. connection.expired)',

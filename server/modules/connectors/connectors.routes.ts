@@ -76,6 +76,7 @@ export const connectorDocumentJsonSchema = z.toJSONSchema(ConnectorDocumentSchem
 
 export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionRuntime): void {
   app.get('/connectors', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary: 'List connectors',
@@ -84,6 +85,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
     handler: async (request) => ({ data: await listConnectors({ db, tenant: tenantOf(request) }) }),
   });
   app.post('/connectors', {
+    config: { permission: 'connectors:write' },
     schema: {
       tags,
       summary: 'Create a connector',
@@ -96,6 +98,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
         .send(await createConnector({ db, tenant: tenantOf(request), input: request.body })),
   });
   app.post('/connectors/import-definition', {
+    config: { permission: 'connectors:write' },
     schema: {
       tags,
       summary:
@@ -115,6 +118,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
       ),
   });
   app.post('/connectors/import', {
+    config: { permission: 'connectors:write' },
     bodyLimit: 60 * 1024 * 1024,
     schema: {
       tags,
@@ -148,6 +152,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
     },
   });
   app.get('/connectors/:connector', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary: 'Get a connector',
@@ -158,6 +163,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
       getConnector({ db, tenant: tenantOf(request), ref: request.params.connector }),
   });
   app.patch('/connectors/:connector', {
+    config: { permission: 'connectors:write' },
     schema: {
       tags,
       summary: 'Update a connector',
@@ -174,6 +180,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
       }),
   });
   app.delete('/connectors/:connector', {
+    config: { permission: 'connectors:write' },
     schema: {
       tags,
       summary: 'Delete a connector with its actions, events and connections',
@@ -186,6 +193,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
     },
   });
   app.get('/connectors/:connector/export', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary: 'Export the definition as one versioned JSON document',
@@ -197,6 +205,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
   });
 
   app.get('/connectors/:connector/actions', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary: 'List actions',
@@ -208,6 +217,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
     }),
   });
   app.post('/connectors/:connector/actions', {
+    config: { permission: 'connectors:write' },
     schema: {
       tags,
       summary: 'Create or replace (by slug) an action',
@@ -224,6 +234,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
       }),
   });
   app.get('/connectors/:connector/actions/:action', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary: 'Get an action',
@@ -239,6 +250,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
       }),
   });
   app.delete('/connectors/:connector/actions/:action', {
+    config: { permission: 'connectors:write' },
     schema: {
       tags,
       summary: 'Delete an action',
@@ -257,6 +269,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
   });
 
   app.get('/connectors/:connector/events', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary: 'List events',
@@ -268,6 +281,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
     }),
   });
   app.post('/connectors/:connector/events', {
+    config: { permission: 'connectors:write' },
     schema: {
       tags,
       summary: 'Create or replace (by name) an event',
@@ -284,6 +298,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
       }),
   });
   app.delete('/connectors/:connector/events/:event', {
+    config: { permission: 'connectors:write' },
     schema: {
       tags,
       summary: 'Delete an event',
@@ -302,6 +317,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
   });
 
   app.put('/connectors/:connector/oauth-app', {
+    config: { permission: 'connectors:write' },
     schema: {
       tags,
       summary:
@@ -319,6 +335,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
       }),
   });
   app.get('/connectors/:connector/oauth-app', {
+    config: { permission: 'connectors:read' },
     schema: {
       tags,
       summary: "Get the org's OAuth client (without its secret)",

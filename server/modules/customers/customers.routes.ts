@@ -26,6 +26,7 @@ const tags = ['Customers'];
 
 export function customersRoutes(app: App, { db }: AppDeps): void {
   app.get('/customers', {
+    config: { permission: 'customers:read' },
     schema: {
       tags,
       summary: 'List customers',
@@ -36,6 +37,7 @@ export function customersRoutes(app: App, { db }: AppDeps): void {
   });
 
   app.post('/customers', {
+    config: { permission: 'customers:write' },
     schema: {
       tags,
       summary: 'Create a customer',
@@ -49,6 +51,7 @@ export function customersRoutes(app: App, { db }: AppDeps): void {
   });
 
   app.get('/customers/:id', {
+    config: { permission: 'customers:read' },
     schema: {
       tags,
       summary: 'Get a customer',
@@ -59,6 +62,7 @@ export function customersRoutes(app: App, { db }: AppDeps): void {
   });
 
   app.patch('/customers/:id', {
+    config: { permission: 'customers:write' },
     schema: {
       tags,
       summary: 'Update a customer',
@@ -71,6 +75,7 @@ export function customersRoutes(app: App, { db }: AppDeps): void {
   });
 
   app.delete('/customers/:id', {
+    config: { permission: 'customers:write' },
     schema: {
       tags,
       summary: 'Delete a customer',

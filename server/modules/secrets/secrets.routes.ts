@@ -13,6 +13,7 @@ const tags = ['Secrets'];
 
 export function secretsRoutes(app: App, { db, keyring }: AppDeps): void {
   app.get('/secrets', {
+    config: { permission: 'secrets:read' },
     schema: {
       tags,
       summary: 'List the org secrets: names and times, never values',
@@ -22,6 +23,7 @@ export function secretsRoutes(app: App, { db, keyring }: AppDeps): void {
   });
 
   app.put('/secrets/:name', {
+    config: { permission: 'secrets:write' },
     schema: {
       tags,
       summary: 'Create a secret or replace its value (the value is never returned)',
@@ -49,6 +51,7 @@ export function secretsRoutes(app: App, { db, keyring }: AppDeps): void {
   });
 
   app.delete('/secrets/:name', {
+    config: { permission: 'secrets:write' },
     schema: {
       tags,
       summary: 'Delete a secret',

@@ -1,7 +1,7 @@
 import type { Database } from '../../db/database.ts';
 import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
 import type { EventRecord } from '../../db/repositories/triggers.repo.ts';
-import { requirePermission, type Tenant } from '../../domain/tenant.ts';
+import { requireEnvironmentAllowed, requirePermission, type Tenant } from '../../domain/tenant.ts';
 import type { ListEventsQuery, TriggerEvent } from '../../domain/trigger.ts';
 import { AppError } from '../../errors.ts';
 import { decodeCursor, pageOfItems } from '../pagination.ts';
@@ -82,6 +82,7 @@ export async function replayEvent({
   id: string;
 }): Promise<TriggerEvent> {
   requirePermission(tenant, 'executions:write');
+  requirePermission(tenant, 'workflows:execute');
   const event = await db.tenant(tenant, (sql) => triggersRepo.findEvent(sql, { id }));
   if (!event) throw new AppError('not_found', `no event ${id}`);
   if (event.verdict === 'duplicate' || event.verdict === 'rejected') {
@@ -89,6 +90,8 @@ export async function replayEvent({
   }
   const trigger = await router.load(tenant.orgId, event.triggerId);
   if (!trigger) throw new AppError('not_found', 'the trigger of this event was deleted');
+  // The routes run as the platform, so the caller's key is held to where they would run.
+  for (const route of trigger.routes) requireEnvironmentAllowed(tenant, route.environment);
   await router.route(trigger, event);
   return getEvent({ db, tenant, id });
 }

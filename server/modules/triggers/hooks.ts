@@ -163,6 +163,10 @@ export function hookRoutes(
     await router.accept([{ trigger, event }]).catch(() => undefined);
   };
   app.post('/hooks/:id', {
+    config: {
+      permission: 'public',
+      reason: 'senders authenticate as the trigger says, not by key',
+    },
     schema: {
       tags: ['Triggers'],
       summary: 'Receive an event for a webhook or app-event trigger (no API key)',

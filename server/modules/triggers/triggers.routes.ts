@@ -38,6 +38,7 @@ export function triggersRoutes(
   const tags = ['Triggers'];
 
   app.get('/triggers', {
+    config: { permission: 'workflows:read' },
     schema: {
       tags,
       summary: 'List triggers',
@@ -48,6 +49,7 @@ export function triggersRoutes(
   });
 
   app.post('/triggers', {
+    config: { permission: 'workflows:write' },
     schema: {
       tags,
       summary: 'Create a webhook, scheduler or app-event trigger with its routes',
@@ -63,6 +65,7 @@ export function triggersRoutes(
   });
 
   app.post('/triggers/schedule-preview', {
+    config: { permission: 'workflows:read' },
     schema: {
       tags,
       summary: 'The next runs of a schedule (before saving it)',
@@ -78,6 +81,7 @@ export function triggersRoutes(
   });
 
   app.get('/triggers/:id', {
+    config: { permission: 'workflows:read' },
     schema: {
       tags,
       summary: 'Get a trigger',
@@ -88,6 +92,7 @@ export function triggersRoutes(
   });
 
   app.get('/triggers/:id/preview', {
+    config: { permission: 'workflows:read' },
     schema: {
       tags,
       summary: 'The next runs of a scheduler trigger',
@@ -109,6 +114,7 @@ export function triggersRoutes(
   });
 
   app.patch('/triggers/:id', {
+    config: { permission: 'workflows:write' },
     schema: {
       tags,
       summary: 'Update a trigger (routes given replace all routes)',
@@ -126,6 +132,7 @@ export function triggersRoutes(
   });
 
   app.delete('/triggers/:id', {
+    config: { permission: 'workflows:write' },
     schema: {
       tags,
       summary: 'Delete a trigger (an app event unsubscribes from the provider first)',
@@ -140,6 +147,7 @@ export function triggersRoutes(
 
   const eventTags = ['Events'];
   app.get('/events', {
+    config: { permission: 'executions:read' },
     schema: {
       tags: eventTags,
       summary: 'Received events (Activity → Events), newest first',
@@ -151,6 +159,7 @@ export function triggersRoutes(
   });
 
   app.get('/events/:id', {
+    config: { permission: 'executions:read' },
     schema: {
       tags: eventTags,
       summary: 'One received event with its verdict, matched routes and executions',
@@ -162,6 +171,7 @@ export function triggersRoutes(
   });
 
   app.post('/events/:id/replay', {
+    config: { permission: 'workflows:execute' },
     schema: {
       tags: eventTags,
       summary: 'Route an event again (a dead letter, or any event), creating new executions',

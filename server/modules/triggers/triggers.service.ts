@@ -4,7 +4,7 @@ import { open, seal } from '../../crypto/envelope.ts';
 import { isUuid, type Database, type TxSql } from '../../db/database.ts';
 import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
 import type { RouteRecord, TriggerRecord } from '../../db/repositories/triggers.repo.ts';
-import { requirePermission, type Tenant } from '../../domain/tenant.ts';
+import { requireEnvironmentAllowed, requirePermission, type Tenant } from '../../domain/tenant.ts';
 import {
   AppEventConfigSchema,
   SchedulerConfigSchema,
@@ -67,11 +67,15 @@ async function requireTrigger(sql: TxSql, id: string): Promise<TriggerRecord> {
   return found;
 }
 
-/** Resolves and checks the routes: workflows exist, filters compile. */
-async function resolveRoutes(sql: TxSql, routes: readonly RouteInput[]) {
+/**
+ * Resolves and checks the routes: workflows exist, filters compile, and the caller may run in
+ * each route's environment (its events later run there as the platform, whoever sends them).
+ */
+async function resolveRoutes(sql: TxSql, tenant: Tenant, routes: readonly RouteInput[]) {
   const resolved = [];
   for (const [i, route] of routes.entries()) {
     const workflow = await requireWorkflow(sql, route.workflow);
+    requireEnvironmentAllowed(tenant, route.environment);
     if (route.filter !== undefined)
       compileJsonata({ text: route.filter, field: `routes[${i}].filter` });
     resolved.push({
@@ -189,7 +193,7 @@ export async function createTrigger({
     connectorSlug = connection.connector;
   }
   const created = await db.tenant(tenant, async (sql) => {
-    const routes = await resolveRoutes(sql, input.routes);
+    const routes = await resolveRoutes(sql, tenant, input.routes);
     const record = await triggersRepo.insert(sql, {
       id,
       orgId: tenant.orgId,
@@ -349,7 +353,7 @@ export async function updateTrigger({
       config = input.scheduler;
     }
     if (input.routes !== undefined) {
-      const routes = await resolveRoutes(sql, input.routes);
+      const routes = await resolveRoutes(sql, tenant, input.routes);
       await triggersRepo.replaceRoutes(sql, { orgId: tenant.orgId, triggerId: id, routes });
     }
     const updated = (await triggersRepo.update(sql, {

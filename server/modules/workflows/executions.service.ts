@@ -3,7 +3,7 @@ import * as executionsRepo from '../../db/repositories/executions.repo.ts';
 import { requirePermission, type Tenant } from '../../domain/tenant.ts';
 import type { Execution, ExecutionDetail, ListExecutionsQuery } from '../../domain/workflow.ts';
 import { AppError } from '../../errors.ts';
-import type { RunSummary, WorkflowRunner } from './runner.ts';
+import type { RunSummary, StartRun, WorkflowRunner } from './runner.ts';
 import { decodeCursor, pageOfItems } from '../pagination.ts';
 import { requireWorkflow } from './workflows.service.ts';
 
@@ -57,6 +57,21 @@ export async function getExecution({
   return found;
 }
 
+/**
+ * Runs a workflow on behalf of a caller (HTTP or a tool): the deployed version of an environment,
+ * or a given version. The runner refuses production to test keys.
+ */
+export async function runWorkflow({
+  runner,
+  run,
+}: {
+  runner: WorkflowRunner;
+  run: StartRun;
+}): Promise<RunSummary> {
+  requirePermission(run.tenant, 'workflows:execute');
+  return runner.start(run);
+}
+
 /** Runs the execution's workflow version again, with its input, customer and environment. */
 export async function rerunExecution({
   db,
@@ -72,6 +87,7 @@ export async function rerunExecution({
   headers: Record<string, string>;
 }): Promise<RunSummary> {
   requirePermission(tenant, 'executions:write');
+  requirePermission(tenant, 'workflows:execute');
   const found = await db.tenant(tenant, (sql) => executionsRepo.get(sql, { id }));
   if (!found) throw notFound(id);
   const input = found.input as { truncated?: unknown } | null;

@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import { isUuid, type Database, type Listener } from '../../db/database.ts';
 import * as customersRepo from '../../db/repositories/customers.repo.ts';
 import * as executionsRepo from '../../db/repositories/executions.repo.ts';
+import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
 import type { ExecutionError, NewExecution } from '../../db/repositories/executions.repo.ts';
 import * as workflowsRepo from '../../db/repositories/workflows.repo.ts';
 import type { Runnable } from '../../db/repositories/workflows.repo.ts';
-import type { Tenant } from '../../domain/tenant.ts';
+import { requireEnvironmentAllowed, type Tenant } from '../../domain/tenant.ts';
 import {
   type Environment,
   type ExecutionStatus,
@@ -364,6 +365,21 @@ export async function createWorkflowRunner({
     }
   }
 
+  /** The error recorded for a run whose result could not be stored; the cause is logged. */
+  function unstorable({
+    storeError,
+    executionId,
+  }: {
+    storeError: unknown;
+    executionId: string;
+  }): ExecutionError {
+    logger.error({ err: storeError, executionId }, 'could not store a run result');
+    return {
+      kind: 'error',
+      message: `the run finished but its result could not be stored (ref ${executionId})`,
+    };
+  }
+
   async function startInstant(
     run: StartRun,
     runnable: Runnable,
@@ -406,7 +422,28 @@ export async function createWorkflowRunner({
       finishedAt: new Date(),
       durationMs: result.durationMs,
     };
-    await writer.write(execution);
+    try {
+      await writer.write(execution);
+    } catch (storeError) {
+      // The run happened (its side effects too): record that, without what could not be stored.
+      const failure = unstorable({ storeError, executionId });
+      await writer.write({
+        ...execution,
+        status: 'failed',
+        input: null,
+        output: null,
+        error: failure,
+        logs: [],
+        spans: [],
+      });
+      return {
+        ...summaryOf({ runnable, environment, executionId }),
+        status: 'failed',
+        output: null,
+        error: failure,
+        durationMs: result.durationMs,
+      };
+    }
     return {
       ...summaryOf({ runnable, environment, executionId }),
       status,
@@ -476,12 +513,10 @@ export async function createWorkflowRunner({
     const eventId = trigger['eventId'];
     if (typeof eventId !== 'string' || !isUuid(eventId)) return;
     await db.tenant({ orgId }, (sql) =>
-      sql.query(
-        `UPDATE trigger_events SET verdict = 'failed', dead_letter = true,
-            error = left(coalesce(error || '; ', '') || $2, 2000)
-          WHERE id = $1`,
-        [eventId, `execution failed: ${error.message}`],
-      ),
+      triggersRepo.deadLetterEvent(sql, {
+        id: eventId,
+        error: `execution failed: ${error.message}`,
+      }),
     );
   }
 
@@ -556,19 +591,41 @@ export async function createWorkflowRunner({
           ]
         : []),
     ];
-    const settled = await db.tenant({ orgId }, (sql) =>
-      executionsRepo.settle(sql, {
-        id: executionId,
-        leaseOwner,
-        status: retrying ? 'queued' : status,
-        output: result.ok ? record.redact(capJson(result.output)) : null,
-        error,
-        logs: attemptLog,
-        spans: record.redact(record.spans),
-        durationMs: result.durationMs,
-        retryInMs: delayMs,
-      }),
-    );
+    let settled: boolean;
+    try {
+      settled = await db.tenant({ orgId }, (sql) =>
+        executionsRepo.settle(sql, {
+          id: executionId,
+          leaseOwner,
+          status: retrying ? 'queued' : status,
+          output: result.ok ? record.redact(capJson(result.output)) : null,
+          error,
+          logs: attemptLog,
+          spans: record.redact(record.spans),
+          durationMs: result.durationMs,
+          retryInMs: delayMs,
+        }),
+      );
+    } catch (storeError) {
+      // The attempt ran (its side effects too): another attempt would repeat them. The
+      // execution fails, without what could not be stored, and is not retried.
+      const failure = unstorable({ storeError, executionId });
+      const marked = await db.tenant({ orgId }, (sql) =>
+        executionsRepo.settle(sql, {
+          id: executionId,
+          leaseOwner,
+          status: 'failed',
+          output: null,
+          error: failure,
+          logs: [],
+          spans: [],
+          durationMs: result.durationMs,
+        }),
+      );
+      if (!marked) return { kind: 'fenced' };
+      await deadLetterEvent({ orgId, trigger: claimed.trigger, error: failure });
+      return { kind: 'failed', status: 'failed', error: failure };
+    }
     if (!settled) return { kind: 'fenced' };
     if (result.ok) return { kind: 'completed' };
     const failure = error as ExecutionError;
@@ -628,6 +685,8 @@ export async function createWorkflowRunner({
         }
       }
       const runnable = await resolveRunnable(run, environment);
+      // After the lookup, so another tenant's workflow is a plain 404 whatever the environment.
+      requireEnvironmentAllowed(run.tenant, environment);
       if (runnable.status !== 'active') {
         throw new AppError(
           'conflict',
@@ -670,11 +729,7 @@ export async function createWorkflowRunner({
       const error = { kind: 'crash', message: reason };
       const failed = await db.tenant({ orgId }, async (sql) => {
         const marked = await executionsRepo.failUnfinished(sql, { id: executionId, error });
-        const rows = await sql.query<{ trigger: Record<string, unknown> }>(
-          'SELECT trigger FROM executions WHERE id = $1',
-          [executionId],
-        );
-        return { marked, trigger: rows[0]?.trigger ?? {} };
+        return { marked, trigger: await executionsRepo.findTrigger(sql, { id: executionId }) };
       });
       if (failed.marked) await deadLetterEvent({ orgId, trigger: failed.trigger, error });
       return failed.marked;

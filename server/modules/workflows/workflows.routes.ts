@@ -17,7 +17,7 @@ import {
   WorkflowVersionSchema,
 } from '../../domain/workflow.ts';
 import { tenantOf, type App, type AppDeps } from '../../http/types.ts';
-import { getExecution, listExecutions, rerunExecution } from './executions.service.ts';
+import { getExecution, listExecutions, rerunExecution, runWorkflow } from './executions.service.ts';
 import { runHeaders, type WorkflowRunner } from './runner.ts';
 import {
   createWorkflow,
@@ -67,6 +67,7 @@ export function workflowsRoutes(
   const tags = ['Workflows'];
 
   app.get('/workflows', {
+    config: { permission: 'workflows:read' },
     schema: {
       tags,
       summary: 'List workflows',
@@ -77,6 +78,7 @@ export function workflowsRoutes(
   });
 
   app.post('/workflows', {
+    config: { permission: 'workflows:write' },
     schema: {
       tags,
       summary: 'Create a workflow (its code is saved as the draft)',
@@ -90,6 +92,7 @@ export function workflowsRoutes(
   });
 
   app.get('/workflows/:id', {
+    config: { permission: 'workflows:read' },
     schema: {
       tags,
       summary: 'Get a workflow by id or slug',
@@ -100,6 +103,7 @@ export function workflowsRoutes(
   });
 
   app.patch('/workflows/:id', {
+    config: { permission: 'workflows:write' },
     schema: {
       tags,
       summary: 'Update settings or the draft code',
@@ -117,6 +121,7 @@ export function workflowsRoutes(
   });
 
   app.delete('/workflows/:id', {
+    config: { permission: 'workflows:write' },
     schema: {
       tags,
       summary: 'Delete a workflow, its versions and its executions',
@@ -130,6 +135,7 @@ export function workflowsRoutes(
   });
 
   app.post('/workflows/:id/publish', {
+    config: { permission: 'workflows:write' },
     schema: {
       tags,
       summary: 'Compile the draft into the next immutable version (v1, v2, …)',
@@ -157,6 +163,7 @@ export function workflowsRoutes(
   });
 
   app.post('/workflows/:id/deploy', {
+    config: { permission: 'workflows:write' },
     schema: {
       tags,
       summary: 'Deploy a published version to an environment (an older one rolls back)',
@@ -175,6 +182,7 @@ export function workflowsRoutes(
   });
 
   app.get('/workflows/:id/versions', {
+    config: { permission: 'workflows:read' },
     schema: {
       tags,
       summary: 'List published versions, newest first',
@@ -191,6 +199,7 @@ export function workflowsRoutes(
   });
 
   app.post('/workflows/:id/run', {
+    config: { permission: 'workflows:execute' },
     schema: {
       tags,
       summary: 'Run the deployed version',
@@ -208,18 +217,19 @@ export function workflowsRoutes(
     },
     handler: async (request, reply) => {
       const tenant = tenantOf(request);
-      const summary = await (
-        await runner()
-      ).start({
-        tenant,
-        ref: request.params.id,
-        environment: request.body.environment,
-        version: request.body.version,
-        customerId: request.body.customerId,
-        input: request.body.input ?? null,
-        headers: runHeaders(request.headers),
-        triggeredBy: tenant.actor.type === 'agent' ? 'agent-service' : 'manual',
-        trigger: { requestId: request.id },
+      const summary = await runWorkflow({
+        runner: await runner(),
+        run: {
+          tenant,
+          ref: request.params.id,
+          environment: request.body.environment,
+          version: request.body.version,
+          customerId: request.body.customerId,
+          input: request.body.input ?? null,
+          headers: runHeaders(request.headers),
+          triggeredBy: tenant.actor.type === 'agent' ? 'agent-service' : 'manual',
+          trigger: { requestId: request.id },
+        },
       });
       return reply.code(summary.tier === 'instant' ? 200 : 202).send(summary);
     },
@@ -228,6 +238,7 @@ export function workflowsRoutes(
   const executionTags = ['Executions'];
 
   app.get('/executions', {
+    config: { permission: 'executions:read' },
     schema: {
       tags: executionTags,
       summary: 'List executions, newest first',
@@ -238,6 +249,7 @@ export function workflowsRoutes(
   });
 
   app.get('/executions/:id', {
+    config: { permission: 'executions:read' },
     schema: {
       tags: executionTags,
       summary: 'Get an execution with its logs, spans and steps',
@@ -248,6 +260,7 @@ export function workflowsRoutes(
   });
 
   app.post('/executions/:id/rerun', {
+    config: { permission: 'workflows:execute' },
     schema: {
       tags: executionTags,
       summary: 'Run the same workflow version again with the same input',

@@ -6,7 +6,7 @@ import {
   type TxSql,
 } from '../../db/database.ts';
 import * as workflowsRepo from '../../db/repositories/workflows.repo.ts';
-import { requirePermission, type Tenant } from '../../domain/tenant.ts';
+import { requireEnvironmentAllowed, requirePermission, type Tenant } from '../../domain/tenant.ts';
 import {
   DEFAULT_RETRY,
   TIER_TIMEOUTS,
@@ -251,6 +251,7 @@ export async function publishWorkflow({
 }): Promise<{ version: WorkflowVersion; workflow: Workflow }> {
   requirePermission(tenant, 'workflows:write');
   const draft = await db.tenant(tenant, (sql) => requireWorkflow(sql, ref));
+  for (const environment of deployTo) requireEnvironmentAllowed(tenant, environment);
   // Compiled outside the transaction: esbuild and the export check take milliseconds.
   const compiled = await compileWorkflow({
     source: draft.draftSource,
@@ -307,6 +308,7 @@ export async function deployWorkflow({
   requirePermission(tenant, 'workflows:write');
   return db.tenant(tenant, async (sql) => {
     const current = await requireWorkflow(sql, ref);
+    requireEnvironmentAllowed(tenant, environment);
     const found = await workflowsRepo.findVersion(sql, { workflowId: current.id, version });
     if (!found) {
       throw new AppError(
