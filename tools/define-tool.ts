@@ -3,25 +3,85 @@ import { z } from 'zod';
 import type { Config } from '../server/config.ts';
 import { isUniqueViolation, type Database } from '../server/db/database.ts';
 import { requirePermission, type Permission, type Tenant } from '../server/domain/tenant.ts';
+import { withRollback } from '../server/db/rollback.ts';
 import { AppError } from '../server/errors.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
 import type { WorkflowRunner } from '../server/modules/workflows/runner.ts';
 import type { EventRouter } from '../server/modules/triggers/router.ts';
 import type { TriggerDeps } from '../server/modules/triggers/triggers.service.ts';
+import type { SpanWriter } from '../server/modules/traces/span-writer.ts';
 
-/** What every tool handler gets: the caller's tenant and the services' dependencies. */
-export interface ToolContext {
+/** What a server hands `runTool` for each call; the handler's context is derived from it. */
+export interface ToolServices {
   readonly tenant: Tenant;
   readonly db: Database;
   readonly runtime: ConnectionRuntime;
   readonly config: Config;
   /** The workflow runner, started on first use. */
   readonly workflows: () => Promise<WorkflowRunner>;
+  /** The public URL of a webhook trigger. */
+  readonly hookUrl: (triggerId: string) => string;
+  readonly events: () => Promise<EventRouter>;
+}
+
+/**
+ * What every tool handler gets: the caller's tenant and the services' dependencies. There is
+ * one database handle, `db`: `runtime.db` and `triggers.db` are the same one, so a dry run's
+ * rollback covers whatever a service writes.
+ */
+export interface ToolContext {
+  readonly tenant: Tenant;
+  readonly db: Database;
+  readonly runtime: ConnectionRuntime;
+  readonly config: Config;
+  /** The workflow runner, started on first use (refused in a dry run). */
+  readonly workflows: () => Promise<WorkflowRunner>;
   /** What trigger services need (webhook URLs, secrets), and the event router. */
   readonly triggers: TriggerDeps;
   readonly events: () => Promise<EventRouter>;
   /** True when the caller asked for a dry run: `db` rolls every transaction back. */
   readonly dryRun: boolean;
+}
+
+// A dry run calls out to nothing (tools that do are `external` and stop before their handler),
+// so there are no spans to keep; dropping them keeps the span writer's own handle out of it.
+const NO_SPANS: SpanWriter = {
+  record: () => undefined,
+  flush: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
+
+function refusedInDryRun(what: string): () => Promise<never> {
+  // The runner and the router are long-lived, with handles of their own: nothing they write
+  // could be rolled back, so a dry run must not reach them.
+  return () => Promise.reject(new Error(`a dry run cannot reach the ${what}`));
+}
+
+/** The handler's context over one database handle: the real one, or a dry run's. */
+export function toolContext({
+  services,
+  db,
+  dryRun,
+}: {
+  services: ToolServices;
+  db: Database;
+  dryRun: boolean;
+}): ToolContext {
+  const runtime: ConnectionRuntime = {
+    ...services.runtime,
+    db,
+    ...(dryRun && { spans: NO_SPANS }),
+  };
+  return {
+    tenant: services.tenant,
+    db,
+    runtime,
+    config: services.config,
+    workflows: dryRun ? refusedInDryRun('workflow runner') : services.workflows,
+    triggers: { db, keyring: runtime.keyring, runtime, hookUrl: services.hookUrl },
+    events: dryRun ? refusedInDryRun('event router') : services.events,
+    dryRun,
+  };
 }
 
 export interface ToolAnnotations {
@@ -86,6 +146,32 @@ export function advertisedInput(tool: ToolDefinition): AnyObject {
   return tool.write ? tool.input.extend(WRITE_FIELDS).strict() : tool.input;
 }
 
+const DRY_RUN_MARK = z
+  .literal(true)
+  .optional()
+  .describe('Set on the answer to a dry run: this is what would have been written');
+
+/** What a dry run of a tool with an outside side effect answers: the call it would make. */
+const DryRunPreviewSchema = z
+  .object({
+    dryRun: z.literal(true),
+    wouldCall: z.string(),
+    input: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+
+/**
+ * The output schema a client sees (clients check every answer against it): a write's answer may
+ * carry `dryRun`, and a dry run of an `external` tool answers with the preview instead.
+ */
+export function advertisedOutput(tool: ToolDefinition): z.ZodType {
+  if (!tool.write) return tool.output;
+  const extended = tool.output.extend({ dryRun: DRY_RUN_MARK });
+  const { description } = tool.output;
+  const marked = description === undefined ? extended : extended.describe(description);
+  return tool.external ? z.union([marked, DryRunPreviewSchema]) : marked;
+}
+
 export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<
     string,
@@ -93,32 +179,6 @@ export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   >;
   delete json['$schema'];
   return json;
-}
-
-class DryRunRollback extends Error {
-  readonly result: unknown;
-  constructor(result: unknown) {
-    super('dry run');
-    this.result = result;
-  }
-}
-
-/** A database whose transactions all roll back: a dry run goes through the real code paths. */
-export function dryRunDatabase(db: Database): Database {
-  return {
-    ...db,
-    async tenant(scope, fn) {
-      try {
-        await db.tenant(scope, async (sql) => {
-          throw new DryRunRollback(await fn(sql));
-        });
-      } catch (error) {
-        if (error instanceof DryRunRollback) return error.result as never;
-        throw error;
-      }
-      throw new Error('unreachable');
-    },
-  };
 }
 
 export type ToolOutcome =
@@ -149,7 +209,7 @@ export async function runTool({
 }: {
   tool: ToolDefinition;
   args: unknown;
-  ctx: Omit<ToolContext, 'dryRun'>;
+  ctx: ToolServices;
   onUnexpected: (error: unknown) => string;
 }): Promise<ToolOutcome> {
   // First, so a key without the permission learns nothing: not the argument schema's verdict,
@@ -178,7 +238,6 @@ export async function runTool({
     idempotencyKey,
     ...input
   } = parsed.data as Record<string, unknown> & { dryRun?: boolean; idempotencyKey?: string };
-  const toolCtx: ToolContext = { ...ctx, dryRun, db: dryRun ? dryRunDatabase(ctx.db) : ctx.db };
   try {
     if (dryRun && tool.external) {
       return {
@@ -211,7 +270,14 @@ export async function runTool({
         };
       }
     }
-    const output = await tool.handler(input, toolCtx);
+    // A dry run goes through the real code paths in one transaction that is rolled back.
+    const output = dryRun
+      ? await withRollback({
+          db: ctx.db,
+          scope: ctx.tenant,
+          fn: (db) => tool.handler(input, toolContext({ services: ctx, db, dryRun })),
+        })
+      : await tool.handler(input, toolContext({ services: ctx, db: ctx.db, dryRun }));
     const structured = tool.output.parse(output);
     if (idempotencyKey !== undefined && !dryRun) {
       try {

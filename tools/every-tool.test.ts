@@ -4,8 +4,9 @@ import path from 'node:path';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startConnectionsHarness, type ConnectionsHarness } from '../test/connections.ts';
+import { tableChecksums } from '../test/table-checksums.ts';
 import { ADMIN_TOOLS } from './index.ts';
 
 type CallResult = {
@@ -24,10 +25,26 @@ describe.each(['streamable-http', 'stdio'] as const)('every admin tool (%s)', (t
   let h: ConnectionsHarness;
   let client: Client;
   const succeeded = new Set<string>();
+  const dryRun = new Set<string>();
   const ok = async (
     name: string,
     args: Record<string, unknown>,
   ): Promise<Record<string, unknown>> => {
+    // Every write is first called as a dry run with the same arguments: it must succeed and
+    // leave every table as it was.
+    if (ADMIN_TOOLS.find((t) => t.name === name)?.write) {
+      const before = await tableChecksums(h.t.database.db);
+      const dry = (await client.callTool({
+        name,
+        arguments: { ...args, dryRun: true },
+      })) as CallResult;
+      expect(
+        dry.isError,
+        `${name} (dry run): ${dry.content.map((c) => c.text).join(' ')}`,
+      ).toBeFalsy();
+      expect(await tableChecksums(h.t.database.db), `${name} (dry run) wrote`).toEqual(before);
+      dryRun.add(name);
+    }
     const result = (await client.callTool({ name, arguments: args })) as CallResult;
     expect(result.isError, `${name}: ${result.content.map((c) => c.text).join(' ')}`).toBeFalsy();
     succeeded.add(name);
@@ -186,6 +203,13 @@ describe.each(['streamable-http', 'stdio'] as const)('every admin tool (%s)', (t
       input: { n: 7 },
     });
     expect(ran).toMatchObject({ status: 'completed', output: { status: 200, n: 7 } });
+    // The run's call out is traced off the call path; reading the spans writes them now, so
+    // that they do not land in the middle of a later dry run's check.
+    const spans = await h.call({
+      method: 'GET',
+      url: `/api/v1/connections/${String(connection['id'])}/spans`,
+    });
+    expect(spans.status).toBe(200);
     await ok('list_executions', { workflowId: workflow['id'] });
     const execution = await ok('get_execution', { id: ran['executionId'] });
     expect(execution['spans']).toMatchObject([{ kind: 'connector', name: 'api.me', ok: true }]);
@@ -196,6 +220,17 @@ describe.each(['streamable-http', 'stdio'] as const)('every admin tool (%s)', (t
     });
     await ok('get_trigger', { id: trigger['id'] });
     await ok('update_trigger', { id: trigger['id'], description: 'Inbound orders' });
+    // A scheduler's schedule and the ticker's hint (kept by the owner role) change too.
+    const scheduled = await ok('create_trigger', {
+      type: 'scheduler',
+      name: 'new year',
+      scheduler: { schedule: { preset: 'cron', expression: '0 0 1 1 *' } },
+      routes: [{ workflow: 'who-am-i' }],
+    });
+    await ok('update_trigger', {
+      id: scheduled['id'],
+      scheduler: { schedule: { preset: 'cron', expression: '0 0 2 1 *' }, timezone: 'Asia/Tokyo' },
+    });
     await ok('list_triggers', {});
     await ok('preview_schedule', {
       schedule: { preset: 'daily', time: '09:30' },
@@ -211,9 +246,20 @@ describe.each(['streamable-http', 'stdio'] as const)('every admin tool (%s)', (t
     const { eventId } = (await hooked.json()) as { eventId: string };
     const listed = await ok('list_trigger_events', { triggerId: trigger['id'] });
     expect((listed['data'] as { id: string }[]).map((e) => e.id)).toEqual([eventId]);
+    // Routed in the background: settled first, so that the replay's dry run is all that runs.
+    await vi.waitFor(async () => {
+      const events = await client.callTool({
+        name: 'list_trigger_events',
+        arguments: { triggerId: trigger['id'] },
+      });
+      expect(
+        (events.structuredContent as { data: { verdict: string }[] }).data[0]?.verdict,
+      ).not.toBe('pending');
+    });
     const replayed = await ok('replay_trigger_event', { id: eventId });
     expect(replayed['verdict']).toBe('filtered_out');
     await ok('delete_trigger', { id: trigger['id'] });
+    await ok('delete_trigger', { id: scheduled['id'] });
     await ok('delete_workflow', { workflow: 'who-am-i' });
     await ok('delete_event', { connector: 'api', event: 'thing.created' });
     await ok('delete_action', { connector: 'api', action: 'echo' });
@@ -221,6 +267,11 @@ describe.each(['streamable-http', 'stdio'] as const)('every admin tool (%s)', (t
     await ok('delete_connector', { connector: 'api_copy' });
     await ok('delete_customer', { id: customer['id'] });
     expect([...succeeded].sort()).toEqual(ADMIN_TOOLS.map((t) => t.name).sort());
+    expect([...dryRun].sort()).toEqual(
+      ADMIN_TOOLS.filter((t) => t.write)
+        .map((t) => t.name)
+        .sort(),
+    );
   });
 
   it('answers bad arguments to every tool with a validation error, not a crash', async () => {

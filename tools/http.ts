@@ -116,7 +116,7 @@ export async function mcpRoutes(
           runtime,
           config,
           workflows,
-          triggers,
+          hookUrl: triggers.hookUrl,
           events,
         }),
         onUnexpected: onUnexpected(request),

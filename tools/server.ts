@@ -15,19 +15,18 @@ import { renderPrompt, type PromptFile } from './prompts.ts';
 import { WEFT_VERSION } from '../server/version.ts';
 import {
   advertisedInput,
+  advertisedOutput,
   jsonSchemaOf,
   runTool,
-  type ToolContext,
   type ToolDefinition,
+  type ToolServices,
 } from './define-tool.ts';
 
 export interface ResourceProvider {
   templates: { uriTemplate: string; name: string; description: string; mimeType: string }[];
-  list(
-    ctx: Omit<ToolContext, 'dryRun'>,
-  ): Promise<{ uri: string; name: string; mimeType: string }[]>;
+  list(ctx: ToolServices): Promise<{ uri: string; name: string; mimeType: string }[]>;
   read(
-    ctx: Omit<ToolContext, 'dryRun'>,
+    ctx: ToolServices,
     uri: string,
   ): Promise<{ uri: string; mimeType: string; text: string } | null>;
 }
@@ -39,7 +38,11 @@ export function describeTool(tool: ToolDefinition): Tool {
     title: tool.title,
     description: tool.description,
     inputSchema: jsonSchemaOf(advertisedInput(tool)) as Tool['inputSchema'],
-    outputSchema: jsonSchemaOf(tool.output) as Tool['outputSchema'],
+    // MCP wants an object schema at the top, also around the union of an external write.
+    outputSchema: {
+      type: 'object',
+      ...jsonSchemaOf(advertisedOutput(tool)),
+    },
     annotations: { title: tool.title, ...tool.annotations },
   };
 }
@@ -60,7 +63,7 @@ export function createMcpServer({
   name: string;
   instructions: string;
   tools: () => Promise<readonly ToolDefinition[]> | readonly ToolDefinition[];
-  context: (clientName: string | null) => Omit<ToolContext, 'dryRun'>;
+  context: (clientName: string | null) => ToolServices;
   resources?: ResourceProvider;
   prompts?: readonly PromptFile[];
   onUnexpected: (error: unknown) => string;

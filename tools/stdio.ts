@@ -25,7 +25,6 @@ import {
 } from '../server/modules/workflows/engine.ts';
 import { startWorkers, type Workers } from '../server/workers.ts';
 import { createEventRouter, type EventRouter } from '../server/modules/triggers/router.ts';
-import type { TriggerDeps } from '../server/modules/triggers/triggers.service.ts';
 import { WEFT_VERSION } from '../server/version.ts';
 import { ADMIN_TOOLS } from './index.ts';
 import { adminResources } from './resources.ts';
@@ -137,13 +136,8 @@ export async function serveStdio({
     return (await engine).engine.runner;
   };
   // Embedded, nothing listens for webhooks: URLs point at WEFT_PUBLIC_URL or the default port.
-  const triggers: TriggerDeps = {
-    db: runtime.db,
-    keyring: runtime.keyring.keyring,
-    runtime: connections,
-    hookUrl: (id) =>
-      `${(config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/$/, '')}/hooks/${id}`,
-  };
+  const hookUrl = (id: string) =>
+    `${(config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/$/, '')}/hooks/${id}`;
   let router: Promise<EventRouter> | undefined;
   const events = () =>
     (router ??= createEventRouter({ db: runtime.db, runner: workflows, logger }));
@@ -159,7 +153,7 @@ export async function serveStdio({
       runtime: connections,
       config,
       workflows,
-      triggers,
+      hookUrl,
       events,
     }),
     onUnexpected: (error) => {
