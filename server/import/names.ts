@@ -1,14 +1,19 @@
 /** Text helpers for turning spec names into the identifiers a connector document allows. */
 
+import { htmlToText } from './html-text.ts';
+
 /** Cuts text to `max` characters, ending with an ellipsis when something was cut. */
 export function truncate({ text, max }: { text: string; max: number }): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
 
-/** Trimmed text or undefined, cut to `max`. Spec fields are often the wrong type. */
+/**
+ * Trimmed text or undefined, cut to `max`. Spec fields are often the wrong type, and prose is
+ * often HTML: it becomes plain text before it is cut, so no tag is cut in half.
+ */
 export function textOf({ value, max }: { value: unknown; max: number }): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const trimmed = value.trim();
+  const trimmed = htmlToText(value.trim());
   return trimmed === '' ? undefined : truncate({ text: trimmed, max });
 }
 

@@ -12,6 +12,7 @@ import {
 } from '../domain/connector.ts';
 import { AppError } from '../errors.ts';
 import { addWarning, type ImportResult, type ImportWarning, type RankedAction } from './types.ts';
+import { htmlToText } from './html-text.ts';
 
 /*
  * Postman collections (v2.1, and v2.0, which differs only in how auth attributes are written)
@@ -120,7 +121,7 @@ function scalarText(value: unknown): string | undefined {
 function descriptionOf(value: unknown): string | undefined {
   const text = typeof value === 'string' ? value : record(value)?.content;
   if (typeof text !== 'string') return undefined;
-  const trimmed = text.trim();
+  const trimmed = htmlToText(text.trim());
   return trimmed === '' ? undefined : trimmed;
 }
 

@@ -1,4 +1,5 @@
 import { truncate } from './names.ts';
+import { htmlToText } from './html-text.ts';
 import { UNRESOLVED_KEY } from './types.ts';
 
 /**
@@ -280,7 +281,7 @@ function inlineNode({
       // Deep descriptions are cut shorter: they are many, and each copy counts against the budget.
       const limit = state.budget.description;
       const max = key === 'title' ? 200 : depth > 2 ? Math.ceil(limit / 3) : limit;
-      out[key] = truncate({ text: value, max });
+      out[key] = truncate({ text: htmlToText(value), max });
       state.budget.nodes -= Math.floor(Math.min(value.length, max) / 250);
     } else if (key === 'x-nullable' && state.dialect === 'swagger-2.0') {
       if (value === true) out['nullable'] = true;
