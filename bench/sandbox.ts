@@ -5,7 +5,10 @@
  * - cold: a new isolate per run (runInIsolate), as before isolates were reused;
  * - warm, in-process: the per-org isolate cache (createIsolateRunner) without the child process;
  * - warm, pool: through createSandboxPool (one child), so IPC to the child and back is included;
- * - warm, pool + 1 host call: the same with one `ctx.state.get`, answered at once by the host.
+ * - warm, pool + 1 host call: the same with one `ctx.state.get`, answered at once by the host;
+ * - pool, other org under a flood: the trivial run of one org through a pool of two children
+ *   while another org keeps 60 CPU-bound runs (1 s of CPU each) in flight, so the row is how
+ *   long a light org waits for a slot and a core when a heavy one fills the pool.
  *
  * The workflow does almost nothing, so each row is the sandbox's own cost per run.
  */
@@ -163,6 +166,42 @@ export async function runSandboxBench({
     );
   } finally {
     await pool.close();
+  }
+
+  log('sandbox: one org floods a pool of two children, another runs trivial workflows');
+  const spin = (
+    await compileWorkflow({
+      source: "export default async function (ctx: any) { await ctx.state.get('k'); for (;;) {} }",
+      filename: 'spin.ts',
+    })
+  ).code;
+  const shared = createSandboxPool({ size: 2 });
+  let flooding = true;
+  const floods = Array.from({ length: 60 }, async () => {
+    while (flooding) {
+      await shared.run({
+        orgId: 'org-flood',
+        code: spin,
+        context: CONTEXT,
+        host,
+        limits: { cpuMs: 1000, wallMs: 10_000 },
+      });
+    }
+  });
+  try {
+    rows.push(
+      await measure({
+        target: 'pool, other org under a flood',
+        runs: Math.min(300, runs),
+        warmup: 20,
+        run: () => shared.run({ orgId: 'org-quiet', code: trivial, context: CONTEXT, host }),
+        expected: 42,
+      }),
+    );
+  } finally {
+    flooding = false;
+    await shared.close();
+    await Promise.all(floods);
   }
   return rows;
 }

@@ -17,7 +17,8 @@ import {
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
-import { installErrorHandling } from './http/error-handler.ts';
+import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
+import { installInputGuards } from './http/input.ts';
 import { declareScopeAccess, enforceDeclaredPermissions } from './http/permissions.ts';
 import { redactUrl } from './logger.ts';
 import type { App, AppDeps } from './http/types.ts';
@@ -85,6 +86,7 @@ export async function buildApp(
     ajv: { customOptions: { removeAdditional: false } },
     // Path parameters up to 128 characters (secret names); fastify's default stops at 100.
     routerOptions: { maxParamLength: 256 },
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -92,6 +94,7 @@ export async function buildApp(
   // The API speaks JSON only; a text body is a client mistake, answered with 415.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
+  installInputGuards(app);
   enforceDeclaredPermissions(app);
   if (onRoute) app.addHook('onRoute', onRoute);
   app.decorateRequest('tenant', null);

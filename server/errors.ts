@@ -8,11 +8,13 @@ export type ErrorCode =
   | 'not_found'
   | 'conflict'
   | 'payload_too_large'
+  | 'uri_too_long'
   | 'unsupported_media_type'
   | 'rate_limited'
   | 'connection_expired'
   | 'credentials_rejected'
   | 'upstream_error'
+  | 'unavailable'
   | 'internal';
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -24,11 +26,13 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
   rate_limited: 429,
   connection_expired: 409,
   credentials_rejected: 424,
   upstream_error: 502,
+  unavailable: 503,
   internal: 500,
 };
 

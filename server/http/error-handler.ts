@@ -4,6 +4,10 @@ import {
   isResponseSerializationError,
 } from 'fastify-type-provider-zod';
 import { AppError, ERROR_STATUS, type ErrorCode } from '../errors.ts';
+import { isConnectionError } from '../db/database.ts';
+
+/** A database restart or failover usually takes a few seconds. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown>; requestId: string };
@@ -35,6 +39,10 @@ const FASTIFY_CODES: Partial<Record<string, (e: FastifyError) => AppError>> = {
     new AppError('unsupported_media_type', `${e.message}; send application/json`),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
     new AppError('bad_request', 'content-length does not match the body'),
+  FST_ERR_BAD_URL: () =>
+    new AppError('bad_request', 'the URL holds a malformed percent-encoding (e.g. %E0%A4%A)'),
+  FST_ERR_MAX_PARAM_LENGTH: () =>
+    new AppError('uri_too_long', 'a path segment of the URL is longer than 256 characters'),
 };
 
 function toAppError(error: FastifyError, request: FastifyRequest): AppError | null {
@@ -71,10 +79,34 @@ function toAppError(error: FastifyError, request: FastifyRequest): AppError | nu
   return null;
 }
 
+/**
+ * Errors fastify raises before a route is found (a malformed URL, a too-long path segment): the
+ * same shape as every other error. Passed as the `frameworkErrors` option.
+ */
+export function frameworkErrors(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const appError =
+    toAppError(error, request) ?? new AppError('internal', `internal error (ref ${request.id})`);
+  if (appError.code === 'internal') request.log.error({ err: error }, 'unhandled error');
+  void sendError(reply.header('x-request-id', request.id), appError);
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error, request);
     if (appError) return sendError(reply, appError);
+    if (isConnectionError(error)) {
+      // The database is restarting or unreachable: the same request can succeed shortly.
+      request.log.warn({ err: error }, 'database unavailable');
+      void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+      return sendError(
+        reply,
+        new AppError('unavailable', 'the database is unavailable; retry after a few seconds'),
+      );
+    }
     // Unexpected: log it whole, tell the client only a reference.
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, new AppError('internal', `internal error (ref ${request.id})`));

@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Keyring } from '../../crypto/envelope.ts';
 import { isUuid } from '../../db/database.ts';
+import { assertJsonDepth } from '../../http/input.ts';
 import { ErrorBodySchema } from '../../domain/common.ts';
 import { EVENT_VERDICTS, type WebhookAuth } from '../../domain/trigger.ts';
 import { AppError } from '../../errors.ts';
@@ -215,8 +216,11 @@ export function hookRoutes(
       if (rawBody.length > 0) {
         const type = header(headers, 'content-type') ?? '';
         if (/json/i.test(type)) {
+          const text = rawBody.toString('utf8');
+          // The body is read raw here (signatures are over its bytes): the same nesting limit.
+          assertJsonDepth(text);
           try {
-            payload = JSON.parse(rawBody.toString('utf8'));
+            payload = JSON.parse(text);
           } catch {
             throw new AppError('bad_request', 'the body is not valid JSON');
           }
