@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../server/config.ts';
-import { isUniqueViolation, type Database } from '../server/db/database.ts';
+import type { Database } from '../server/db/database.ts';
 import { requirePermission, type Permission, type Tenant } from '../server/domain/tenant.ts';
 import { withRollback } from '../server/db/rollback.ts';
 import { AppError } from '../server/errors.ts';
+import { runOnce } from '../server/modules/idempotency/idempotency.service.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
 import type { WorkflowRunner } from '../server/modules/workflows/runner.ts';
 import type { EventRouter } from '../server/modules/triggers/router.ts';
@@ -185,12 +185,6 @@ export type ToolOutcome =
   | { ok: true; structured: Record<string, unknown>; text: string }
   | { ok: false; code: string; message: string; details?: Record<string, unknown> };
 
-function hashRequest(name: string, input: unknown): string {
-  return createHash('sha256')
-    .update(`${name}\n${JSON.stringify(input)}`)
-    .digest('hex');
-}
-
 function issuesText(error: z.ZodError): string {
   return error.issues
     .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(input)'}: ${i.message}`)
@@ -246,56 +240,40 @@ export async function runTool({
         text: `dry run: ${tool.name} would be called with ${JSON.stringify(input)}; nothing was sent or written`,
       };
     }
-    const requestHash = hashRequest(tool.name, input);
-    if (idempotencyKey !== undefined && !dryRun) {
-      const prior = await ctx.db.tenant(ctx.tenant, (sql) =>
-        sql.query<{ operation: string; request_hash: string; response: Record<string, unknown> }>(
-          'SELECT operation, request_hash, response FROM idempotency_keys WHERE key = $1',
-          [idempotencyKey],
-        ),
+    if (dryRun) {
+      // A dry run goes through the real code paths in one transaction that is rolled back.
+      const output = await withRollback({
+        db: ctx.db,
+        scope: ctx.tenant,
+        fn: (db) => tool.handler(input, toolContext({ services: ctx, db, dryRun })),
+      });
+      const structured = tool.output.parse(output);
+      return {
+        ok: true,
+        structured: { ...structured, dryRun: true },
+        text: `dry run (nothing written): ${tool.summarize?.(structured) ?? `${tool.name} done`}`,
+      };
+    }
+    const call = async () =>
+      tool.output.parse(
+        await tool.handler(input, toolContext({ services: ctx, db: ctx.db, dryRun: false })),
       );
-      const found = prior[0];
-      if (found) {
-        if (found.operation !== tool.name || found.request_hash !== requestHash) {
-          return {
-            ok: false,
-            code: 'conflict',
-            message: `idempotency key ${idempotencyKey} was used for a different call; use a new key`,
-          };
-        }
-        return {
-          ok: true,
-          structured: found.response,
-          text: `${tool.summarize?.(found.response) ?? `${tool.name} done`} (repeated call: first result returned)`,
-        };
-      }
-    }
-    // A dry run goes through the real code paths in one transaction that is rolled back.
-    const output = dryRun
-      ? await withRollback({
-          db: ctx.db,
-          scope: ctx.tenant,
-          fn: (db) => tool.handler(input, toolContext({ services: ctx, db, dryRun })),
-        })
-      : await tool.handler(input, toolContext({ services: ctx, db: ctx.db, dryRun }));
-    const structured = tool.output.parse(output);
-    if (idempotencyKey !== undefined && !dryRun) {
-      try {
-        await ctx.db.tenant(ctx.tenant, (sql) =>
-          sql.query(
-            'INSERT INTO idempotency_keys (org_id, key, operation, request_hash, response) VALUES ($1, $2, $3, $4, $5)',
-            [ctx.tenant.orgId, idempotencyKey, tool.name, requestHash, JSON.stringify(structured)],
-          ),
-        );
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-      }
-    }
+    const { response: structured, repeated } =
+      idempotencyKey === undefined
+        ? { response: await call(), repeated: false }
+        : await runOnce({
+            db: ctx.db,
+            scope: ctx.tenant,
+            key: idempotencyKey,
+            operation: tool.name,
+            input,
+            run: call,
+          });
     const summary = tool.summarize?.(structured) ?? `${tool.name} done`;
     return {
       ok: true,
-      structured: dryRun ? { ...structured, dryRun: true } : structured,
-      text: dryRun ? `dry run (nothing written): ${summary}` : summary,
+      structured,
+      text: repeated ? `${summary} (repeated call: first result returned)` : summary,
     };
   } catch (error) {
     if (error instanceof AppError) {
