@@ -3,10 +3,12 @@ import type { Config } from './config.ts';
 import type { Keyring } from './crypto/envelope.ts';
 import type { Database } from './db/database.ts';
 import * as executionsRepo from './db/repositories/executions.repo.ts';
+import type { StaleExecution } from './db/repositories/executions.repo.ts';
 import { listRegisteredOrgs } from './db/repositories/orgs.repo.ts';
 import { purgeExpiredState } from './modules/state/state.service.ts';
 import { startTriggerWorkers } from './modules/triggers/background.ts';
 import { repeat } from './repeat.ts';
+import { DuplicateJobError } from './queue/queue.ts';
 import { createEventRouter } from './modules/triggers/router.ts';
 import {
   expirySeconds,
@@ -26,16 +28,32 @@ export interface Workers {
 const SWEEP_INTERVAL_MS = 5_000;
 /** A queued execution this late (beyond its due time) has lost its job. */
 const QUEUED_STALE_MS = 5 * 60_000;
+/**
+ * A queued execution never attempted this long after it was accepted may have no job: the
+ * database went away between storing it and queuing it. Its job is queued under the execution's
+ * id, so re-sending one that exists is refused and costs one insert that writes nothing.
+ */
+const UNSTARTED_MS = 15_000;
 /** A running execution whose lease lapsed this long ago has lost its worker. */
 const LAPSED_MS = 1_000;
 /** Expired workflow state is purged this often. */
 const PURGE_INTERVAL_MS = 60_000;
 
+function jobOf({ orgId, execution }: { orgId: string; execution: StaleExecution }) {
+  return {
+    queue: TIER_QUEUES[execution.tier === 'long' ? 'long' : 'standard'],
+    data: { orgId, executionId: execution.id, timeoutMs: execution.timeoutMs },
+    expireInSeconds: expirySeconds(execution.timeoutMs),
+    retry: queueRetry(execution.retry),
+  };
+}
+
 /**
- * Queues again the executions whose worker died (their attempt stopped renewing its lease) and
- * those left `queued` long past their due time (the process stopped between writing the
- * execution and queuing its job). Safe in every worker: a duplicate job finds the execution
- * claimed or finished and does nothing, and a retried attempt counts against the policy.
+ * Queues again the executions whose worker died (their attempt stopped renewing its lease), those
+ * accepted but never queued (the process stopped, or the database went away, between writing the
+ * execution and queuing its job) and those left `queued` long past their due time. Safe in every
+ * worker: a duplicate job finds the execution claimed or finished and does nothing, and a
+ * retried attempt counts against the policy.
  */
 export async function sweep({
   db,
@@ -46,16 +64,23 @@ export async function sweep({
 }): Promise<{ requeued: number }> {
   let requeued = 0;
   for (const orgId of await db.owner((sql) => listRegisteredOrgs(sql))) {
+    const unstarted = await db.tenant({ orgId }, (sql) =>
+      executionsRepo.listUnstarted(sql, { olderThanMs: UNSTARTED_MS, limit: 100 }),
+    );
+    for (const execution of unstarted) {
+      try {
+        // The id the accepting process queued it under: refused if that job exists.
+        await engine.queue.send({ ...jobOf({ orgId, execution }), id: execution.id });
+        requeued++;
+      } catch (error) {
+        if (!(error instanceof DuplicateJobError)) throw error;
+      }
+    }
     const stale = await db.tenant({ orgId }, (sql) =>
       executionsRepo.listStale(sql, { queuedMs: QUEUED_STALE_MS, lapsedMs: LAPSED_MS, limit: 100 }),
     );
     for (const execution of stale) {
-      await engine.queue.send({
-        queue: TIER_QUEUES[execution.tier === 'long' ? 'long' : 'standard'],
-        data: { orgId, executionId: execution.id, timeoutMs: execution.timeoutMs },
-        expireInSeconds: expirySeconds(execution.timeoutMs),
-        retry: queueRetry(execution.retry),
-      });
+      await engine.queue.send(jobOf({ orgId, execution }));
       requeued++;
     }
   }

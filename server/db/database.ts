@@ -189,6 +189,48 @@ export function isUniqueViolation(error: unknown): boolean {
   );
 }
 
+/** Network errors of a lost or refused connection, by Node's `code`. */
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+/**
+ * True when the database could not be reached or dropped the connection (a restart, a failover,
+ * a network fault), as opposed to a statement that failed: 57P01–57P03 (shutdown, crash,
+ * starting up), class 08 (connection exception), refused or reset sockets, and pg's own
+ * "Connection terminated" and "not queryable" errors. The same request should succeed once the
+ * database is back. Looks through `cause` and aggregated errors.
+ */
+export function isConnectionError(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 4) return false;
+  const { code, message, cause, errors } = error as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  if (typeof code === 'string') {
+    if (code === '57P01' || code === '57P02' || code === '57P03') return true;
+    if (/^08[0-9A-Z]{3}$/.test(code) || CONNECTION_ERRNOS.has(code)) return true;
+  }
+  if (
+    typeof message === 'string' &&
+    /^Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect/.test(
+      message,
+    )
+  ) {
+    return true;
+  }
+  if (Array.isArray(errors) && errors.some((e) => isConnectionError(e, depth + 1))) return true;
+  return isConnectionError(cause, depth + 1);
+}
+
 export function isForeignKeyViolation(error: unknown): boolean {
   return (
     typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23503'

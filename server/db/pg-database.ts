@@ -119,12 +119,14 @@ function listenWithReconnect({
   let delay = 250;
   let timer: NodeJS.Timeout | undefined;
 
-  const down = () => {
+  const down = (c: pg.Client) => {
+    // One lost connection can report itself more than once ('error', 'end', a failed connect):
+    // only the first report schedules a reconnect, so that one listener never holds two.
+    if (c !== client) return;
+    client = null;
     if (up) handlers.onReset();
     up = false;
-    client?.removeAllListeners();
-    client?.end().catch(() => undefined);
-    client = null;
+    void discard(c);
     if (!closed) {
       timer = setTimeout(() => void connect(), delay);
       timer.unref();
@@ -135,8 +137,8 @@ function listenWithReconnect({
   const connect = async (): Promise<void> => {
     const c = new pg.Client({ connectionString: url, application_name: 'weft-listen' });
     client = c;
-    c.on('error', down);
-    c.on('end', down);
+    c.on('error', () => down(c));
+    c.on('end', () => down(c));
     c.on('notification', (msg) => {
       if (msg.channel === channel && msg.payload !== undefined) handlers.onMessage(msg.payload);
     });
@@ -144,13 +146,14 @@ function listenWithReconnect({
       await c.connect();
       await c.query(`LISTEN ${channel}`);
       if (closed) {
-        await c.end();
+        await discard(c);
         return;
       }
+      if (c !== client) return;
       up = true;
       delay = 250;
     } catch {
-      down();
+      down(c);
     }
   };
 
@@ -162,38 +165,50 @@ function listenWithReconnect({
       up = false;
       const c = client;
       client = null;
-      c?.removeAllListeners();
-      await c?.end().catch(() => undefined);
+      if (c) await discard(c);
     },
   }));
+}
+
+/**
+ * Ends a client we no longer use. A dead connection can still report errors after this (a reset
+ * socket), and an 'error' event nobody listens to ends the process: keep one listener.
+ */
+function discard(c: pg.Client): Promise<void> {
+  c.removeAllListeners();
+  c.on('error', () => undefined);
+  return c.end().catch(() => undefined);
+}
+
+/**
+ * A database restart ends every connection, and an 'error' event nobody listens to ends the
+ * process. pg-pool listens only while a client is idle; a checked-out client (a transaction, a
+ * held advisory lock) needs its own listener. Its query in flight fails instead, and the pool
+ * drops it when it is released (it is no longer queryable).
+ */
+function survivingRestarts(pool: pg.Pool): pg.Pool {
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }
 
 export function createPgDatabase({ url, poolSize }: { url: string; poolSize: number }): Database {
   // Tenant transactions run on pipelined connections; everything else (auth batches, owner
   // work, migrations) on a small plain pool.
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: Math.min(poolSize, 4),
-    application_name: 'weft',
-  });
-  const tenantPool = new pg.Pool({
-    connectionString: url,
-    max: poolSize,
-    application_name: 'weft',
-    pipeline: true,
-  });
-  // An idle client error (server restart) must not crash the process; the pool replaces it.
-  pool.on('error', () => undefined);
-  tenantPool.on('error', () => undefined);
+  const pool = survivingRestarts(
+    new pg.Pool({ connectionString: url, max: Math.min(poolSize, 4), application_name: 'weft' }),
+  );
+  const tenantPool = survivingRestarts(
+    new pg.Pool({ connectionString: url, max: poolSize, application_name: 'weft', pipeline: true }),
+  );
   const local = new LocalDispatch();
   const listeners = new Set<Listener>();
   const mutex = new KeyedMutex();
   let lockPool: pg.Pool | undefined;
-  const createLockPool = () => {
-    const created = new pg.Pool({ connectionString: url, max: 4, application_name: 'weft-lock' });
-    created.on('error', () => undefined);
-    return created;
-  };
+  const createLockPool = () =>
+    survivingRestarts(
+      new pg.Pool({ connectionString: url, max: 4, application_name: 'weft-lock' }),
+    );
 
   let systemPool: pg.Pool | undefined;
 
@@ -295,12 +310,9 @@ export function createPgDatabase({ url, poolSize }: { url: string; poolSize: num
     },
     async executeSql(text, params) {
       if (systemPool === undefined) {
-        systemPool = new pg.Pool({
-          connectionString: url,
-          max: poolSize,
-          application_name: 'weft-system',
-        });
-        systemPool.on('error', () => undefined);
+        systemPool = survivingRestarts(
+          new pg.Pool({ connectionString: url, max: poolSize, application_name: 'weft-system' }),
+        );
       }
       // Unnamed statements: system SQL inlines names and ids, so naming would grow the cache.
       const results = (await systemPool.query(

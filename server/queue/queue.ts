@@ -33,13 +33,15 @@
  * completion is ignored (settled by attempt). Handlers must therefore be idempotent, as any
  * at-least-once queue requires; workflow steps are memoized for that.
  *
- * Errors of fetching, settling and maintenance go to `onError`; nothing is thrown into the void. A
+ * Errors of fetching, settling and maintenance go to `onError`; nothing is thrown into the void.
+ * Fetching resumes by itself when the database is back, and an outcome that could not be recorded
+ * because the database was unreachable is retried for up to a minute (`SETTLE_RETRY_MS`). A
  * handler's throw only fails its attempt. `close()` (and a worker's stop function) stops fetching,
  * waits up to `closeTimeoutSeconds` for running handlers, fails those still running (they are
  * retried), and leaves no timer that would keep the process alive.
  */
 import { PgBoss } from 'pg-boss';
-import type { Database } from '../db/database.ts';
+import { isConnectionError, type Database } from '../db/database.ts';
 
 // pg-boss exports its types only through its signatures.
 type BossDatabase = NonNullable<ConstructorParameters<typeof PgBoss>[0]['db']>;
@@ -126,6 +128,21 @@ export interface QueueOptions {
   /** Wake workers on send through LISTEN/NOTIFY; false leaves polling alone. Default true. */
   readonly wakeOnSend?: boolean;
 }
+
+/** `send` with an `id` that a job of that queue already has (queued, running or kept). */
+export class DuplicateJobError extends Error {
+  constructor(queue: string, id: string) {
+    super(`job ${id} was not queued on ${queue}: a duplicate`);
+    this.name = 'DuplicateJobError';
+  }
+}
+
+/**
+ * How long a finished handler keeps retrying to record its outcome while the database is
+ * unreachable. Without it, a job whose outcome was lost in a restart stays active until its
+ * expiry (the run's timeout, up to hours) before it is retried.
+ */
+const SETTLE_RETRY_MS = 60_000;
 
 export function deadLetterQueueOf(name: string): string {
   return `${name}__dead_letter`;
@@ -217,12 +234,19 @@ function startDispatcher({
       } catch (error) {
         failure = toError(error);
       }
-      try {
-        // By attempt, not id: if the job expired meanwhile and was retried, this changes nothing.
-        if (failure === undefined) await boss.complete(queue, attempt);
-        else await boss.fail(queue, attempt, { message: failure.message });
-      } catch (error) {
-        onError(toError(error));
+      const giveUpAt = Date.now() + SETTLE_RETRY_MS;
+      for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+        try {
+          // By attempt, not id: if the job expired meanwhile and was retried, this changes nothing.
+          if (failure === undefined) await boss.complete(queue, attempt);
+          else await boss.fail(queue, attempt, { message: failure.message });
+          break;
+        } catch (error) {
+          onError(toError(error));
+          // Past this, or when stopping, the job's expiry retries it.
+          if (stopping || !isConnectionError(error) || Date.now() + delay > giveUpAt) break;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
       }
     })().finally(() => {
       running.delete(done);
@@ -341,8 +365,7 @@ export async function openQueue({
         ...(expireInSeconds === undefined ? {} : { expireInSeconds }),
         ...(retry === undefined ? {} : retryOptions(retry)),
       });
-      if (jobId === null)
-        throw new Error(`job ${id ?? ''} was not queued on ${queue}: a duplicate`);
+      if (jobId === null) throw new DuplicateJobError(queue, id ?? '');
       // Workers in this process need not wait for the notification's round trip.
       if (wakeOnSend) wake(queue);
       return jobId;
