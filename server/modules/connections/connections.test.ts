@@ -3,6 +3,7 @@ import { startConnectionsHarness, type ConnectionsHarness } from '../../../test/
 import { TEST_DRIVERS } from '../../../test/db.ts';
 import type { Connection } from '../../domain/connection.ts';
 import type { RecordedRequest } from '../../../test/fixtures/index.ts';
+import { RATE_CHANNEL } from './runtime.ts';
 
 interface Echo {
   headers: Record<string, string>;
@@ -446,19 +447,33 @@ describe.each(TEST_DRIVERS)('connections and the action engine (%s)', (driver) =
   it('waits out a 429 with Retry-After, and concurrent callers share the pause', async () => {
     const connection = await connect('keyed_header', { apiKey: 'key-123' });
     h.fx.api.reset();
-    const started = Date.now();
-    const results = await Promise.all([1, 2, 3].map(() => run(connection.id, 'rateLimited')));
-    for (const r of results) expect(r.body.status, r.raw).toBe(200);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    const calls = h.fx.api.rateLimitCalls;
-    const firstLimited = calls.find((c) => c.status === 429);
-    expect(firstLimited).toBeDefined();
-    // After the first 429, nobody on this budget called again before Retry-After ran out.
-    const tooEarly = calls.filter(
-      (c) => c.at > (firstLimited?.at ?? 0) && c.at < (firstLimited?.at ?? 0) + 950,
-    );
-    expect(tooEarly.filter((c) => c.status === 429).length).toBeLessThanOrEqual(2);
-    expect(calls.filter((c) => c.status === 200)).toHaveLength(3);
+    // The pause is announced to every process (RATE_CHANNEL) only after this one has taken it,
+    // so callers started on the announcement start inside a pause their process already knows.
+    let announced!: () => void;
+    const pauseTaken = new Promise<void>((resolve) => (announced = resolve));
+    const listener = await h.t.database.db.listen(RATE_CHANNEL, {
+      onMessage: () => announced(),
+      onReset: () => undefined,
+    });
+    try {
+      const first = run(connection.id, 'rateLimited');
+      await pauseTaken;
+      const othersStarted = Date.now();
+      const others = [1, 2].map(() => run(connection.id, 'rateLimited'));
+      const results = await Promise.all([first, ...others]);
+      for (const r of results) expect(r.body.status, r.raw).toBe(200);
+      const calls = h.fx.api.rateLimitCalls;
+      const [limited, ...later] = calls;
+      expect(limited?.status).toBe(429);
+      const pauseEnds = (limited?.at ?? 0) + 1000;
+      // The scenario happened: the others started well inside the pause...
+      expect(othersStarted).toBeLessThan(pauseEnds - 500);
+      // ...and none of the three reached the API again before it ended.
+      expect(later.filter((c) => c.at < pauseEnds)).toEqual([]);
+      expect(calls.filter((c) => c.status === 200)).toHaveLength(3);
+    } finally {
+      await listener.close();
+    }
   });
 
   it('retries a flaky 503 and records the attempts in the trace', async () => {
