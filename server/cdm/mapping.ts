@@ -862,6 +862,31 @@ export async function preview({
   });
 }
 
+function isEmptyValue(value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return true;
+  if (Array.isArray(value)) return value.every(isEmptyValue);
+  if (typeof value === 'object') return Object.values(value).every(isEmptyValue);
+  return false;
+}
+
+/**
+ * True when a record that holds data maps to nothing: every value target came out empty (`raw`,
+ * a copy of the record, and `[]` selectors aside). Each field alone looks merely unset, so the
+ * usual cause, paths written for another shape (`data[].email` applied to one record), would
+ * otherwise go unnoticed.
+ */
+export function mapsNothing({
+  rows,
+  record,
+}: {
+  rows: readonly PreviewRow[];
+  record: unknown;
+}): boolean {
+  if (isEmptyValue(record)) return false;
+  const values = rows.filter((r) => r.field !== '' && r.field !== 'raw' && !r.field.endsWith('[]'));
+  return values.length > 0 && values.every((r) => isEmptyValue(r.result));
+}
+
 /** Reads a dot path (no arrays) from a record; used to compare round trips. */
 export function readPath({ record, path }: { record: unknown; path: string }): unknown {
   return getPath(record, path.split('.'));

@@ -576,6 +576,114 @@ export function suggestMapping({
 }
 
 // ---------------------------------------------------------------------------------------------
+// List responses
+
+/** Property names of the array that holds the records of a list response. */
+const LIST_ENVELOPES = new Set([
+  'data',
+  'items',
+  'results',
+  'records',
+  'entries',
+  'elements',
+  'rows',
+  'objects',
+  'nodes',
+  'hits',
+  'list',
+  'collection',
+  'resources',
+  'content',
+  'value',
+]);
+
+/**
+ * Whether `key`, the one list of objects in an object, holds the records of a list response
+ * rather than being a part of a resource (an order's `items`): it is the only property, or it
+ * has an envelope name next to a few fields of paging metadata and no identifier of its own.
+ */
+function isEnvelope({ key, others }: { key: string; others: readonly string[] }): boolean {
+  if (others.length === 0) return true;
+  return (
+    LIST_ENVELOPES.has(key.toLowerCase()) &&
+    others.length <= 8 &&
+    !others.some((o) => normalizeName(o).split(' ').at(-1) === 'id')
+  );
+}
+
+export interface RecordLocation {
+  /** The schema of one record. */
+  schema: unknown;
+  /** Where records sit in the response: `data[]`, or `[]` for a top-level array. */
+  recordPath: string;
+}
+
+/**
+ * Finds the records of a list response: an array at the root, or the single list property of
+ * an envelope like `{ data: [...], has_more }`. Null when the schema describes one record.
+ * Suggesting on the envelope would give paths like `data[].email`, which map nothing from the
+ * one record a mapping is applied to.
+ */
+export function locateRecords({
+  schema,
+  resolve,
+}: {
+  schema: unknown;
+  resolve: ResolveRef;
+}): RecordLocation | null {
+  const root = shapeOf({ node: schema, resolve, stack: new Set() });
+  if (root.properties.size === 0)
+    return root.items === undefined ? null : { schema: root.items, recordPath: '[]' };
+  const lists: [string, unknown][] = [];
+  for (const [key, value] of root.properties) {
+    const items = shapeOf({ node: value, resolve, stack: new Set() }).items;
+    if (
+      items !== undefined &&
+      shapeOf({ node: items, resolve, stack: new Set() }).properties.size > 0
+    )
+      lists.push([key, items]);
+  }
+  const [only] = lists;
+  if (lists.length !== 1 || only === undefined) return null;
+  const [key, items] = only;
+  const others = [...root.properties.keys()].filter((k) => k !== key);
+  return isEnvelope({ key, others }) ? { schema: items, recordPath: `${key}[]` } : null;
+}
+
+/** The same, read from an example response when no schema is declared. */
+export function locateRecordsInSample(sample: unknown): string | null {
+  if (Array.isArray(sample)) return '[]';
+  if (!isObject(sample)) return null;
+  const keys = Object.keys(sample);
+  const lists = keys.filter((k) => {
+    const value = sample[k];
+    return Array.isArray(value) && value.length > 0 && value.every((v) => isObject(v));
+  });
+  const [key] = lists;
+  if (lists.length !== 1 || key === undefined) return null;
+  return isEnvelope({ key, others: keys.filter((k) => k !== key) }) ? `${key}[]` : null;
+}
+
+/**
+ * The records in `sample` at `recordPath` (`data[]`, `[]`); a sample that is not shaped like
+ * the response is taken to be a record already.
+ */
+export function recordsAt({
+  sample,
+  recordPath,
+}: {
+  sample: unknown;
+  recordPath: string;
+}): unknown[] {
+  if (recordPath === '[]') return Array.isArray(sample) ? sample : [sample];
+  let current: unknown = sample;
+  for (const part of recordPath.slice(0, -2).split('.')) {
+    current = isObject(current) ? own({ record: current, key: part }) : undefined;
+  }
+  return Array.isArray(current) ? current : [sample];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Whole specs
 
 /** The `components/schemas` (or Swagger 2 `definitions`) entry named `name`. */

@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
-import { PreviewRequestSchema } from '../../server/modules/cdm/cdm.routes.ts';
+import { PreviewRequestSchema, PreviewSchema } from '../../server/modules/cdm/cdm.routes.ts';
 import { previewMapping } from '../../server/modules/cdm/cdm.service.ts';
 
 export default defineTool({
@@ -9,21 +8,11 @@ export default defineTool({
   description:
     'Runs mapping expressions (given, or the saved mapping of a connector) on one sample record and shows source, expression and result side by side, with per-field errors. Nothing is saved.',
   input: PreviewRequestSchema,
-  output: z.object({
-    data: z.array(
-      z.object({
-        field: z.string(),
-        expression: z.string(),
-        source: z.unknown().optional(),
-        result: z.unknown(),
-        error: z.string().optional(),
-      }),
-    ),
-  }),
+  output: PreviewSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
   permission: 'connectors:read',
-  handler: async (input, ctx) => ({
-    data: await previewMapping({
+  handler: (input, ctx) =>
+    previewMapping({
       db: ctx.db,
       tenant: ctx.tenant,
       ...input,
@@ -31,7 +20,6 @@ export default defineTool({
       connector: input.connector,
       customerId: input.customerId ?? null,
     }),
-  }),
   summarize: (o) =>
-    `${o.data.length} fields, ${o.data.filter((r) => r.error !== undefined).length} with errors`,
+    `${o.data.length} fields, ${o.data.filter((r) => r.error !== undefined).length} with errors${o.warnings.map((w) => `; warning: ${w}`).join('')}`,
 });

@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
-import { SuggestRequestSchema } from '../../server/modules/cdm/cdm.routes.ts';
+import { SuggestRequestSchema, SuggestionSchema } from '../../server/modules/cdm/cdm.routes.ts';
 import { suggestForAction } from '../../server/modules/cdm/cdm.service.ts';
 
 export default defineTool({
@@ -9,20 +8,11 @@ export default defineTool({
   description:
     "Proposes, from an action's output schema (and optional sample records), which source field feeds each core field of a canonical entity, with a confidence and the evidence for each. Deterministic; nothing is saved. Check low-confidence fields, then save_mapping with JSONata expressions (a plain source path is a valid expression).",
   input: SuggestRequestSchema,
-  output: z.object({
-    entity: z.string(),
-    fields: z.array(
-      z.object({
-        cdmField: z.string(),
-        sourcePath: z.string(),
-        confidence: z.number(),
-        evidence: z.array(z.string()),
-      }),
-    ),
-  }),
+  output: SuggestionSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
   permission: 'connectors:read',
   handler: (input, ctx) =>
     suggestForAction({ db: ctx.db, tenant: ctx.tenant, ...input, entity: input.entity }),
-  summarize: (o) => `${o.fields.length} fields suggested for ${o.entity}`,
+  summarize: (o) =>
+    `${o.fields.length} fields suggested for ${o.entity}${o.recordPath === null ? '' : `, for one record at ${o.recordPath}`}`,
 });

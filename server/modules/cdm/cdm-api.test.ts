@@ -120,6 +120,137 @@ describe.each(TEST_DRIVERS)('canonical data model API (%s)', (driver) => {
     });
   });
 
+  it('suggests on one record of a list action, and preview flags a mapping that maps nothing', async () => {
+    const customer = {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        name: { type: 'string' },
+        email: { type: 'string', format: 'email' },
+        created: { type: 'integer', format: 'unix-time' },
+      },
+    };
+    const created = await call('POST', '/api/v1/connectors/import-definition', {
+      weftConnector: 1,
+      connector: { slug: 'lister', name: 'Lister', baseUrl: 'https://api.example.com' },
+      actions: [
+        {
+          // A Stripe-style list envelope, declared without pagination.
+          slug: 'listCustomers',
+          name: 'List customers',
+          method: 'GET',
+          path: '/customers',
+          cdmEntity: 'Contact',
+          outputSchema: {
+            type: 'object',
+            properties: {
+              object: { type: 'string' },
+              data: { type: 'array', items: customer },
+              has_more: { type: 'boolean' },
+              url: { type: 'string' },
+            },
+          },
+        },
+        {
+          slug: 'allCustomers',
+          name: 'All customers',
+          method: 'GET',
+          path: '/all-customers',
+          cdmEntity: 'Contact',
+          outputSchema: { type: 'array', items: customer },
+        },
+        {
+          // An order with line items is one record, not a list.
+          slug: 'getOrder',
+          name: 'Get an order',
+          method: 'GET',
+          path: '/orders/1',
+          cdmEntity: 'Order',
+          outputSchema: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              email: { type: 'string' },
+              items: {
+                type: 'array',
+                items: { type: 'object', properties: { sku: { type: 'string' } } },
+              },
+            },
+          },
+        },
+      ],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    type Suggestion = {
+      recordPath: string | null;
+      note?: string;
+      fields: { cdmField: string; sourcePath: string; evidence: string[] }[];
+    };
+    const suggest = async (action: string, samples?: unknown[]) => {
+      const res = await call('POST', '/api/v1/cdm/suggest', {
+        connector: 'lister',
+        action,
+        ...(samples && { samples }),
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json<Suggestion>();
+      return {
+        ...body,
+        paths: Object.fromEntries(body.fields.map((f) => [f.cdmField, f.sourcePath])),
+      };
+    };
+
+    const listed = await suggest('listCustomers');
+    expect(listed.recordPath).toBe('data[]');
+    expect(listed.note).toMatch(/listCustomers returns a list \(records at data\[\]\)/);
+    expect(listed.paths).toMatchObject({ email: 'email', fullName: 'name', createdAt: 'created' });
+    expect(Object.values(listed.paths).some((p) => p.startsWith('data'))).toBe(false);
+    // Samples given as whole responses are read record by record.
+    const sampled = await suggest('listCustomers', [
+      { object: 'list', data: [{ id: 'c1', email: 'not an email' }], has_more: false },
+    ]);
+    expect(sampled.fields.find((f) => f.cdmField === 'email')?.evidence).toContain(
+      '0 of 1 sample values look like an email address',
+    );
+    expect((await suggest('allCustomers')).recordPath).toBe('[]');
+    const order = await suggest('getOrder');
+    expect(order.recordPath).toBeNull();
+    expect(order.note).toBeUndefined();
+
+    // The mapping an agent saved from the old envelope paths maps nothing per record.
+    const saved = await call('POST', '/api/v1/cdm/mappings', {
+      connector: 'lister',
+      entity: 'Contact',
+      direction: 'to_canonical',
+      fields: { email: 'data[].email', fullName: 'data[].name', raw: '$' },
+    });
+    expect(saved.statusCode, saved.body).toBe(201);
+    const record = { id: 'c1', name: 'Ada', email: 'ada@example.com', created: 1680893993 };
+    const preview = async (fields?: Record<string, string>) => {
+      const res = await call('POST', '/api/v1/cdm/preview', {
+        connector: 'lister',
+        entity: 'Contact',
+        direction: 'to_canonical',
+        record,
+        ...(fields && { fields }),
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<{ data: { field: string; result: unknown }[]; warnings: string[] }>();
+    };
+    const empty = await preview();
+    expect(empty.data.find((r) => r.field === 'email')?.result).toBeUndefined();
+    expect(empty.warnings).toHaveLength(1);
+    expect(empty.warnings[0]).toMatch(
+      /^the to_canonical mapping lister × Contact maps nothing from this record: every target came out empty\. The record's fields are id, name, email, created\./,
+    );
+    // The suggested paths, relative to one record, map it.
+    const good = await preview(
+      Object.fromEntries(listed.fields.map((f) => [f.cdmField, f.sourcePath])),
+    );
+    expect(good.warnings).toEqual([]);
+    expect(good.data.find((r) => r.field === 'email')?.result).toBe('ada@example.com');
+  });
+
   it('saves versions, diffs them, previews and applies, and refuses bad mappings without saving', async () => {
     const v1 = await call('POST', '/api/v1/cdm/mappings', {
       connector: 'stripe_like',

@@ -66,6 +66,40 @@ export const SuggestRequestSchema = z
   })
   .strict();
 
+export const SuggestionSchema = z.object({
+  entity: z.string(),
+  recordPath: z
+    .string()
+    .nullable()
+    .describe(
+      "Where one record sits in the action's response (data[], or [] for a top-level array): source paths are relative to it. Null when the response is one record",
+    ),
+  note: z.string().optional(),
+  fields: z.array(
+    z.object({
+      cdmField: z.string(),
+      sourcePath: z.string(),
+      confidence: z.number(),
+      evidence: z.array(z.string()),
+    }),
+  ),
+});
+
+export const PreviewSchema = z.object({
+  data: z.array(
+    z.object({
+      field: z.string(),
+      expression: z.string(),
+      source: z.unknown().optional(),
+      result: z.unknown(),
+      error: z.string().optional(),
+    }),
+  ),
+  warnings: z
+    .array(z.string())
+    .describe('Problems of the mapping as a whole, such as mapping nothing from this record'),
+});
+
 export const SaveMappingSchema = z
   .object({
     connector: z.string().min(1).max(100),
@@ -139,20 +173,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       summary:
         "Suggest a mapping from an action's output to an entity, with confidence and evidence per field",
       body: SuggestRequestSchema,
-      response: {
-        200: z.object({
-          entity: z.string(),
-          fields: z.array(
-            z.object({
-              cdmField: z.string(),
-              sourcePath: z.string(),
-              confidence: z.number(),
-              evidence: z.array(z.string()),
-            }),
-          ),
-        }),
-        ...errors,
-      },
+      response: { 200: SuggestionSchema, ...errors },
     },
     handler: (request) =>
       suggestForAction({
@@ -257,23 +278,10 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       tags,
       summary: 'Source, expression and result side by side for one record; nothing is saved',
       body: PreviewRequestSchema,
-      response: {
-        200: z.object({
-          data: z.array(
-            z.object({
-              field: z.string(),
-              expression: z.string(),
-              source: z.unknown().optional(),
-              result: z.unknown(),
-              error: z.string().optional(),
-            }),
-          ),
-        }),
-        ...errors,
-      },
+      response: { 200: PreviewSchema, ...errors },
     },
-    handler: async (request) => ({
-      data: await previewMapping({
+    handler: (request) =>
+      previewMapping({
         db,
         tenant: tenantOf(request),
         ...request.body,
@@ -281,7 +289,6 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
         connector: request.body.connector,
         customerId: request.body.customerId ?? null,
       }),
-    }),
   });
   app.post('/cdm/apply', {
     config: { permission: 'connectors:read' },

@@ -9,6 +9,7 @@ import {
 } from '../../cdm/entities.ts';
 import {
   compileMapping,
+  mapsNothing,
   preview,
   validateMapping,
   type ApplyResult,
@@ -16,7 +17,13 @@ import {
   type Mapping,
   type PreviewRow,
 } from '../../cdm/mapping.ts';
-import { suggestMapping, type MappingSuggestion } from '../../cdm/suggest.ts';
+import {
+  locateRecords,
+  locateRecordsInSample,
+  recordsAt,
+  suggestMapping,
+  type MappingSuggestion,
+} from '../../cdm/suggest.ts';
 import type { Database, Sql } from '../../db/database.ts';
 import * as cdmRepo from '../../db/repositories/cdm.repo.ts';
 import type { Direction, StoredMapping } from '../../db/repositories/cdm.repo.ts';
@@ -98,27 +105,37 @@ export async function addCustomField({
   });
 }
 
-/** The JSON Schema of what an action returns per record: list actions are looked into. */
+/**
+ * The JSON Schema of one record of what an action returns, and where records sit in the
+ * response: the items path a list action pages over, else a list response told by its shape.
+ */
 function recordSchema(
   outputSchema: Record<string, unknown> | undefined,
   itemsPath: string | undefined,
-): unknown {
-  if (outputSchema === undefined) return undefined;
-  let schema: unknown = outputSchema;
+): { schema: unknown; recordPath: string | null } {
+  if (outputSchema === undefined) return { schema: undefined, recordPath: null };
   if (itemsPath !== undefined) {
+    let schema: unknown = outputSchema;
     for (const part of itemsPath.split('.')) {
       schema = (schema as { properties?: Record<string, unknown> } | undefined)?.properties?.[part];
     }
+    const items = (schema as { items?: unknown } | undefined)?.items;
+    if (items !== undefined) return { schema: items, recordPath: `${itemsPath}[]` };
   }
-  const items = (schema as { type?: unknown; items?: unknown } | undefined)?.items;
-  return (schema as { type?: unknown } | undefined)?.type === 'array' && items !== undefined
-    ? items
-    : schema;
+  const found = locateRecords({ schema: outputSchema, resolve: () => undefined });
+  return found ?? { schema: outputSchema, recordPath: null };
+}
+
+export interface ActionSuggestion extends MappingSuggestion {
+  /** Where one record sits in the action's response (`data[]`, `[]`); null: the response is one. */
+  recordPath: string | null;
+  note?: string;
 }
 
 /**
  * Proposes a mapping from an action's output to a CDM entity: each core field with a source
- * path, a confidence and the evidence. Deterministic; nothing is saved.
+ * path, a confidence and the evidence. Deterministic; nothing is saved. For a list action the
+ * paths are relative to one record, since a mapping is applied to one record at a time.
  */
 export async function suggestForAction({
   db,
@@ -134,7 +151,7 @@ export async function suggestForAction({
   action: string;
   entity: string | undefined;
   samples: readonly unknown[];
-}): Promise<MappingSuggestion> {
+}): Promise<ActionSuggestion> {
   requirePermission(tenant, 'connectors:read');
   const { action } = await db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, connectorRef);
@@ -147,22 +164,33 @@ export async function suggestForAction({
     return { action: found };
   });
   const target = requireEntity(entity ?? action.cdmEntity ?? '');
-  const schema = recordSchema(
+  const declared = recordSchema(
     action.outputSchema,
     action.pagination?.style === 'link' ? undefined : action.pagination?.itemsPath,
   );
+  const { schema } = declared;
   if (schema === undefined && samples.length === 0) {
     throw new AppError(
       'bad_request',
       `action ${action.slug} declares no output schema; pass sample records to suggest from`,
     );
   }
-  return suggestMapping({
+  const recordPath = schema === undefined ? locateRecordsInSample(samples[0]) : declared.recordPath;
+  // Samples may be whole responses of the list action: their records are what gets mapped.
+  const records =
+    recordPath === null ? samples : samples.flatMap((sample) => recordsAt({ sample, recordPath }));
+  const suggestion = suggestMapping({
     entity: target,
     schema: schema ?? {},
     resolve: () => undefined,
-    samples,
+    samples: records,
   });
+  if (recordPath === null) return { ...suggestion, recordPath };
+  return {
+    ...suggestion,
+    recordPath,
+    note: `${action.slug} returns a list (records at ${recordPath}): the source paths are relative to one record. A mapping is applied to one record at a time, so save these paths as they are, and preview with one record of the list, not the whole response.`,
+  };
 }
 
 function mappingErrors(errors: FieldError[]): AppError {
@@ -389,10 +417,15 @@ async function resolveMapping({
   direction: Direction;
   fields: Record<string, string> | undefined;
   customerId: string | null;
-}): Promise<{ mapping: Mapping; customFields: CustomField[] }> {
+}): Promise<{ mapping: Mapping; customFields: CustomField[]; label: string }> {
   return db.tenant(tenant, async (sql) => {
     const customFields = await customFieldsOf(sql, entity);
-    if (fields !== undefined) return { mapping: { entity, direction, fields }, customFields };
+    if (fields !== undefined)
+      return {
+        mapping: { entity, direction, fields },
+        customFields,
+        label: `the given ${direction} mapping for ${entity}`,
+      };
     if (connector === undefined)
       throw new AppError('bad_request', 'give fields, or a connector whose saved mapping to use');
     const found = await requireConnector(sql, connector);
@@ -408,11 +441,33 @@ async function resolveMapping({
         'not_found',
         `no ${direction} mapping for ${found.slug} × ${entity}; save one first`,
       );
-    return { mapping, customFields };
+    return {
+      mapping,
+      customFields,
+      label: `the ${direction} mapping ${found.slug} × ${entity}${customerId === null ? '' : ` (with customer ${customerId}'s overrides)`}`,
+    };
   });
 }
 
-/** Source, expression and result side by side for one record; nothing is saved. */
+/** Why a mapping that maps nothing from a record does so, and what to try. */
+function mapsNothingWarning({ label, record }: { label: string; record: unknown }): string {
+  const keys =
+    record !== null && typeof record === 'object' && !Array.isArray(record)
+      ? Object.keys(record).slice(0, 12)
+      : [];
+  return (
+    `${label} maps nothing from this record: every target came out empty. ` +
+    (keys.length > 0 ? `The record's fields are ${keys.join(', ')}. ` : '') +
+    'Expressions are evaluated on one record: paths written for the whole list response ' +
+    '(data[].email) find nothing there; write them relative to one record (email), as suggest_mapping proposes, ' +
+    'and preview one record of the list, not the response.'
+  );
+}
+
+/**
+ * Source, expression and result side by side for one record; nothing is saved. `warnings`
+ * flags a mapping that maps nothing from a record that has data.
+ */
 export async function previewMapping(args: {
   db: Database;
   tenant: Tenant;
@@ -422,11 +477,15 @@ export async function previewMapping(args: {
   fields: Record<string, string> | undefined;
   customerId: string | null;
   record: unknown;
-}): Promise<PreviewRow[]> {
+}): Promise<{ data: PreviewRow[]; warnings: string[] }> {
   requirePermission(args.tenant, 'connectors:read');
   const entity = requireEntity(args.entity);
-  const { mapping, customFields } = await resolveMapping({ ...args, entity });
-  return preview({ mapping, record: args.record, customFields });
+  const { mapping, customFields, label } = await resolveMapping({ ...args, entity });
+  const data = await preview({ mapping, record: args.record, customFields });
+  const warnings = mapsNothing({ rows: data, record: args.record })
+    ? [mapsNothingWarning({ label, record: args.record })]
+    : [];
+  return { data, warnings };
 }
 
 /** Maps one or many records; per-field errors are collected for each record. */
