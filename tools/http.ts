@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../server/config.ts';
 import type { Database } from '../server/db/database.ts';
 import type { Tenant } from '../server/domain/tenant.ts';
+import { isUuid } from '../server/domain/common.ts';
 import type { App } from '../server/http/types.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
 import type { WorkflowRunner } from '../server/modules/workflows/runner.ts';
@@ -127,7 +128,7 @@ export async function mcpRoutes(
 
   const customerTenant = async (request: FastifyRequest, tenant: Tenant): Promise<Tenant> => {
     const customerId = (request.query as Record<string, unknown> | undefined)?.['customer_id'];
-    if (typeof customerId !== 'string' || !/^[0-9a-f-]{36}$/i.test(customerId)) {
+    if (!isUuid(customerId)) {
       throw new AppError(
         'bad_request',
         'the gateway needs ?customer_id=<customer id> (see list_customers)',

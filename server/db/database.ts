@@ -6,6 +6,8 @@
  * row-level security applies and nothing survives the transaction on a pooled connection.
  */
 
+import { isUuid } from '../domain/common.ts';
+
 export type Row = Record<string, unknown>;
 
 export interface Sql {
@@ -86,19 +88,15 @@ export interface Database {
 
 export const APP_ROLE = 'weft_app';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEX = /^[0-9a-f]{64}$/;
 
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+export { isUuid };
 
 /** Values inlined into SQL text; a strict charset rules out injection. */
 const STATE = /^[A-Za-z0-9_-]{43}$/;
 
 export function assertSettingValue(kind: 'uuid' | 'hex' | 'state', value: string): string {
-  const ok =
-    kind === 'uuid' ? UUID.test(value) : kind === 'hex' ? HEX.test(value) : STATE.test(value);
+  const ok = kind === 'uuid' ? isUuid(value) : kind === 'hex' ? HEX.test(value) : STATE.test(value);
   if (!ok) throw new Error(`refusing to set a malformed ${kind} tenant setting`);
   return value;
 }

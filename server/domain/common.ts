@@ -1,5 +1,16 @@
 import { z } from 'zod';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether an id taken from outside (a query string, a header, a ref that may be an id or a slug)
+ * is a UUID Postgres accepts. Check before it reaches SQL: a malformed one is a client mistake,
+ * not an internal error. Every `IdSchema` value passes it.
+ */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
 export const IdSchema = z.uuid({ error: 'must be a UUID' });
 
 export const IdParamsSchema = z.object({ id: IdSchema }).strict();
