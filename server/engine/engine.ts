@@ -8,6 +8,7 @@ import type { BudgetConfig, RateBudgets } from './rate-budget.ts';
 import { buildActionRequest } from './request-builder.ts';
 import { DEFAULT_RETRY, sendWithRetry, waitFromHeaders, type RetryPolicy } from './retry.ts';
 import {
+  copyRequest,
   getPath,
   TransportError,
   type OutboundRequest,
@@ -44,6 +45,11 @@ export interface CallOutcome {
   attempts: number;
   durationMs: number;
   span: Span;
+  /**
+   * The answer came from another origin than the request's (a redirect led there), which got none
+   * of the connection's credentials: its 401 or 403 says nothing about them.
+   */
+  foreign: boolean;
 }
 
 const DROPPED_RESPONSE_HEADERS = new Set([
@@ -114,15 +120,21 @@ export async function executeRequest({
   let attempts = 0;
   let lastUrl = '';
   let lastMethod = '';
-  const attempt = async (): Promise<{ response: OutboundResponse; body: unknown }> => {
+  const attempt = async (): Promise<{
+    response: OutboundResponse;
+    body: unknown;
+    foreign: boolean;
+  }> => {
     const request = build();
-    if (auth)
-      applyAuth({
-        method: auth.method,
-        values: await auth.values(),
-        request,
-        context: auth.context,
-      });
+    if (auth) {
+      const values = await auth.values();
+      const bare = copyRequest(request);
+      const authorize = (target: OutboundRequest) =>
+        applyAuth({ method: auth.method, values, request: target, context: auth.context });
+      authorize(request);
+      // Redirects put the credentials back only on this origin (server/net/http-client.ts).
+      request.redirects = { bare, authorize };
+    }
     lastUrl = redactedUrl(request, auth?.method ?? null);
     lastMethod = request.method;
     const outcome = await sendWithRetry({
@@ -139,7 +151,11 @@ export async function executeRequest({
       },
     });
     attempts += outcome.attempts;
-    return { response: outcome.response, body: parseBody(outcome.response) };
+    return {
+      response: outcome.response,
+      body: parseBody(outcome.response),
+      foreign: outcome.response.url.origin !== request.url.origin,
+    };
   };
   const finish = (status: number | null, error: string | null): Span => {
     const span: Span = {
@@ -161,6 +177,7 @@ export async function executeRequest({
     let result = await attempt();
     if (
       auth &&
+      !result.foreign &&
       isExpiredSignal(auth.method, result.response, result.body) &&
       (await auth.refresh())
     ) {
@@ -195,6 +212,8 @@ export interface ActionCallResult {
   traceId: string;
   items?: unknown[];
   pages?: number;
+  /** See `CallOutcome.foreign` (of the first page). */
+  foreign: boolean;
 }
 
 function rateLimited(response: OutboundResponse): AppError {
@@ -313,5 +332,6 @@ function toResult(outcome: CallOutcome, traceId: string): ActionCallResult {
     attempts: outcome.attempts,
     durationMs: outcome.durationMs,
     traceId,
+    foreign: outcome.foreign,
   };
 }

@@ -4,12 +4,39 @@ export interface OutboundRequest {
   url: URL;
   headers: Record<string, string>;
   body?: string | undefined;
+  /** What redirects do with the credentials this request carries (see `RedirectRule`). */
+  redirects?: RedirectRule | undefined;
+}
+
+/**
+ * How redirects treat a request's credentials. Unset: a hop to another origin drops the
+ * `authorization`, `cookie` and `proxy-authorization` headers, as browsers do (those three are
+ * dropped on every hop to another origin, whatever the rule).
+ */
+export type RedirectRule =
+  /**
+   * Every hop starts again from `bare`, this request before the connection's credentials were
+   * applied (headers, query parameters, cookies, body fields): `authorize` applies them again
+   * while the hops stay on this request's origin, and nothing does once a hop leaves it.
+   */
+  | {
+      readonly bare: OutboundRequest;
+      readonly authorize: (request: OutboundRequest) => void;
+    }
+  /** The credentials are the request itself (a token request): another origin is refused. */
+  | 'same-origin-only';
+
+/** A copy that can be changed without touching the original. */
+export function copyRequest(request: OutboundRequest): OutboundRequest {
+  return { ...request, url: new URL(request.url), headers: { ...request.headers } };
 }
 
 export interface OutboundResponse {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
+  /** The URL that gave this answer: the request's own, or where its redirects led. */
+  url: URL;
 }
 
 export interface SendOptions {

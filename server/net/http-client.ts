@@ -1,6 +1,17 @@
 import { request as undiciRequest, type Dispatcher } from 'undici';
-import { TransportError, type OutboundResponse, type Send } from '../engine/types.ts';
+import {
+  copyRequest,
+  TransportError,
+  type OutboundRequest,
+  type OutboundResponse,
+  type Send,
+} from '../engine/types.ts';
 import { SsrfError } from './ssrf.ts';
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+/** Dropped on every hop to another origin, whatever the request's redirect rule says. */
+const CROSS_ORIGIN_DROPPED = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -46,11 +57,58 @@ function classify(error: unknown, timedOut: boolean): TransportError {
   });
 }
 
+/** Where a redirect answer points, if it is one this client follows. */
+function redirectTarget(response: OutboundResponse, from: URL): URL | null {
+  const location = response.headers['location'];
+  if (!REDIRECT_STATUSES.has(response.status) || location === undefined) return null;
+  let target: URL;
+  try {
+    target = new URL(location, from);
+  } catch {
+    return null;
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') return null;
+  target.username = '';
+  target.password = '';
+  target.hash = '';
+  return target;
+}
+
 /**
- * The engine's `send` over undici and a guarded dispatcher: a whole-request timeout and a cap
- * on the response size (the body is read in chunks and abandoned past the cap).
+ * The request a redirect asks for (RFC 9110 §15.4, as the fetch standard applies it): a 303, and
+ * a 301 or 302 answering a POST, become a GET without a body; 307 and 308 keep both.
+ */
+function redirected({
+  request,
+  status,
+  target,
+}: {
+  request: OutboundRequest;
+  status: number;
+  target: URL;
+}): OutboundRequest {
+  const toGet =
+    status === 303 ? request.method !== 'HEAD' : status <= 302 && request.method === 'POST';
+  const headers = { ...request.headers };
+  if (!toGet) return { method: request.method, url: new URL(target), headers, body: request.body };
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase().startsWith('content-')) delete headers[name];
+  }
+  return { method: 'GET', url: new URL(target), headers };
+}
+
+/**
+ * The engine's `send` over undici and a guarded dispatcher: one timeout for the whole call,
+ * redirects included, and a cap on each response's size (the body is read in chunks and
+ * abandoned past the cap). Redirects (up to 5) are followed here rather than by undici, so that a
+ * request's credentials go only where its `redirects` rule allows: never to another origin.
  */
 export function createHttpClient({ dispatcher }: { dispatcher: Dispatcher }): Send {
+  // The guarded dispatcher follows redirects for its other users; here every hop comes back.
+  const direct = dispatcher.compose((dispatch) => (options, handler) => {
+    const noRedirects = { ...options, maxRedirections: 0 };
+    return dispatch(noRedirects, handler);
+  });
   return async (request, { timeoutMs, maxResponseBytes, signal }) => {
     const controller = new AbortController();
     let timedOut = false;
@@ -60,12 +118,13 @@ export function createHttpClient({ dispatcher }: { dispatcher: Dispatcher }): Se
     }, timeoutMs);
     const onAbort = () => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const res = await undiciRequest(request.url, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body ?? null,
-        dispatcher,
+
+    const once = async (hop: OutboundRequest): Promise<OutboundResponse> => {
+      const res = await undiciRequest(hop.url, {
+        method: hop.method,
+        headers: hop.headers,
+        body: hop.body ?? null,
+        dispatcher: direct,
         signal: controller.signal,
       });
       const declared = Number(res.headers['content-length']);
@@ -97,12 +156,55 @@ export function createHttpClient({ dispatcher }: { dispatcher: Dispatcher }): Se
         if (value !== undefined)
           headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
       }
-      const response: OutboundResponse = {
+      return {
         status: res.statusCode,
         headers,
         body: Buffer.concat(chunks, size),
+        url: new URL(hop.url),
       };
-      return response;
+    };
+
+    const rule = request.redirects;
+    const credentialed = typeof rule === 'object' ? rule : null;
+    // Query parameters the credentials added: a Location that repeats one to another origin
+    // (a redirect that copies the query string) loses it.
+    const credentialParams = credentialed
+      ? [...request.url.searchParams].filter(
+          ([name, value]) => !credentialed.bare.url.searchParams.has(name, value),
+        )
+      : [];
+    try {
+      let sent = request;
+      let plain = credentialed?.bare ?? request;
+      let onOrigin = true;
+      for (let hop = 0; ; hop++) {
+        const response = await once(sent);
+        const target = hop < MAX_REDIRECTS ? redirectTarget(response, sent.url) : null;
+        if (target === null) return response;
+        onOrigin &&= target.origin === request.url.origin;
+        if (!onOrigin && rule === 'same-origin-only') {
+          throw new TransportError({
+            kind: 'blocked',
+            message: `the API redirected to another origin (${target.origin}); not followed, because the request carries credentials`,
+            retryable: false,
+          });
+        }
+        if (credentialed === null) {
+          sent = redirected({ request: sent, status: response.status, target });
+        } else {
+          // Every hop starts from the request without credentials; they go back on only at home.
+          plain = redirected({ request: plain, status: response.status, target });
+          sent = copyRequest(plain);
+          if (onOrigin) credentialed.authorize(sent);
+          else
+            for (const [name, value] of credentialParams) sent.url.searchParams.delete(name, value);
+        }
+        if (!onOrigin) {
+          for (const name of Object.keys(sent.headers)) {
+            if (CROSS_ORIGIN_DROPPED.has(name.toLowerCase())) delete sent.headers[name];
+          }
+        }
+      }
     } catch (error) {
       throw classify(error, timedOut);
     } finally {

@@ -378,18 +378,24 @@ function baseOf(connector: Connector, record: ConnectionRecord): URL {
   });
 }
 
-/** After a call: a rejected credential marks the connection in error; a success clears it. */
+/**
+ * After a call: a rejected credential marks the connection in error; a success clears it. An
+ * answer from another origin (a redirect led there, without the credentials) says neither.
+ */
 async function noteOutcome({
   runtime,
   record,
   method,
   status,
+  foreign,
 }: {
   runtime: ConnectionRuntime;
   record: ConnectionRecord;
   method: AuthMethod;
   status: number;
+  foreign: boolean;
 }): Promise<void> {
+  if (foreign) return;
   if ((status === 401 || status === 403) && method.type !== 'none') {
     const reason = `the API rejected the credentials (HTTP ${status})`;
     if (record.status !== 'error' || record.statusReason !== reason) {
@@ -649,7 +655,7 @@ export async function runAction({
   const method = findMethod(connector, record.authMethod);
   const trace = spanRecorder(runtime, record);
   const auth = callAuthFor({ runtime, tenant, record, method });
-  const result = await executeAction({
+  const { foreign, ...result } = await executeAction({
     deps: { ...runtime.engine, onSpan: trace },
     action,
     base: baseOf(connector, record),
@@ -660,7 +666,7 @@ export async function runAction({
     allPages,
     maxItems,
   });
-  await noteOutcome({ runtime, record, method, status: result.status });
+  await noteOutcome({ runtime, record, method, status: result.status, foreign });
   return scrubSecrets(result, auth.secrets());
 }
 
@@ -725,7 +731,13 @@ export async function proxyRequest({
     kind: 'proxy',
     traceId,
   });
-  await noteOutcome({ runtime, record, method, status: outcome.response.status });
+  await noteOutcome({
+    runtime,
+    record,
+    method,
+    status: outcome.response.status,
+    foreign: outcome.foreign,
+  });
   return scrubSecrets(
     {
       status: outcome.response.status,

@@ -148,6 +148,8 @@ export async function requestToken({
     url: new URL(client.tokenUrl),
     headers,
     body: form.toString(),
+    // The client secret and the grant are the request: never re-sent to another origin.
+    redirects: 'same-origin-only',
   };
   const started = performance.now();
   const startedAt = new Date();
@@ -238,7 +240,7 @@ export async function exchangeCustomToken({
   let response;
   try {
     response = await runtime.engine.send(
-      { method: exchange.method, url, headers, body },
+      { method: exchange.method, url, headers, body, redirects: 'same-origin-only' },
       { timeoutMs: 20_000, maxResponseBytes: 256 * 1024 },
     );
   } catch (error) {
