@@ -58,12 +58,65 @@ function scalar(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Joins a path onto the base URL without letting the path escape to another origin. */
+/** Percent-decodings tried after the path as written: servers and proxies in front of them decode. */
+const DECODING_ROUNDS = 3;
+
+/**
+ * How many percent-decodings it takes for `path` (relative to a base) to climb above the base
+ * with `..` segments, or null if no spelling does: the path as written, then decoded once, twice,
+ * three times. Backslashes count as slashes (URL parsing and some servers treat them so), and a
+ * segment's `;parameters` are ignored (`..;x` is `..` to servers that strip them). A path still
+ * encoded after three decodings counts as climbing: nothing legitimate is encoded four times.
+ */
+function climbsAbove(path: string): number | null {
+  let text = path.split(/[?#]/, 1)[0] ?? '';
+  for (let round = 0; ; round++) {
+    let depth = 0;
+    for (const raw of text.split(/[/\\]/)) {
+      // Decoded `?` and `#` end a segment too: `..%3f` is `..` to a server that decodes first.
+      const segment = raw.split(/[;?#]/, 1)[0];
+      if (segment === '..') {
+        if (--depth < 0) return round;
+      } else if (segment !== '' && segment !== '.') {
+        depth++;
+      }
+    }
+    const decoded = text.replace(/%([0-9a-f]{2})/gi, (_, hex: string) =>
+      String.fromCharCode(Number.parseInt(hex, 16)),
+    );
+    if (decoded === text) return null;
+    if (round === DECODING_ROUNDS) return round + 1;
+    text = decoded;
+  }
+}
+
+/**
+ * Joins a path onto the base URL. A path that would leave the base — another origin, or above
+ * the base path however its dots and slashes are spelled (`..`, `%2e%2e`, `..%2f`, `..\`, double
+ * encoding) — is refused, not normalised into something else.
+ */
 export function joinUrl(base: URL, path: string): URL {
-  const relative = path.replace(/^\/+/, '');
+  const relative = path.replace(/^[/\\]+/, '');
+  const refuse = (why: string) =>
+    new AppError(
+      'bad_request',
+      `the path ${JSON.stringify(path)} leaves the connector's base path (${base.pathname}): ${why}; give a path inside it`,
+      { path, basePath: base.pathname },
+    );
+  const rounds = climbsAbove(relative);
+  if (rounds !== null) {
+    const spelled =
+      rounds === 0
+        ? ''
+        : rounds > DECODING_ROUNDS
+          ? ` (it is still percent-encoded after ${DECODING_ROUNDS} decodings)`
+          : ` once percent-decoded${rounds > 1 ? ` ${rounds} times` : ''}`;
+    const slashes = /\\|%5c/i.test(relative) ? ', a backslash counting as a slash' : '';
+    throw refuse(`its ".." segments climb above it${spelled}${slashes}`);
+  }
   const url = new URL(relative, base);
-  if (url.origin !== base.origin)
-    throw new AppError('validation_failed', 'the path leaves the connector’s base URL');
+  if (url.origin !== base.origin) throw refuse('it names another origin');
+  if (!url.pathname.startsWith(base.pathname)) throw refuse('it resolves outside it');
   return url;
 }
 

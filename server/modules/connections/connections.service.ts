@@ -697,13 +697,14 @@ export async function proxyRequest({
   const { record, connector } = await load(runtime, tenant, connectionId);
   usable(record);
   const method = findMethod(connector, record.authMethod);
-  const base = baseOf(connector, record);
+  // Refused here, before anything is sent or traced, when the path leaves the base path.
+  const target = joinUrl(baseOf(connector, record), request.path);
   const traceId = randomUUID();
   const auth = callAuthFor({ runtime, tenant, record, method });
   const outcome = await executeRequest({
     deps: { ...runtime.engine, onSpan: spanRecorder(runtime, record) },
     build: () => {
-      const url = joinUrl(base, request.path);
+      const url = new URL(target);
       for (const [k, v] of Object.entries(request.query ?? {})) {
         for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, item);
       }
