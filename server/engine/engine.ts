@@ -3,6 +3,7 @@ import type { Action, AuthMethod, Pagination } from '../domain/connector.ts';
 import { AppError } from '../errors.ts';
 import { applyAuth, redactedUrl } from './auth-apply.ts';
 import { compileSchema } from './json-schema.ts';
+import { createRedactor, credentialSecrets } from './redact.ts';
 import { itemsOf, nextPage } from './pagination.ts';
 import type { BudgetConfig, RateBudgets } from './rate-budget.ts';
 import { buildActionRequest } from './request-builder.ts';
@@ -120,6 +121,8 @@ export async function executeRequest({
   let attempts = 0;
   let lastUrl = '';
   let lastMethod = '';
+  // The span shows the URL and the name (a proxy path): no credential value, in any encoding.
+  let redact = <T>(value: T): T => value;
   const attempt = async (): Promise<{
     response: OutboundResponse;
     body: unknown;
@@ -134,8 +137,10 @@ export async function executeRequest({
       authorize(request);
       // Redirects put the credentials back only on this origin (server/net/http-client.ts).
       request.redirects = { bare, authorize };
+      redact = createRedactor(credentialSecrets(auth.method, values));
     }
-    lastUrl = redactedUrl(request, auth?.method ?? null);
+    // Masked by parameter name, then by value in any encoding.
+    lastUrl = redact(redactedUrl(request, auth?.method ?? null));
     lastMethod = request.method;
     const outcome = await sendWithRetry({
       send: deps.send,
@@ -160,7 +165,7 @@ export async function executeRequest({
   const finish = (status: number | null, error: string | null): Span => {
     const span: Span = {
       traceId,
-      name,
+      name: redact(name),
       kind,
       method: lastMethod,
       url: lastUrl,
@@ -193,7 +198,7 @@ export async function executeRequest({
         : 'internal error',
     );
     if (error instanceof TransportError) {
-      throw new AppError('upstream_error', `${name}: ${error.message}`, {
+      throw new AppError('upstream_error', `${redact(name)}: ${error.message}`, {
         kind: error.kind,
         ...(auth && { connection: auth.context }),
       });

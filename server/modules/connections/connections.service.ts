@@ -24,6 +24,7 @@ import {
   publicHeaders,
   type CallAuth,
 } from '../../engine/engine.ts';
+import { createRedactor, credentialSecrets } from '../../engine/redact.ts';
 import { joinUrl, resolveBaseUrl } from '../../engine/request-builder.ts';
 import type { Span } from '../../engine/types.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -286,45 +287,6 @@ function renewToken({
   return attempt;
 }
 
-/**
- * Replaces every credential value of the connection found in an upstream answer: an API that
- * echoes a key back (in an error message, say) must not hand it to the caller through Weft.
- */
-export function scrubSecrets<T>(value: T, secrets: readonly string[]): T {
-  const usable = secrets.filter((s) => s.length >= 4);
-  if (usable.length === 0) return value;
-  const text = JSON.stringify(value);
-  if (
-    text === undefined ||
-    !usable.some((s) => text.includes(s) || text.includes(JSON.stringify(s).slice(1, -1)))
-  )
-    return value;
-  const scrub = (v: unknown): unknown => {
-    if (typeof v === 'string') return usable.reduce((acc, s) => acc.split(s).join('[redacted]'), v);
-    if (Array.isArray(v)) return v.map(scrub);
-    if (v !== null && typeof v === 'object')
-      return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, scrub(inner)]));
-    return v;
-  };
-  return scrub(value) as T;
-}
-
-function secretValues(
-  values: Readonly<Record<string, string>> | null,
-  method: AuthMethod,
-): string[] {
-  if (values === null) return [];
-  // Fields the method declares as not secret (a username, a client id) are not scrubbed.
-  const open = new Set(
-    credentialFieldsOf(method)
-      .filter((f) => !f.secret)
-      .map((f) => f.name),
-  );
-  return Object.entries(values)
-    .filter(([field]) => !open.has(field))
-    .map(([, v]) => v);
-}
-
 /** The engine's view of a connection's auth: fresh values, and a refresh on rejection. */
 function callAuthFor({
   runtime,
@@ -361,7 +323,7 @@ function callAuthFor({
       });
       return true;
     },
-    secrets: () => secretValues(current, method),
+    secrets: () => credentialSecrets(method, current),
   };
 }
 
@@ -667,7 +629,8 @@ export async function runAction({
     maxItems,
   });
   await noteOutcome({ runtime, record, method, status: result.status, foreign });
-  return scrubSecrets(result, auth.secrets());
+  // An API that echoes a credential back (in an error, say) must not hand it out through us.
+  return createRedactor(auth.secrets())(result);
 }
 
 const STRIPPED_PROXY_HEADERS = new Set([
@@ -739,18 +702,15 @@ export async function proxyRequest({
     status: outcome.response.status,
     foreign: outcome.foreign,
   });
-  return scrubSecrets(
-    {
-      status: outcome.response.status,
-      ok: outcome.response.status < 300,
-      headers: publicHeaders(outcome.response.headers),
-      body: outcome.body,
-      attempts: outcome.attempts,
-      durationMs: outcome.durationMs,
-      traceId,
-    },
-    auth.secrets(),
-  );
+  return createRedactor(auth.secrets())({
+    status: outcome.response.status,
+    ok: outcome.response.status < 300,
+    headers: publicHeaders(outcome.response.headers),
+    body: outcome.body,
+    attempts: outcome.attempts,
+    durationMs: outcome.durationMs,
+    traceId,
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { systemTenant, type Tenant } from '../../domain/tenant.ts';
 import type { ExecutionSpan, Tier } from '../../domain/workflow.ts';
+import { createRedactor } from '../../engine/redact.ts';
 import { TransportError } from '../../engine/types.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import type { SandboxHost } from '../../sandbox/isolate.ts';
@@ -10,7 +11,6 @@ import type { ConnectionRuntime } from '../connections/runtime.ts';
 const MAX_SPANS = 500;
 const MAX_FETCH_BYTES = 10 * 1024 * 1024;
 const FETCH_TIMEOUT_MS = 30_000;
-const REDACTED = '[redacted]';
 
 /** Secrets and durable state as the runtime sees them (see the secrets and state modules). */
 export interface RunServices {
@@ -49,11 +49,13 @@ export function memoryStepStore(): StepStore {
 export class RunRecord {
   readonly spans: ExecutionSpan[] = [];
   private readonly secrets = new Set<string>();
+  private redactor: (<T>(value: T) => T) | null = null;
   private droppedSpans = 0;
 
   addSecret(value: string): void {
-    // Very short values would redact ordinary words; they are still never logged by us.
-    if (value.length >= 4) this.secrets.add(value);
+    if (this.secrets.has(value)) return;
+    this.secrets.add(value);
+    this.redactor = null;
   }
 
   span(span: ExecutionSpan): void {
@@ -61,26 +63,13 @@ export class RunRecord {
     else this.droppedSpans++;
   }
 
-  /** Replaces every secret value the run read, wherever it appears in `value`. */
+  /**
+   * Replaces every secret value the run read, in any encoding the redactor knows, wherever it
+   * appears in `value` (keys included).
+   */
   redact<T>(value: T): T {
-    if (this.secrets.size === 0) return value;
-    const walk = (v: unknown): unknown => {
-      if (typeof v === 'string') {
-        let out = v;
-        for (const secret of this.secrets) {
-          if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-        }
-        return out;
-      }
-      if (Array.isArray(v)) return v.map(walk);
-      if (v !== null && typeof v === 'object') {
-        const copy: Record<string, unknown> = {};
-        for (const [k, item] of Object.entries(v)) copy[walk(k) as string] = walk(item);
-        return copy;
-      }
-      return v;
-    };
-    return walk(value) as T;
+    this.redactor ??= createRedactor(this.secrets);
+    return this.redactor(value);
   }
 }
 
