@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Config } from '../server/config.ts';
 import type { Database } from '../server/db/database.ts';
 import { requirePermission, type Permission, type Tenant } from '../server/domain/tenant.ts';
+import { unstorableTextIn } from '../server/domain/text.ts';
 import { withRollback } from '../server/db/rollback.ts';
 import { AppError } from '../server/errors.ts';
 import { runOnce } from '../server/modules/idempotency/idempotency.service.ts';
@@ -219,12 +220,24 @@ export async function runTool({
       ...(error.details !== undefined && { details: error.details }),
     };
   }
-  const parsed = advertisedInput(tool).safeParse(args ?? {});
+  const schema = advertisedInput(tool);
+  const parsed = schema.safeParse(args ?? {});
   if (!parsed.success) {
     return {
       ok: false,
       code: 'validation_failed',
       message: `invalid arguments for ${tool.name}: ${issuesText(parsed.error)}`,
+    };
+  }
+  // Names, slugs and other typed text cannot hold NUL or unpaired surrogates (the HTTP routes
+  // refuse them the same way); arguments typed as arbitrary JSON are data and pass as they are.
+  const unstorable = unstorableTextIn(parsed.data, schema);
+  if (unstorable !== null) {
+    return {
+      ok: false,
+      code: 'validation_failed',
+      message: `invalid arguments for ${tool.name}: ${unstorable.path} ${unstorable.message}`,
+      details: { issues: [{ path: unstorable.path, message: unstorable.message }] },
     };
   }
   const {
