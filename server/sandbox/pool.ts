@@ -324,7 +324,13 @@ export function createSandboxPool({
   return {
     run: ({ orgId, code, context, host, limits }) => {
       if (closed) return Promise.reject(new AppError('internal', 'sandbox pool is closed'));
-      if (queued >= maxQueue) {
+      // The waiting room is shared fairly too: once it is full, an org is still admitted while it
+      // holds less than its share of it (maxQueue / orgs waiting), so one org's flood is refused
+      // without refusing the others. Waiting jobs stay below 2 × maxQueue.
+      const mine = queues.get(orgId)?.length ?? 0;
+      const orgsWaiting = queues.size + (queues.has(orgId) ? 0 : 1);
+      const share = Math.max(1, Math.floor(maxQueue / orgsWaiting));
+      if (mine >= maxQueue || (queued >= maxQueue && mine >= share)) {
         return Promise.reject(
           new AppError('rate_limited', 'too many workflow runs waiting; retry later'),
         );

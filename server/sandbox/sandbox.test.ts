@@ -1067,6 +1067,32 @@ describe('fair sharing of the sandbox pool between orgs', () => {
     }
   });
 
+  it("refuses an org's flood once the waiting room is full, and still admits the other orgs", async () => {
+    const pool = createSandboxPool({ size: 1, jobsPerProcess: 1, maxQueue: 4 });
+    try {
+      const { host, arrivals, releaseOne } = holdingHost();
+      const code = await waitOnHost;
+      const run = (org: string) =>
+        pool.run({ orgId: org, code, context: context(org), host, limits: held });
+      const running = run('a');
+      await until(() => arrivals.length === 1, 'the running job of a');
+      const waiting = Array.from({ length: 4 }, () => run('a'));
+      await expect(run('a')).rejects.toMatchObject({ code: 'rate_limited' });
+      // The room is full of a's runs; b holds none of it, so b is admitted (its share is 2).
+      const b = [run('b'), run('b')];
+      await expect(run('b')).rejects.toMatchObject({ code: 'rate_limited' });
+      // Everything admitted runs: release each run as it arrives until all seven are done.
+      for (let released = 0; released < 7; released++) {
+        await until(() => arrivals.length > released, `run ${released + 1}`);
+        releaseOne(arrivals[released] ?? '');
+      }
+      const outputs = (await Promise.all([running, ...waiting, ...b])).map(outputOf);
+      expect(outputs.sort()).toEqual(['a', 'a', 'a', 'a', 'a', 'b', 'b']);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('serves a waiting org under its share before an org over it, round-robin', async () => {
     const pool = createSandboxPool({ size: 1, jobsPerProcess: 4, maxQueue: 100 });
     try {
