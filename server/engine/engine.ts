@@ -3,7 +3,7 @@ import type { Action, AuthMethod, Pagination } from '../domain/connector.ts';
 import { AppError } from '../errors.ts';
 import { applyAuth, redactedUrl } from './auth-apply.ts';
 import { compileSchema } from './json-schema.ts';
-import { createRedactor, credentialSecrets } from './redact.ts';
+import { credentialRedactor } from './redact.ts';
 import { itemsOf, nextPage } from './pagination.ts';
 import type { BudgetConfig, RateBudgets } from './rate-budget.ts';
 import { buildActionRequest } from './request-builder.ts';
@@ -137,7 +137,7 @@ export async function executeRequest({
       authorize(request);
       // Redirects put the credentials back only on this origin (server/net/http-client.ts).
       request.redirects = { bare, authorize };
-      redact = createRedactor(credentialSecrets(auth.method, values));
+      redact = credentialRedactor(auth.method, values);
     }
     // Masked by parameter name, then by value in any encoding.
     lastUrl = redact(redactedUrl(request, auth?.method ?? null));

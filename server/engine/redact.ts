@@ -163,3 +163,22 @@ export function credentialSecrets(
   }
   return secrets;
 }
+
+const byValues = new WeakMap<object, <T>(value: T) => T>();
+
+/**
+ * The redactor of one connection's credential values, built once per values object: the engine
+ * (spans) and the service (results) of one call share it.
+ */
+export function credentialRedactor(
+  method: AuthMethod,
+  values: Readonly<Record<string, string>> | null,
+): <T>(value: T) => T {
+  if (values === null) return (value) => value;
+  let redactor = byValues.get(values);
+  if (redactor === undefined) {
+    redactor = createRedactor(credentialSecrets(method, values));
+    byValues.set(values, redactor);
+  }
+  return redactor;
+}

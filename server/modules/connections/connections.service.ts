@@ -24,7 +24,7 @@ import {
   publicHeaders,
   type CallAuth,
 } from '../../engine/engine.ts';
-import { createRedactor, credentialSecrets } from '../../engine/redact.ts';
+import { credentialRedactor } from '../../engine/redact.ts';
 import { joinUrl, resolveBaseUrl } from '../../engine/request-builder.ts';
 import type { Span } from '../../engine/types.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -298,7 +298,7 @@ function callAuthFor({
   tenant: Tenant;
   record: ConnectionRecord;
   method: AuthMethod;
-}): CallAuth & { secrets(): string[] } {
+}): CallAuth & { redact<T>(value: T): T } {
   let current: Record<string, string> | null = null;
   const field = tokenField(method);
   return {
@@ -323,7 +323,7 @@ function callAuthFor({
       });
       return true;
     },
-    secrets: () => credentialSecrets(method, current),
+    redact: (value) => credentialRedactor(method, current)(value),
   };
 }
 
@@ -630,7 +630,7 @@ export async function runAction({
   });
   await noteOutcome({ runtime, record, method, status: result.status, foreign });
   // An API that echoes a credential back (in an error, say) must not hand it out through us.
-  return createRedactor(auth.secrets())(result);
+  return auth.redact(result);
 }
 
 const STRIPPED_PROXY_HEADERS = new Set([
@@ -702,7 +702,7 @@ export async function proxyRequest({
     status: outcome.response.status,
     foreign: outcome.foreign,
   });
-  return createRedactor(auth.secrets())({
+  return auth.redact({
     status: outcome.response.status,
     ok: outcome.response.status < 300,
     headers: publicHeaders(outcome.response.headers),
