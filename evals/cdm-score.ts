@@ -3,7 +3,8 @@ import path from 'node:path';
 import { schemaNamed, suggestMapping } from '../server/cdm/suggest.ts';
 import { loadSpec } from '../server/import/load.ts';
 import { createResolver, isObject } from '../server/import/schema.ts';
-import { CDM_ENTITIES, type CdmEntity, type FetchText } from '../server/import/types.ts';
+import { CDM_ENTITIES, type CdmEntity } from '../server/domain/cdm.ts';
+import type { FetchText } from '../server/import/types.ts';
 
 /**
  * Scores CDM field mapping suggestions against the gold labels. Each gold entity's own schema

@@ -42,7 +42,7 @@ import type { TriggerDeps } from './modules/triggers/triggers.service.ts';
 import { connectionsRoutes } from './modules/connections/connections.routes.ts';
 import { cdmRoutes } from './modules/cdm/cdm.routes.ts';
 import { completeAuthorization } from './modules/connections/connections.service.ts';
-import { createConnectionRuntime } from './modules/connections/runtime.ts';
+import { createConnectionRuntime, type ConnectionRuntime } from './modules/connections/runtime.ts';
 import {
   connectorDocumentJsonSchema,
   connectorsRoutes,
@@ -62,9 +62,16 @@ function callbackPage({ ok, message }: { ok: boolean; message: string }): string
 <body style="font-family:system-ui;margin:4rem auto;max-width:32rem"><h1>${ok ? 'Connected' : 'Connection failed'}</h1><p>${escapeHtml(message)}</p></body>`;
 }
 
+export interface BuildAppDeps extends AppDeps {
+  /** Connection machinery; built from the rest when omitted. */
+  readonly runtime?: ConnectionRuntime;
+  /** Workflow machinery (sandbox, queue, runner); started on first use when omitted. */
+  readonly workflows?: WorkflowEngine;
+}
+
 /** Builds the HTTP app without listening; `server/main.ts` listens, tests use `inject`. */
 export async function buildApp(
-  deps: AppDeps,
+  deps: BuildAppDeps,
   {
     logger,
     onRoute,

@@ -1,4 +1,4 @@
-import type { CdmEntity } from '../import/types.ts';
+import type { CdmEntity } from '../domain/cdm.ts';
 
 /**
  * The core fields every CDM entity carries (the names gold labels and mappings use), with what

@@ -11,16 +11,9 @@
  * are ISO 8601 strings with an offset; statuses are closed enums with an `other` escape.
  */
 import { z } from 'zod';
+import { CDM_ENTITIES, type CdmEntity } from '../domain/cdm.ts';
 
-export const CDM_ENTITIES = [
-  'Contact',
-  'Product',
-  'Order',
-  'Invoice',
-  'InventoryLevel',
-  'Fulfillment',
-] as const;
-export type CdmEntity = (typeof CDM_ENTITIES)[number];
+export { CDM_ENTITIES, type CdmEntity };
 
 export function isCdmEntity(name: string): name is CdmEntity {
   return (CDM_ENTITIES as readonly string[]).includes(name);

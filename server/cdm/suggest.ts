@@ -1,7 +1,8 @@
 import { loadSpec } from '../import/load.ts';
 import { extractOpenApi } from '../import/openapi.ts';
 import { createResolver, isObject, own, type Json } from '../import/schema.ts';
-import type { CdmEntity, FetchText } from '../import/types.ts';
+import type { CdmEntity } from '../domain/cdm.ts';
+import type { FetchText } from '../import/types.ts';
 import {
   ADDRESS_CONTEXT,
   CORE_FIELDS,

@@ -119,6 +119,13 @@ export const StartOAuthQuerySchema = z
     message: 'give connector (and customerId) or connectionId',
   });
 
+/** Where to send the user to authorize, and the connection that waits for the callback. */
+export const OAuthStartSchema = z.object({
+  url: z.string(),
+  connectionId: z.string(),
+  expiresAt: z.string(),
+});
+
 export const ProxyRequestSchema = z
   .object({
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']),
@@ -158,3 +165,20 @@ export const CallResultSchema = z.object({
   pages: z.number().int().optional(),
 });
 export type CallResult = z.infer<typeof CallResultSchema>;
+
+/** One outbound request of a call, as its trace records it (secrets masked). */
+export const TraceSpanSchema = z.object({
+  traceId: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  method: z.string(),
+  url: z.string(),
+  status: z.number().nullable(),
+  durationMs: z.number(),
+  attempts: z.number(),
+  error: z.string().nullable(),
+  startedAt: z.string(),
+  connectionId: z.string().nullable(),
+  connectorId: z.string().nullable(),
+  customerId: z.string().nullable(),
+});

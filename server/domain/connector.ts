@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CDM_ENTITIES } from './cdm.ts';
 import { IdSchema } from './common.ts';
 
 /** Connector definitions: the shape shared by the API, the export format and the MCP tools. */
@@ -207,9 +208,7 @@ export const ActionInputSchema = z
     ),
     outputSchema: JsonSchema.optional(),
     pagination: PaginationSchema.optional(),
-    cdmEntity: z
-      .enum(['Contact', 'Product', 'Order', 'Invoice', 'InventoryLevel', 'Fulfillment'])
-      .optional(),
+    cdmEntity: z.enum(CDM_ENTITIES).optional(),
     tags: z.array(z.string().max(100)).max(50).default([]),
     deprecated: z.boolean().default(false),
   })

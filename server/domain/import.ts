@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConnectorSchema } from './connector.ts';
 
 export const SelectionSchema = z
   .discriminatedUnion('mode', [
@@ -57,3 +58,21 @@ export const ImportRequestSchema = z
     message: 'give exactly one of url or text',
   });
 export type ImportRequest = z.infer<typeof ImportRequestSchema>;
+
+/** What an import did, or would do: the connector, the diff against the stored one, warnings. */
+export const ImportOutcomeSchema = z.object({
+  outcome: z.enum(['created', 'updated', 'unchanged', 'preview']),
+  connector: ConnectorSchema.nullable(),
+  slug: z.string(),
+  diff: z.unknown(),
+  summary: z.string(),
+  warnings: z.array(z.object({ path: z.string(), reason: z.string() })),
+  stats: z.object({
+    operations: z.number(),
+    actions: z.number(),
+    events: z.number(),
+    schemas: z.number(),
+  }),
+  entities: z.array(z.unknown()),
+  ranking: z.array(z.unknown()),
+});

@@ -145,6 +145,12 @@ export const SchedulerConfigSchema = z
   .strict();
 export type SchedulerConfig = z.infer<typeof SchedulerConfigSchema>;
 
+export const SchedulePreviewRequestSchema = SchedulerConfigSchema.extend({
+  count: z.number().int().min(1).max(50).default(5),
+});
+
+export const SchedulePreviewSchema = z.object({ nextRuns: z.array(z.string()) });
+
 export const AppEventConfigSchema = z
   .object({
     connectionId: IdSchema.describe("The customer's connection whose events start the trigger"),

@@ -169,6 +169,23 @@ export const RunWorkflowSchema = z
   .strict();
 export type RunWorkflow = z.infer<typeof RunWorkflowSchema>;
 
+export const RunResultSchema = z
+  .object({
+    executionId: z.uuid(),
+    workflowId: z.uuid(),
+    version: z.number().int(),
+    environment: z.enum(ENVIRONMENTS),
+    tier: z.enum(TIERS),
+    status: z.enum(EXECUTION_STATUSES),
+    output: z.unknown().optional(),
+    error: z
+      .object({ kind: z.string(), message: z.string(), stack: z.string().optional() })
+      .nullable()
+      .optional(),
+    durationMs: z.number().optional(),
+  })
+  .describe('Instant runs answer with the result; Standard and Long with the queued execution');
+
 export const LogEntrySchema = z.object({
   level: z.enum(['debug', 'info', 'warn', 'error']),
   message: z.string(),

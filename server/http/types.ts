@@ -10,17 +10,12 @@ import type { Config } from '../config.ts';
 import type { Keyring } from '../crypto/envelope.ts';
 import type { Database } from '../db/database.ts';
 import type { Tenant } from '../domain/tenant.ts';
-import type { ConnectionRuntime } from '../modules/connections/runtime.ts';
-import type { WorkflowEngine } from '../modules/workflows/engine.ts';
 
+/** What every route module may use; `buildApp` adds the feature machinery on top. */
 export interface AppDeps {
   readonly config: Config;
   readonly db: Database;
   readonly keyring: Keyring;
-  /** Connection machinery; built from the rest when omitted. */
-  readonly runtime?: ConnectionRuntime;
-  /** Workflow machinery (sandbox, queue, runner); started on first use when omitted. */
-  readonly workflows?: WorkflowEngine;
 }
 
 export type App = FastifyInstance<

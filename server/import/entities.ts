@@ -9,7 +9,8 @@ import {
   type Resolver,
   type SchemaView,
 } from './schema.ts';
-import type { CdmEntity, CrudKind, EntityGuess, RankedAction } from './types.ts';
+import type { CdmEntity } from '../domain/cdm.ts';
+import type { CrudKind, EntityGuess, RankedAction } from './types.ts';
 
 /**
  * Resources (schemas returned by list or get operations that carry an id) with their CRUD

@@ -1,3 +1,4 @@
+import type { CdmEntity } from '../domain/cdm.ts';
 import type { ConnectorDocument } from '../domain/connector.ts';
 import type { Selection } from '../domain/import.ts';
 
@@ -18,17 +19,6 @@ export interface ImportWarning {
   path: string;
   reason: string;
 }
-
-export const CDM_ENTITIES = [
-  'Contact',
-  'Product',
-  'Order',
-  'Invoice',
-  'InventoryLevel',
-  'Fulfillment',
-] as const;
-export type CdmEntity = (typeof CDM_ENTITIES)[number];
-export type CdmEntityName = CdmEntity;
 
 export type CrudKind = 'list' | 'get' | 'create' | 'update' | 'delete';
 

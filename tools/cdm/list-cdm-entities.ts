@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
+import { EntityListSchema } from '../../server/domain/cdm.ts';
 import { listEntities } from '../../server/modules/cdm/cdm.service.ts';
 
 export default defineTool({
@@ -8,9 +9,7 @@ export default defineTool({
   description:
     'Lists the Canonical Data Model entities (Contact, Product, Order, Invoice, InventoryLevel, Fulfillment) with their core fields. Data moves between connectors through these. Next: get_cdm_schema for one, or suggest_mapping for an action.',
   input: z.object({}).strict(),
-  output: z.object({
-    data: z.array(z.object({ name: z.string(), coreFields: z.array(z.string()) })),
-  }),
+  output: EntityListSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
   permission: 'connectors:read',
   handler: () => Promise.resolve({ data: listEntities() }),

@@ -1,5 +1,5 @@
 import { defineTool } from '../define-tool.ts';
-import { PreviewRequestSchema, PreviewSchema } from '../../server/modules/cdm/cdm.routes.ts';
+import { PreviewRequestSchema, PreviewSchema } from '../../server/domain/cdm.ts';
 import { previewMapping } from '../../server/modules/cdm/cdm.service.ts';
 
 export default defineTool({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
-import { SaveMappingSchema } from '../../server/modules/cdm/cdm.routes.ts';
+import { MappingSchema, SaveMappingSchema } from '../../server/domain/cdm.ts';
 import { saveMapping } from '../../server/modules/cdm/cdm.service.ts';
 
 export default defineTool({
@@ -9,16 +9,8 @@ export default defineTool({
   description:
     'Saves a new version of the mapping between a connector and a canonical entity in one direction (to_canonical or from_canonical): target field → JSONata expression over the source record, with helpers $toIso, $toMinor, $fromMinor, $mapEnum, $splitName, $joinName. Every expression and target field is checked first; a bad one names the field and nothing is saved. Try it with preview_mapping first.',
   input: SaveMappingSchema,
-  output: z.object({
-    id: z.string(),
-    connectorId: z.string(),
-    entity: z.string(),
-    direction: z.string(),
-    version: z.number(),
-    fields: z.record(z.string(), z.string()),
-    note: z.string().nullable(),
-    createdAt: z.string(),
-  }),
+  // The published tool contract advertises the direction as plain text.
+  output: MappingSchema.extend({ direction: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   write: true,
   permission: 'connectors:write',

@@ -1,5 +1,5 @@
 import { defineTool } from '../define-tool.ts';
-import { SuggestRequestSchema, SuggestionSchema } from '../../server/modules/cdm/cdm.routes.ts';
+import { SuggestRequestSchema, SuggestionSchema } from '../../server/domain/cdm.ts';
 import { suggestForAction } from '../../server/modules/cdm/cdm.service.ts';
 
 export default defineTool({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
+import { OAuthStartSchema } from '../../server/domain/connection.ts';
 import { startAuthorization } from '../../server/modules/connections/connections.service.ts';
 
 export default defineTool({
@@ -21,7 +22,7 @@ export default defineTool({
       returnUrl: z.url({ protocol: /^https?$/ }).optional(),
     })
     .strict(),
-  output: z.object({ url: z.string(), connectionId: z.string(), expiresAt: z.string() }),
+  output: OAuthStartSchema,
   annotations: {
     readOnlyHint: false,
     destructiveHint: false,

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
-import { ConnectorSchema } from '../../server/domain/connector.ts';
-import { SelectionSchema } from '../../server/domain/import.ts';
+import { ImportOutcomeSchema, SelectionSchema } from '../../server/domain/import.ts';
 import { importSpecIntoConnector } from '../../server/modules/connectors/import.service.ts';
 
 export default defineTool({
@@ -34,21 +33,17 @@ export default defineTool({
         .describe('When applying, remove what the new spec no longer has'),
     })
     .strict(),
-  output: z.object({
-    outcome: z.enum(['created', 'updated', 'unchanged', 'preview']),
-    connector: ConnectorSchema.nullable(),
-    slug: z.string(),
-    summary: z.string(),
-    diff: z.unknown(),
-    warnings: z.array(z.object({ path: z.string(), reason: z.string() })),
-    stats: z.object({
-      operations: z.number(),
-      actions: z.number(),
-      events: z.number(),
-      schemas: z.number(),
-    }),
-    entities: z.array(z.unknown()),
-    ranking: z.array(z.unknown()),
+  // Every field of the HTTP answer, in the order the tool contract was published with.
+  output: ImportOutcomeSchema.pick({
+    outcome: true,
+    connector: true,
+    slug: true,
+    summary: true,
+    diff: true,
+    warnings: true,
+    stats: true,
+    entities: true,
+    ranking: true,
   }),
   annotations: {
     readOnlyHint: false,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
+import { TraceSpanSchema } from '../../server/domain/connection.ts';
 import { getTrace } from '../../server/modules/connections/connections.service.ts';
 
 export default defineTool({
@@ -10,16 +11,11 @@ export default defineTool({
   input: z.object({ traceId: z.string().min(1).max(100) }).strict(),
   output: z.object({
     data: z.array(
-      z.object({
-        kind: z.string(),
-        name: z.string(),
-        method: z.string(),
-        url: z.string(),
-        status: z.number().nullable(),
-        durationMs: z.number(),
-        attempts: z.number(),
-        error: z.string().nullable(),
-        startedAt: z.string(),
+      TraceSpanSchema.omit({
+        traceId: true,
+        connectionId: true,
+        connectorId: true,
+        customerId: true,
       }),
     ),
   }),

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
-import { RunWorkflowSchema } from '../../server/domain/workflow.ts';
+import { RunResultSchema, RunWorkflowSchema } from '../../server/domain/workflow.ts';
 import { runWorkflow } from '../../server/modules/workflows/executions.service.ts';
-import { RunResultSchema } from '../../server/modules/workflows/workflows.routes.ts';
 
 export default defineTool({
   name: 'run_workflow',

@@ -1,5 +1,17 @@
 import { z } from 'zod';
-import { CDM_ENTITIES, CustomFieldSchema } from '../../cdm/entities.ts';
+import { CustomFieldSchema } from '../../cdm/entities.ts';
+import {
+  EntityListSchema,
+  EntityNameSchema,
+  MappingDirectionSchema,
+  MappingFieldsSchema,
+  MappingSchema,
+  PreviewRequestSchema,
+  PreviewSchema,
+  SaveMappingSchema,
+  SuggestRequestSchema,
+  SuggestionSchema,
+} from '../../domain/cdm.ts';
 import { ErrorBodySchema } from '../../domain/common.ts';
 import { tenantOf, type App, type AppDeps } from '../../http/types.ts';
 import {
@@ -25,103 +37,10 @@ const errors = {
   429: ErrorBodySchema,
 };
 const tags = ['Canonical data model'];
-const Direction = z.enum(['to_canonical', 'from_canonical']);
-const Entity = z
-  .string()
-  .min(1)
-  .max(50)
-  .describe(`One of ${CDM_ENTITIES.join(', ')}`);
-const Fields = z
-  .record(z.string().min(1).max(200), z.string().min(1).max(4000))
-  .describe('Target field → JSONata expression over the source record');
-const MappingOut = z.object({
-  id: z.string(),
-  connectorId: z.string(),
-  entity: z.string(),
-  direction: Direction,
-  version: z.number(),
-  fields: z.record(z.string(), z.string()),
-  note: z.string().nullable(),
-  createdAt: z.string(),
-});
 const ApplyOut = z.object({
   value: z.record(z.string(), z.unknown()),
   errors: z.array(z.object({ field: z.string(), expression: z.string(), message: z.string() })),
 });
-
-export const SuggestRequestSchema = z
-  .object({
-    connector: z.string().min(1).max(100),
-    action: z
-      .string()
-      .min(1)
-      .max(100)
-      .describe('An action whose output is the resource (a get or list action)'),
-    entity: Entity.optional().describe("Defaults to the action's cdmEntity"),
-    samples: z
-      .array(z.unknown())
-      .max(50)
-      .default([])
-      .describe('Example records: they confirm or veto name matches'),
-  })
-  .strict();
-
-export const SuggestionSchema = z.object({
-  entity: z.string(),
-  recordPath: z
-    .string()
-    .nullable()
-    .describe(
-      "Where one record sits in the action's response (data[], or [] for a top-level array): source paths are relative to it. Null when the response is one record",
-    ),
-  note: z.string().optional(),
-  fields: z.array(
-    z.object({
-      cdmField: z.string(),
-      sourcePath: z.string(),
-      confidence: z.number(),
-      evidence: z.array(z.string()),
-    }),
-  ),
-});
-
-export const PreviewSchema = z.object({
-  data: z.array(
-    z.object({
-      field: z.string(),
-      expression: z.string(),
-      source: z.unknown().optional(),
-      result: z.unknown(),
-      error: z.string().optional(),
-    }),
-  ),
-  warnings: z
-    .array(z.string())
-    .describe('Problems of the mapping as a whole, such as mapping nothing from this record'),
-});
-
-export const SaveMappingSchema = z
-  .object({
-    connector: z.string().min(1).max(100),
-    entity: Entity,
-    direction: Direction,
-    fields: Fields,
-    note: z.string().max(1000).optional(),
-  })
-  .strict();
-
-export const PreviewRequestSchema = z
-  .object({
-    entity: Entity,
-    direction: Direction,
-    fields: Fields.optional().describe(
-      'Expressions to try; without them the saved mapping of `connector` is used',
-    ),
-    connector: z.string().min(1).max(100).optional(),
-    customerId: z.uuid().optional().describe("Apply this customer's overrides on top"),
-    record: z.unknown(),
-  })
-  .strict();
 
 export function cdmRoutes(app: App, { db }: AppDeps): void {
   app.get('/cdm/entities', {
@@ -129,11 +48,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
     schema: {
       tags,
       summary: 'The canonical entities and their core fields',
-      response: {
-        200: z.object({
-          data: z.array(z.object({ name: z.string(), coreFields: z.array(z.string()) })),
-        }),
-      },
+      response: { 200: EntityListSchema },
     },
     handler: () => ({ data: listEntities() }),
   });
@@ -142,7 +57,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
     schema: {
       tags,
       summary: "An entity's JSON Schema, with the org's custom fields",
-      querystring: z.object({ entity: Entity }).strict(),
+      querystring: z.object({ entity: EntityNameSchema }).strict(),
       response: { 200: z.record(z.string(), z.unknown()), ...errors },
     },
     handler: (request) =>
@@ -153,7 +68,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
     schema: {
       tags,
       summary: 'Add an org custom field to an entity (under `custom`)',
-      body: z.object({ entity: Entity, field: CustomFieldSchema }).strict(),
+      body: z.object({ entity: EntityNameSchema, field: CustomFieldSchema }).strict(),
       response: { 201: z.unknown(), ...errors },
     },
     handler: async (request, reply) =>
@@ -189,7 +104,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       tags,
       summary: 'Save a new version of a mapping (every expression and field is checked first)',
       body: SaveMappingSchema,
-      response: { 201: MappingOut, ...errors },
+      response: { 201: MappingSchema, ...errors },
     },
     handler: async (request, reply) =>
       reply.code(201).send(
@@ -209,12 +124,12 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       querystring: z
         .object({
           connector: z.string().min(1).max(100),
-          entity: Entity,
-          direction: Direction,
+          entity: EntityNameSchema,
+          direction: MappingDirectionSchema,
           version: z.coerce.number().int().min(1).optional(),
         })
         .strict(),
-      response: { 200: MappingOut.extend({ versions: z.array(z.number()) }), ...errors },
+      response: { 200: MappingSchema.extend({ versions: z.array(z.number()) }), ...errors },
     },
     handler: (request) =>
       getMapping({
@@ -232,8 +147,8 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       querystring: z
         .object({
           connector: z.string().min(1).max(100),
-          entity: Entity,
-          direction: Direction,
+          entity: EntityNameSchema,
+          direction: MappingDirectionSchema,
           from: z.coerce.number().int().min(1),
           to: z.coerce.number().int().min(1),
         })
@@ -259,10 +174,10 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       body: z
         .object({
           connector: z.string().min(1).max(100),
-          entity: Entity,
-          direction: Direction,
+          entity: EntityNameSchema,
+          direction: MappingDirectionSchema,
           customerId: z.uuid(),
-          fields: Fields,
+          fields: MappingFieldsSchema,
         })
         .strict(),
       response: {
@@ -298,9 +213,9 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
         'Map records to or from the canonical form; per-field errors are collected per record',
       body: z
         .object({
-          entity: Entity,
-          direction: Direction,
-          fields: Fields.optional(),
+          entity: EntityNameSchema,
+          direction: MappingDirectionSchema,
+          fields: MappingFieldsSchema.optional(),
           connector: z.string().min(1).max(100).optional(),
           customerId: z.uuid().optional(),
           records: z.array(z.unknown()).min(1).max(10_000),

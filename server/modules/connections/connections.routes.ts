@@ -5,9 +5,11 @@ import {
   ConnectionSchema,
   CreateConnectionSchema,
   ListConnectionsQuerySchema,
+  OAuthStartSchema,
   ProxyRequestSchema,
   RunActionSchema,
   StartOAuthQuerySchema,
+  TraceSpanSchema,
 } from '../../domain/connection.ts';
 import type { FastifyRequest } from 'fastify';
 import { tenantOf, type App } from '../../http/types.ts';
@@ -36,22 +38,6 @@ const errors = {
   429: ErrorBodySchema,
 };
 const tags = ['Connections'];
-
-const SpanSchema = z.object({
-  traceId: z.string(),
-  kind: z.string(),
-  name: z.string(),
-  method: z.string(),
-  url: z.string(),
-  status: z.number().nullable(),
-  durationMs: z.number(),
-  attempts: z.number(),
-  error: z.string().nullable(),
-  startedAt: z.string(),
-  connectionId: z.string().nullable(),
-  connectorId: z.string().nullable(),
-  customerId: z.string().nullable(),
-});
 
 function spanOut(span: Awaited<ReturnType<typeof getTrace>>[number]) {
   return { ...span, startedAt: span.startedAt.toISOString() };
@@ -100,10 +86,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       tags,
       summary: 'Start an OAuth 2.0 authorization: returns the provider URL to send the user to',
       querystring: StartOAuthQuerySchema,
-      response: {
-        200: z.object({ url: z.string(), connectionId: z.string(), expiresAt: z.string() }),
-        ...errors,
-      },
+      response: { 200: OAuthStartSchema, ...errors },
     },
     handler: (request) =>
       startAuthorization({
@@ -208,7 +191,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       summary: 'Recent outbound calls made with this connection',
       params: IdParamsSchema,
       querystring: z.object({ limit: LimitSchema }).strict(),
-      response: { 200: z.object({ data: z.array(SpanSchema) }), ...errors },
+      response: { 200: z.object({ data: z.array(TraceSpanSchema) }), ...errors },
     },
     handler: async (request) => ({
       data: (
@@ -227,7 +210,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       tags: ['Traces'],
       summary: 'The spans of one call (each outbound request, with status, duration and retries)',
       params: z.object({ traceId: z.string().min(1).max(100) }).strict(),
-      response: { 200: z.object({ data: z.array(SpanSchema) }), ...errors },
+      response: { 200: z.object({ data: z.array(TraceSpanSchema) }), ...errors },
     },
     handler: async (request) => ({
       data: (

@@ -11,7 +11,7 @@ import {
   UpdateConnectorSchema,
 } from '../../domain/connector.ts';
 import { OAuthAppSchema, PutOAuthAppSchema } from '../../domain/connection.ts';
-import { ImportRequestSchema } from '../../domain/import.ts';
+import { ImportOutcomeSchema, ImportRequestSchema } from '../../domain/import.ts';
 import { tenantOf, type App, type AppDeps } from '../../http/types.ts';
 import { importSpecIntoConnector } from './import.service.ts';
 import { getOAuthApp, putOAuthApp } from '../connections/connections.service.ts';
@@ -50,23 +50,6 @@ const ActionParams = z
 const EventParams = z
   .object({ connector: Ref, event: z.string().min(1).max(200).describe('Event id or name') })
   .strict();
-
-const ImportOutcomeSchema = z.object({
-  outcome: z.enum(['created', 'updated', 'unchanged', 'preview']),
-  connector: ConnectorSchema.nullable(),
-  slug: z.string(),
-  diff: z.unknown(),
-  summary: z.string(),
-  warnings: z.array(z.object({ path: z.string(), reason: z.string() })),
-  stats: z.object({
-    operations: z.number(),
-    actions: z.number(),
-    events: z.number(),
-    schemas: z.number(),
-  }),
-  entities: z.array(z.unknown()),
-  ranking: z.array(z.unknown()),
-});
 
 /** The JSON Schema of the connector export format, for editors and CI checks. */
 export const connectorDocumentJsonSchema = z.toJSONSchema(ConnectorDocumentSchema, {

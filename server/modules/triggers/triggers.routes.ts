@@ -3,7 +3,8 @@ import { ErrorBodySchema, IdParamsSchema, pageOf } from '../../domain/common.ts'
 import {
   CreateTriggerSchema,
   ListEventsQuerySchema,
-  SchedulerConfigSchema,
+  SchedulePreviewRequestSchema,
+  SchedulePreviewSchema,
   TriggerEventSchema,
   TriggerSchema,
   UpdateTriggerSchema,
@@ -69,8 +70,8 @@ export function triggersRoutes(
     schema: {
       tags,
       summary: 'The next runs of a schedule (before saving it)',
-      body: SchedulerConfigSchema.extend({ count: z.number().int().min(1).max(50).default(5) }),
-      response: { 200: z.object({ nextRuns: z.array(z.string()) }), ...errors },
+      body: SchedulePreviewRequestSchema,
+      response: { 200: SchedulePreviewSchema, ...errors },
     },
     handler: (request) => ({
       nextRuns: previewSchedule({
@@ -99,7 +100,7 @@ export function triggersRoutes(
       params: IdParamsSchema,
       querystring: z.object({ count: z.coerce.number().int().min(1).max(50).default(5) }).strict(),
       response: {
-        200: z.object({ nextRuns: z.array(z.string()) }),
+        200: SchedulePreviewSchema,
         404: ErrorBodySchema,
         ...errors,
       },

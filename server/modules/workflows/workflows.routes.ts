@@ -3,15 +3,13 @@ import { ErrorBodySchema, IdParamsSchema, pageOf } from '../../domain/common.ts'
 import {
   CreateWorkflowSchema,
   DeploySchema,
-  ENVIRONMENTS,
   ExecutionDetailSchema,
   ExecutionSchema,
-  EXECUTION_STATUSES,
   ListExecutionsQuerySchema,
   ListWorkflowsQuerySchema,
   PublishSchema,
+  RunResultSchema,
   RunWorkflowSchema,
-  TIERS,
   UpdateWorkflowSchema,
   WorkflowSchema,
   WorkflowVersionSchema,
@@ -40,23 +38,6 @@ const errors = {
 const RefParamsSchema = z
   .object({ id: z.string().min(1).max(100).describe('Workflow id or slug') })
   .strict();
-
-export const RunResultSchema = z
-  .object({
-    executionId: z.uuid(),
-    workflowId: z.uuid(),
-    version: z.number().int(),
-    environment: z.enum(ENVIRONMENTS),
-    tier: z.enum(TIERS),
-    status: z.enum(EXECUTION_STATUSES),
-    output: z.unknown().optional(),
-    error: z
-      .object({ kind: z.string(), message: z.string(), stack: z.string().optional() })
-      .nullable()
-      .optional(),
-    durationMs: z.number().optional(),
-  })
-  .describe('Instant runs answer with the result; Standard and Long with the queued execution');
 
 export function workflowsRoutes(
   app: App,
