@@ -18,7 +18,7 @@ export type EgressEntry =
 const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 const HOSTNAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*$`, 'i');
 
-export const EGRESS_FORMS =
+const EGRESS_FORMS =
   'a CIDR range (10.0.0.0/8, fd00::/8), one address (10.1.2.3) or host:port (10.1.2.3:8080, [fd00::1]:8080, api.internal:443)';
 
 /** A host name as URLs carry it: lower case, without a trailing dot. */

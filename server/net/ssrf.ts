@@ -233,7 +233,7 @@ const METADATA_NAMES = new Set([
 ]);
 
 // ---------------------------------------------------------------------------------------------
-// The policy: public addresses, plus what WEFT_EGRESS_ALLOW (and, in tests, the test allowlist) lets through
+// The policy: public addresses, and what WEFT_EGRESS_ALLOW and the test allowlist let through
 
 /** The IPv4 address a packet to `ip` ends up at, for IPv6 forms that embed one; else `ip`. */
 function effectiveAddress(ip: string): string {
