@@ -1,10 +1,12 @@
-import type { z } from 'zod';
-import type {
-  ActionInputSchema,
-  HTTP_METHODS,
-  PaginationSchema,
-  ParameterSchema,
-} from '../domain/connector.ts';
+/**
+ * One action per operation: parameters, body, input and output schemas, pagination.
+ *
+ * This file walks `paths` and builds each action; the steps it uses are in operations/:
+ * context.ts (shared types and the per-spec context), parameters.ts, bodies.ts (request bodies
+ * and responses) and pagination.ts. Imports run one way (bodies.ts → parameters.ts →
+ * context.ts; pagination.ts → context.ts), so there is no cycle. Callers keep importing from
+ * this file, which re-exports what they use.
+ */
 import {
   actionSlugOf,
   humanize,
@@ -20,39 +22,32 @@ import {
   own,
   propertiesOf,
   requiredOf,
-  typeOf,
-  viewOf,
   type InlineBudget,
   type Json,
   type Resolver,
-  type SchemaDialect,
 } from './schema.ts';
 import { addWarning, toPointer, type ImportWarning, type SpecFormat } from './types.ts';
+import {
+  bodyOf,
+  isEmptyBody,
+  isReadOnly,
+  isWholeBody,
+  responseSchemaOf,
+} from './operations/bodies.ts';
+import {
+  MAX_PARAMETERS,
+  type ActionDraft,
+  type Context,
+  type HttpMethod,
+  type OperationInfo,
+  type ParameterDraft,
+} from './operations/context.ts';
+import { paginationOf } from './operations/pagination.ts';
+import { collectParameters, parameterSchema } from './operations/parameters.ts';
 
-/** One action per operation: parameters, body, input and output schemas, pagination. */
-
-export type ActionDraft = z.input<typeof ActionInputSchema>;
-type ParameterDraft = z.input<typeof ParameterSchema>;
-type Pagination = z.input<typeof PaginationSchema>;
-export type HttpMethod = (typeof HTTP_METHODS)[number];
-
-/** What later passes (events, entities, ranking) need to know about an operation. */
-export interface OperationInfo {
-  slug: string;
-  method: HttpMethod;
-  path: string;
-  /** `"GET /v1/customers"` */
-  route: string;
-  /** JSON pointer of the operation in the spec. */
-  at: string;
-  op: Json;
-  /** Raw (not inlined) schema of the request body, when JSON or form. */
-  requestSchema: unknown;
-  /** Raw schema of the first 2xx JSON response. */
-  responseSchema: unknown;
-  security: unknown;
-  action: ActionDraft;
-}
+export { chooseMedia } from './operations/bodies.ts';
+export type { ActionDraft, HttpMethod, OperationInfo } from './operations/context.ts';
+export { itemsPathOf } from './operations/pagination.ts';
 
 export const PATH_ITEM_METHODS = [
   'get',
@@ -68,8 +63,9 @@ export const PATH_ITEM_METHODS = [
 // Per action: enough for the shape of real payloads, small enough that Stripe's 468 actions
 // (whose schemas reach each other in cycles) stay around ten megabytes in all.
 const INPUT_BUDGET = { maxRefDepth: 3, nodes: 1200, description: 1000 } as const;
+
 const OUTPUT_BUDGET = { maxRefDepth: 2, nodes: 400, description: 240 } as const;
-const MAX_PARAMETERS = 500;
+
 /** Header parameters the engine or the auth method sets itself. */
 const ENGINE_HEADERS = new Set([
   'accept',
@@ -79,274 +75,8 @@ const ENGINE_HEADERS = new Set([
   'host',
 ]);
 
-interface Context {
-  doc: Json;
-  format: SpecFormat;
-  dialect: SchemaDialect;
-  resolver: Resolver;
-  warnings: ImportWarning[];
-  slugs: Set<string>;
-}
-
 function budgetOf(limits: InlineBudget): InlineBudget {
   return { ...limits };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parameters and bodies
-
-interface RawParameter {
-  param: Json;
-  at: string;
-}
-
-function collectParameters({
-  lists,
-  ctx,
-}: {
-  lists: { value: unknown; at: string }[];
-  ctx: Context;
-}): RawParameter[] {
-  const merged = new Map<string, RawParameter>();
-  for (const { value, at } of lists) {
-    if (value === undefined) continue;
-    if (!Array.isArray(value)) {
-      addWarning(ctx.warnings, { path: at, reason: 'parameters is not a list; ignored' });
-      continue;
-    }
-    value.forEach((entry, i) => {
-      const { node, missing, ref } = ctx.resolver.deref(entry);
-      const where = `${at}/${i}`;
-      if (missing || !isObject(node)) {
-        addWarning(ctx.warnings, {
-          path: where,
-          reason: missing
-            ? `parameter ${ref ?? ''} cannot be resolved; skipped`
-            : 'parameter is not an object; skipped',
-        });
-        return;
-      }
-      const name = node['name'];
-      const location = node['in'];
-      if (typeof name !== 'string' || name === '' || typeof location !== 'string') {
-        addWarning(ctx.warnings, {
-          path: where,
-          reason: 'parameter without a name or "in"; skipped',
-        });
-        return;
-      }
-      // Operation-level parameters come last and replace path-level ones of the same name.
-      merged.set(`${location}:${name}`, { param: node, at: where });
-    });
-  }
-  return [...merged.values()];
-}
-
-/** The schema of a non-body parameter: OpenAPI 3 `schema`/`content`, or Swagger 2 inline fields. */
-function parameterSchema({ param, ctx }: { param: Json; ctx: Context }): unknown {
-  const schema = param['schema'];
-  if (schema !== undefined) return schema;
-  const content = param['content'];
-  if (isObject(content)) {
-    const first = Object.values(content).find(isObject);
-    if (first !== undefined) return first['schema'];
-  }
-  if (ctx.format === 'swagger-2.0') {
-    const synthetic: Json = {};
-    for (const key of [
-      'type',
-      'format',
-      'items',
-      'enum',
-      'default',
-      'minimum',
-      'maximum',
-      'exclusiveMinimum',
-      'exclusiveMaximum',
-      'minLength',
-      'maxLength',
-      'pattern',
-      'minItems',
-      'maxItems',
-      'uniqueItems',
-      'multipleOf',
-      'x-nullable',
-    ])
-      if (Object.hasOwn(param, key)) synthetic[key] = param[key];
-    return synthetic;
-  }
-  return undefined;
-}
-
-interface Body {
-  schema: unknown;
-  required: boolean;
-  description: string | undefined;
-  kind: 'json' | 'form' | 'multipart' | 'other';
-  mediaType: string;
-  /** Swagger 2 formData fields, which have no body schema. */
-  formFields?: RawParameter[];
-}
-
-function mediaKind(type: string): Body['kind'] {
-  const lower = type.toLowerCase();
-  if (
-    /^application\/([\w.-]+\+)?json\b/.test(lower) ||
-    lower === '*/*' ||
-    lower === 'application/*'
-  )
-    return 'json';
-  if (lower.startsWith('application/x-www-form-urlencoded')) return 'form';
-  if (lower.startsWith('multipart/form-data')) return 'multipart';
-  return 'other';
-}
-
-/** The preferred media type of a content map: JSON, then form, then multipart, then the first. */
-export function chooseMedia(content: unknown): { type: string; media: Json } | undefined {
-  if (!isObject(content)) return undefined;
-  const entries = Object.keys(content)
-    .map((type) => ({ type, media: own({ record: content, key: type }) }))
-    .filter((e): e is { type: string; media: Json } => isObject(e.media));
-  const rank = { json: 0, form: 1, multipart: 2, other: 3 } as const;
-  return entries.sort((a, b) => rank[mediaKind(a.type)] - rank[mediaKind(b.type)])[0];
-}
-
-function bodyOf({
-  op,
-  raw,
-  ctx,
-  at,
-}: {
-  op: Json;
-  raw: RawParameter[];
-  ctx: Context;
-  at: string;
-}): Body | undefined {
-  if (ctx.format === 'swagger-2.0') {
-    const consumesRaw = op['consumes'] ?? ctx.doc['consumes'];
-    const consumes = Array.isArray(consumesRaw)
-      ? consumesRaw.filter((c): c is string => typeof c === 'string')
-      : [];
-    const bodyParam = raw.find((r) => r.param['in'] === 'body');
-    if (bodyParam !== undefined) {
-      const type =
-        consumes.find((c) => mediaKind(c) === 'json') ?? consumes[0] ?? 'application/json';
-      return {
-        schema: bodyParam.param['schema'],
-        required: bodyParam.param['required'] === true,
-        description: textOf({ value: bodyParam.param['description'], max: 4000 }),
-        kind: mediaKind(type),
-        mediaType: type,
-      };
-    }
-    const formFields = raw.filter((r) => r.param['in'] === 'formData');
-    if (formFields.length === 0) return undefined;
-    const multipart =
-      formFields.some((f) => f.param['type'] === 'file') ||
-      (consumes.some((c) => mediaKind(c) === 'multipart') &&
-        !consumes.some((c) => mediaKind(c) === 'form'));
-    return {
-      schema: undefined,
-      required: false,
-      description: undefined,
-      kind: multipart ? 'multipart' : 'form',
-      mediaType: multipart ? 'multipart/form-data' : 'application/x-www-form-urlencoded',
-      formFields,
-    };
-  }
-  const requestBody = op['requestBody'];
-  if (requestBody === undefined) return undefined;
-  const { node, missing, ref } = ctx.resolver.deref(requestBody);
-  if (missing || !isObject(node)) {
-    addWarning(ctx.warnings, {
-      path: `${at}/requestBody`,
-      reason: missing
-        ? `request body ${ref ?? ''} cannot be resolved; imported without a body`
-        : 'request body is not an object; ignored',
-    });
-    return undefined;
-  }
-  const chosen = chooseMedia(node['content']);
-  if (chosen === undefined) {
-    addWarning(ctx.warnings, {
-      path: `${at}/requestBody`,
-      reason: 'request body has no content; imported without a body',
-    });
-    return undefined;
-  }
-  return {
-    schema: repairedSchema({
-      media: chosen.media,
-      ctx,
-      at: toPointer([...pointerSegments(at), 'requestBody', 'content', chosen.type]),
-    }),
-    required: node['required'] === true,
-    description: textOf({ value: node['description'], max: 4000 }),
-    kind: mediaKind(chosen.type),
-    mediaType: chosen.type,
-  };
-}
-
-const SCHEMA_KEYWORDS = [
-  'properties',
-  'required',
-  'items',
-  'allOf',
-  'oneOf',
-  'anyOf',
-  'additionalProperties',
-];
-
-/**
- * The schema of a media type object. Keywords that belong in the schema but sit beside it (a
- * common indentation slip, which YAML recovery also produces) are read as part of it.
- */
-function repairedSchema({ media, ctx, at }: { media: Json; ctx: Context; at: string }): unknown {
-  const schema = media['schema'];
-  const stray = SCHEMA_KEYWORDS.filter((k) => Object.hasOwn(media, k));
-  if (stray.length === 0) return schema;
-  const { node } = ctx.resolver.deref(schema);
-  const base = isObject(node) ? node : {};
-  if (stray.some((k) => Object.hasOwn(base, k))) return schema;
-  addWarning(ctx.warnings, {
-    path: at,
-    reason: `${stray.join(', ')} found beside schema (mis-indented?); read as part of the schema`,
-  });
-  return { ...base, ...Object.fromEntries(stray.map((k) => [k, media[k]])) };
-}
-
-/** Whether a body should be one input (`whole`) rather than one input per top-level property. */
-function isWholeBody({ body, ctx }: { body: Body; ctx: Context }): boolean {
-  if (body.formFields !== undefined) return false;
-  if (body.kind === 'other') return true;
-  const view = viewOf({ node: body.schema, resolver: ctx.resolver });
-  if (view === undefined) return true;
-  if (Array.isArray(view.schema['oneOf']) || Array.isArray(view.schema['anyOf'])) return true;
-  const type = typeOf({ node: body.schema, resolver: ctx.resolver });
-  if (type !== undefined && type !== 'object') return true;
-  const properties = propertiesOf({ node: body.schema, resolver: ctx.resolver });
-  return properties.size === 0 || properties.size > MAX_PARAMETERS - 50;
-}
-
-/** A body that can hold nothing (Stripe declares `{type: object, properties: {}, additionalProperties: false}` on GETs). */
-function isEmptyBody({ body, ctx }: { body: Body; ctx: Context }): boolean {
-  if (body.formFields !== undefined) return false;
-  const view = viewOf({ node: body.schema, resolver: ctx.resolver });
-  if (view === undefined) return body.schema === undefined && body.kind !== 'other';
-  return (
-    view.schema['additionalProperties'] === false &&
-    propertiesOf({ node: body.schema, resolver: ctx.resolver }).size === 0 &&
-    !Array.isArray(view.schema['oneOf']) &&
-    !Array.isArray(view.schema['anyOf'])
-  );
-}
-
-function isReadOnly({ node, ctx }: { node: unknown; ctx: Context }): boolean {
-  const view = viewOf({ node, resolver: ctx.resolver });
-  return (
-    (isObject(node) && node['readOnly'] === true) ||
-    (view !== undefined && view.schema['readOnly'] === true)
-  );
 }
 
 function describe({
@@ -358,264 +88,6 @@ function describe({
 }): Json {
   return description === undefined ? schema : { ...schema, description };
 }
-
-// ---------------------------------------------------------------------------------------------
-// Responses and pagination
-
-function responseSchemaOf({ op, ctx, at }: { op: Json; ctx: Context; at: string }): {
-  schema: unknown;
-  headers: Json | undefined;
-} {
-  const responses = op['responses'];
-  if (!isObject(responses)) return { schema: undefined, headers: undefined };
-  const codes = Object.keys(responses)
-    .filter((c) => /^2(\d\d|XX)$/i.test(c))
-    .sort();
-  for (const code of codes) {
-    const { node, missing, ref } = ctx.resolver.deref(own({ record: responses, key: code }));
-    if (missing) {
-      addWarning(ctx.warnings, {
-        path: toPointer([...pointerSegments(at), 'responses', code]),
-        reason: `response ${ref ?? ''} cannot be resolved`,
-      });
-      continue;
-    }
-    if (!isObject(node)) continue;
-    const headers = isObject(node['headers']) ? node['headers'] : undefined;
-    if (ctx.format === 'swagger-2.0') {
-      const schema = node['schema'];
-      if (schema !== undefined) return { schema, headers };
-      continue;
-    }
-    const chosen = chooseMedia(node['content']);
-    if (
-      chosen !== undefined &&
-      mediaKind(chosen.type) === 'json' &&
-      chosen.media['schema'] !== undefined
-    )
-      return { schema: chosen.media['schema'], headers };
-    if (headers !== undefined) return { schema: undefined, headers };
-  }
-  return { schema: undefined, headers: undefined };
-}
-
-function pointerSegments(pointer: string): string[] {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
-}
-
-const ITEMS_NAMES = [
-  'data',
-  'items',
-  'results',
-  'records',
-  'entries',
-  'values',
-  'list',
-  'elements',
-  'objects',
-  'nodes',
-  'content',
-  'rows',
-  'hits',
-  'collection',
-];
-const WRAPPERS = ['data', 'result', 'response', 'payload', 'body'];
-
-/** Dot path of the array of results in a list response, when there is one clear candidate. */
-export function itemsPathOf({
-  schema,
-  resolver,
-  depth = 0,
-}: {
-  schema: unknown;
-  resolver: Resolver;
-  depth?: number;
-}): string | undefined {
-  if (depth > 2 || typeOf({ node: schema, resolver }) === 'array') return undefined;
-  const properties = propertiesOf({ node: schema, resolver });
-  const arrays = [...properties]
-    .filter(([name, value]) => isPathSegment(name) && typeOf({ node: value, resolver }) === 'array')
-    .map(([name]) => name);
-  const preferred = ITEMS_NAMES.find((n) => arrays.includes(n));
-  if (preferred !== undefined) return preferred;
-  if (arrays.length === 1) return arrays[0];
-  for (const wrapper of WRAPPERS) {
-    const inner = properties.get(wrapper);
-    if (inner === undefined || typeOf({ node: inner, resolver }) !== 'object') continue;
-    const path = itemsPathOf({ schema: inner, resolver, depth: depth + 1 });
-    if (path !== undefined) return `${wrapper}.${path}`;
-  }
-  return undefined;
-}
-
-/** A property name a dot path can hold: no dots, not empty, short. */
-function isPathSegment(name: string): boolean {
-  return name !== '' && name.length <= 60 && !name.includes('.');
-}
-
-/** Dot path of the first property (breadth-first, three levels) whose lowercased name is in `names`. */
-function findPath({
-  schema,
-  resolver,
-  names,
-  type,
-}: {
-  schema: unknown;
-  resolver: Resolver;
-  names: readonly string[];
-  type?: string;
-}): string | undefined {
-  let level: { node: unknown; prefix: string }[] = [{ node: schema, prefix: '' }];
-  for (let depth = 0; depth < 3 && level.length > 0; depth++) {
-    const next: { node: unknown; prefix: string }[] = [];
-    const found: { path: string; rank: number }[] = [];
-    for (const { node, prefix } of level.slice(0, 50)) {
-      for (const [name, value] of propertiesOf({ node, resolver })) {
-        if (!isPathSegment(name)) continue;
-        const rank = names.indexOf(name.toLowerCase().replace(/[^a-z0-9]/g, ''));
-        const valueType = typeOf({ node: value, resolver });
-        if (rank >= 0 && (type === undefined || valueType === undefined || valueType === type))
-          found.push({ path: `${prefix}${name}`, rank });
-        if (valueType === 'object') next.push({ node: value, prefix: `${prefix}${name}.` });
-      }
-    }
-    if (found.length > 0) return found.sort((a, b) => a.rank - b.rank)[0]?.path;
-    level = next;
-  }
-  return undefined;
-}
-
-const CURSOR_PARAMS = [
-  'startingafter',
-  'cursor',
-  'after',
-  'pagetoken',
-  'nexttoken',
-  'nextpagetoken',
-  'continuationtoken',
-  'startcursor',
-  'marker',
-  'continuation',
-  'pagecursor',
-];
-const NEXT_CURSOR_FIELDS = [
-  'nextcursor',
-  'nextpagetoken',
-  'nexttoken',
-  'continuationtoken',
-  'nextmarker',
-  'endcursor',
-  'after',
-  'cursor',
-  'next',
-];
-const LIMIT_PARAMS = [
-  'limit',
-  'pagesize',
-  'perpage',
-  'maxresults',
-  'pagelimit',
-  'size',
-  'count',
-  'top',
-  'take',
-  'max',
-];
-const OFFSET_PARAMS = ['offset', 'skip', 'start', 'startindex'];
-const PAGE_PARAMS = ['page', 'pagenumber', 'pageno', 'pageindex'];
-const TOTAL_FIELDS = ['total', 'totalcount', 'totalresults', 'totalitems', 'count'];
-const HAS_MORE_FIELDS = ['hasmore', 'hasnext', 'hasnextpage', 'more'];
-
-function paginationOf({
-  parameters,
-  schema,
-  headers,
-  resolver,
-}: {
-  parameters: ParameterDraft[];
-  schema: unknown;
-  headers: Json | undefined;
-  resolver: Resolver;
-}): Pagination | undefined {
-  const query = new Map<string, ParameterDraft>();
-  for (const p of parameters)
-    if (p.in === 'query')
-      query.set((p.wireName ?? p.name).toLowerCase().replace(/[^a-z0-9]/g, ''), p);
-  const pick = (names: readonly string[]) =>
-    names.map((n) => query.get(n)).find((p) => p !== undefined);
-  const itemsPath = schema === undefined ? undefined : itemsPathOf({ schema, resolver });
-  const limit = pick(LIMIT_PARAMS);
-
-  const cursor = pick(CURSOR_PARAMS);
-  if (cursor !== undefined && itemsPath !== undefined) {
-    const nextCursorPath = findPath({
-      schema,
-      resolver,
-      names: NEXT_CURSOR_FIELDS,
-      type: 'string',
-    });
-    if (nextCursorPath !== undefined && nextCursorPath !== itemsPath)
-      return {
-        style: 'cursor',
-        cursorParam: cursor.name,
-        nextCursorPath,
-        itemsPath,
-        ...(limit && { limitParam: limit.name }),
-      };
-  }
-  const offset = pick(OFFSET_PARAMS);
-  const offsetType = offset?.schema?.['type'];
-  if (offset !== undefined && offsetType === 'string' && itemsPath !== undefined) {
-    // A string "offset" is an opaque token (Asana): the next one sits under a next-page object.
-    const wire = (offset.wireName ?? offset.name).toLowerCase().replace(/[^a-z0-9]/g, '');
-    const nextCursorPath = findPath({ schema, resolver, names: [wire], type: 'string' });
-    if (nextCursorPath !== undefined && /next/i.test(nextCursorPath.split('.')[0] ?? ''))
-      return {
-        style: 'cursor',
-        cursorParam: offset.name,
-        nextCursorPath,
-        itemsPath,
-        ...(limit && { limitParam: limit.name }),
-      };
-    return undefined;
-  }
-  if (offset !== undefined && limit !== undefined && itemsPath !== undefined) {
-    const totalPath =
-      findPath({ schema, resolver, names: TOTAL_FIELDS, type: 'integer' }) ??
-      findPath({ schema, resolver, names: TOTAL_FIELDS, type: 'number' });
-    return {
-      style: 'offset',
-      offsetParam: offset.name,
-      limitParam: limit.name,
-      itemsPath,
-      ...(totalPath && totalPath !== itemsPath && { totalPath }),
-    };
-  }
-  const page = pick(PAGE_PARAMS);
-  if (page !== undefined && itemsPath !== undefined) {
-    const perPage = pick(LIMIT_PARAMS);
-    const hasMorePath = findPath({ schema, resolver, names: HAS_MORE_FIELDS, type: 'boolean' });
-    const pageSchema = page.schema ?? {};
-    const firstPage = pageSchema['minimum'] === 0 || pageSchema['default'] === 0 ? 0 : 1;
-    return {
-      style: 'page',
-      pageParam: page.name,
-      itemsPath,
-      firstPage,
-      ...(perPage && { perPageParam: perPage.name }),
-      ...(hasMorePath && { hasMorePath }),
-    };
-  }
-  if (headers !== undefined && Object.keys(headers).some((h) => h.toLowerCase() === 'link'))
-    return itemsPath === undefined ? { style: 'link' } : { style: 'link', itemsPath };
-  return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Operations
 
 function buildOperation({
   ctx,
