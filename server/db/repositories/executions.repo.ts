@@ -428,6 +428,15 @@ export async function findTrigger(
   return rows[0] ? fromStoredJson(rows[0].trigger) : {};
 }
 
+/** An execution's status; null when there is no such execution. */
+export async function findStatus(db: Sql, { id }: { id: string }): Promise<ExecutionStatus | null> {
+  const rows = await db.query<{ readonly status: ExecutionStatus }>(
+    'SELECT status FROM executions WHERE id = $1',
+    [id],
+  );
+  return rows[0]?.status ?? null;
+}
+
 export async function getStep(
   db: Sql,
   { executionId, name }: { executionId: string; name: string },

@@ -1,4 +1,4 @@
-import type { Sql } from '../database.ts';
+import { assertSettingValue, type Database, type Sql } from '../database.ts';
 import { fromStoredJson, fromStoredText, toStoredJson, toStoredText } from '../stored-text.ts';
 import type { Environment } from '../../domain/workflow.ts';
 import type { EventVerdict, TriggerType } from '../../domain/trigger.ts';
@@ -102,6 +102,21 @@ export async function insert(
   return toRecord(rows[0] as TriggerRow);
 }
 
+/**
+ * The org of a webhook trigger, found by its id alone, before the org is known: only the row
+ * the `weft.hook_id` setting names is visible (RLS), in one round trip. Null when there is none.
+ */
+export async function findHookOrg(
+  db: Database,
+  { triggerId }: { triggerId: string },
+): Promise<string | null> {
+  const [rows] = await db.batch(
+    { hookId: triggerId },
+    `SELECT org_id FROM triggers WHERE id = '${assertSettingValue('uuid', triggerId)}'`,
+  );
+  return (rows?.[0]?.['org_id'] as string | undefined) ?? null;
+}
+
 export async function find(db: Sql, { id }: { id: string }): Promise<TriggerRecord | null> {
   const rows = await db.query<TriggerRow>(`SELECT ${COLUMNS} FROM triggers WHERE id = $1`, [id]);
   return rows[0] ? toRecord(rows[0]) : null;
@@ -153,6 +168,17 @@ export async function update(
     ],
   );
   return rows[0] ? toRecord(rows[0]) : null;
+}
+
+/** Merges fields into the trigger's subscription (an app event's last poll outcome). */
+export async function mergeSubscription(
+  db: Sql,
+  { id, fields }: { id: string; fields: Record<string, unknown> },
+): Promise<void> {
+  await db.query('UPDATE triggers SET subscription = subscription || $2::jsonb WHERE id = $1', [
+    id,
+    JSON.stringify(fields),
+  ]);
 }
 
 export async function remove(db: Sql, { id }: { id: string }): Promise<boolean> {
@@ -302,6 +328,27 @@ export async function insertEvents(db: Sql, events: readonly NewEvent[]): Promis
     values,
   );
   return rows.map((r) => r.id);
+}
+
+/**
+ * Records a scheduler tick's event with its payload as given. Unlike `insertEvents`, a tick
+ * already recorded is an error (the unique index on the tick), not skipped: the scheduler's
+ * tests fire through this, and a tick fired twice must show.
+ */
+export async function insertTickEvent(
+  db: Sql,
+  {
+    orgId,
+    triggerId,
+    tickAt,
+    payload,
+  }: { orgId: string; triggerId: string; tickAt: Date; payload: unknown },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO trigger_events (org_id, id, trigger_id, source, tick_at, payload)
+     VALUES ($1, gen_random_uuid(), $2, 'scheduler', $3, $4)`,
+    [orgId, triggerId, tickAt, JSON.stringify(payload)],
+  );
 }
 
 /** Whether an earlier event of the trigger has this dedup key inside the window. */

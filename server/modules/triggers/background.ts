@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.ts';
 import { listRegisteredOrgs } from '../../db/repositories/orgs.repo.ts';
+import * as schedulesRepo from '../../db/repositories/trigger-schedules.repo.ts';
 import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
 import type { EventRecord, NewEvent } from '../../db/repositories/triggers.repo.ts';
 import { AppEventConfigSchema } from '../../domain/trigger.ts';
@@ -113,18 +114,14 @@ export async function pollAppEvent({
   const trigger = await router.load(orgId, triggerId);
   if (!trigger || trigger.record.connectionId === null) return 0;
   const config = AppEventConfigSchema.parse(trigger.record.config);
-  const [row] = await db.tenant({ orgId }, (sql) =>
-    sql.query<{ state: unknown }>('SELECT state FROM trigger_schedules WHERE trigger_id = $1', [
-      triggerId,
-    ]),
-  );
+  const row = await db.tenant({ orgId }, (sql) => schedulesRepo.findState(sql, { triggerId }));
   // The outcome of the last poll is kept with the subscription, where the trigger shows it.
   const note = (fields: Record<string, unknown>) =>
     db.tenant({ orgId }, (sql) =>
-      sql.query('UPDATE triggers SET subscription = subscription || $2::jsonb WHERE id = $1', [
-        triggerId,
-        JSON.stringify({ lastPollAt: new Date().toISOString(), ...fields }),
-      ]),
+      triggersRepo.mergeSubscription(sql, {
+        id: triggerId,
+        fields: { lastPollAt: new Date().toISOString(), ...fields },
+      }),
     );
   let polled: Awaited<ReturnType<typeof pollOnce>>;
   try {
@@ -147,10 +144,7 @@ export async function pollAppEvent({
   // The events and the new state commit together: a crash re-polls from the old state.
   await db.tenant({ orgId }, async (sql) => {
     await triggersRepo.insertEvents(sql, events);
-    await sql.query('UPDATE trigger_schedules SET state = $2 WHERE trigger_id = $1', [
-      triggerId,
-      JSON.stringify(state),
-    ]);
+    await schedulesRepo.setState(sql, { triggerId, state });
   });
   await note({ lastPollError: null, lastPollRecords: events.length });
   for (const event of events) router.dispatch(trigger, asRecord(event));

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isUniqueViolation, type Database, type Listener } from '../../db/database.ts';
+import * as executionsRepo from '../../db/repositories/executions.repo.ts';
 import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
 import type {
   EventRecord,
@@ -132,11 +133,7 @@ export async function createEventRouter({
   async function loadFresh(orgId: string | null, triggerId: string): Promise<LoadedTrigger | null> {
     let org = orgId;
     if (org === null) {
-      const [rows] = await db.batch(
-        { hookId: triggerId },
-        `SELECT org_id FROM triggers WHERE id = '${triggerId}'`,
-      );
-      org = (rows?.[0]?.['org_id'] as string | undefined) ?? null;
+      org = await triggersRepo.findHookOrg(db, { triggerId });
       if (org === null) return null;
     }
     return db.tenant({ orgId: org }, async (sql) => {
@@ -280,13 +277,11 @@ export async function createEventRouter({
       });
       try {
         if (recovering) {
-          const existing = await db.tenant({ orgId }, (sql) =>
-            sql.query<{ status: string }>('SELECT status FROM executions WHERE id = $1', [
-              executionId,
-            ]),
+          const status = await db.tenant({ orgId }, (sql) =>
+            executionsRepo.findStatus(sql, { id: executionId }),
           );
-          if (existing[0]) {
-            executions.push({ routeId: r.id, executionId, status: existing[0].status });
+          if (status !== null) {
+            executions.push({ routeId: r.id, executionId, status });
             return;
           }
         }

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Keyring } from '../../crypto/envelope.ts';
 import { open, seal } from '../../crypto/envelope.ts';
 import { isUuid, type Database, type TxSql } from '../../db/database.ts';
+import * as schedulesRepo from '../../db/repositories/trigger-schedules.repo.ts';
 import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
 import type { RouteRecord, TriggerRecord } from '../../db/repositories/triggers.repo.ts';
 import { requireEnvironmentAllowed, requirePermission, type Tenant } from '../../domain/tenant.ts';
@@ -94,11 +95,14 @@ async function view({
   deps,
   record,
   routes,
+  nextRuns: loadedNextRuns,
 }: {
   sql: TxSql;
   deps: TriggerDeps;
   record: TriggerRecord;
   routes?: RouteRecord[];
+  /** Next runs of scheduler triggers, when the caller loaded those of many at once. */
+  nextRuns?: ReadonlyMap<string, Date>;
 }): Promise<Trigger> {
   const own = routes ?? (await triggersRepo.listRoutes(sql, { triggerIds: [record.id] }));
   const base: Trigger = {
@@ -122,13 +126,12 @@ async function view({
   if (record.type === 'webhook') {
     base.webhook = { ...WebhookConfigSchema.parse(record.config), url: deps.hookUrl(record.id) };
   } else if (record.type === 'scheduler') {
-    const rows = await sql.query<{ next_run_at: Date }>(
-      'SELECT next_run_at FROM trigger_schedules WHERE trigger_id = $1',
-      [record.id],
-    );
+    const nextRunAt = (
+      loadedNextRuns ?? (await schedulesRepo.findNextRuns(sql, { triggerIds: [record.id] }))
+    ).get(record.id);
     base.scheduler = {
       ...SchedulerConfigSchema.parse(record.config),
-      nextRunAt: rows[0]?.next_run_at.toISOString() ?? null,
+      nextRunAt: nextRunAt?.toISOString() ?? null,
     };
   } else {
     const config = AppEventConfigSchema.parse(record.config);
@@ -301,10 +304,19 @@ export async function listTriggers({
   const items = await deps.db.tenant(tenant, async (sql) => {
     const records = await triggersRepo.list(sql, { limit: query.limit, after });
     const routes = await triggersRepo.listRoutes(sql, { triggerIds: records.map((r) => r.id) });
+    const nextRuns = await schedulesRepo.findNextRuns(sql, {
+      triggerIds: records.filter((r) => r.type === 'scheduler').map((r) => r.id),
+    });
     const out: Trigger[] = [];
     for (const record of records) {
       out.push(
-        await view({ sql, deps, record, routes: routes.filter((r) => r.triggerId === record.id) }),
+        await view({
+          sql,
+          deps,
+          record,
+          routes: routes.filter((r) => r.triggerId === record.id),
+          nextRuns,
+        }),
       );
     }
     return out;

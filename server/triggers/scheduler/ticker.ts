@@ -40,9 +40,12 @@
  * after the commit, `syncHint`.
  */
 import { z } from 'zod';
-import type { Database, OwnerSql, Sql, TxSql } from '../../db/database.ts';
+import type { Database, Sql, TxSql } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import { listRegisteredOrgs } from '../../db/repositories/orgs.repo.ts';
+import { inSavepoint } from '../../db/repositories/system.repo.ts';
+import * as schedulesRepo from '../../db/repositories/trigger-schedules.repo.ts';
+import type { HintRecord } from '../../db/repositories/trigger-schedules.repo.ts';
 import { SchedulerConfigSchema, type SchedulerConfig } from '../../domain/trigger.ts';
 import { nextRuns, planTick } from './schedule.ts';
 
@@ -63,77 +66,8 @@ export interface Scheduler {
   close(): Promise<void>;
 }
 
-/** Due hints read per tick, and due schedules claimed per org transaction. */
+/** Due hints read per tick. */
 const HINT_BATCH = 500;
-const CLAIM_BATCH = 100;
-
-const ACTIVE_SCHEDULES = `trigger_schedules s JOIN triggers t ON t.org_id = s.org_id AND t.id = s.trigger_id
-  WHERE t.status = 'active'
-    AND (t.type = 'scheduler' OR (t.type = 'app_event' AND t.subscription->>'mode' = 'poll'))`;
-
-// An app event that polls runs on an interval of its subscription's seconds.
-const CONFIG = `CASE WHEN t.type = 'app_event' THEN jsonb_build_object(
-    'schedule', jsonb_build_object('preset', 'interval', 'unit', 'seconds',
-      'every', coalesce((t.subscription->>'intervalSeconds')::int, 300)),
-    'timezone', 'UTC') ELSE t.config END`;
-
-const CLAIM_DUE = `SELECT s.trigger_id, s.next_run_at, ${CONFIG} AS config, t.type, now() AS now FROM ${ACTIVE_SCHEDULES}
-    AND s.next_run_at <= now()
-  ORDER BY s.next_run_at LIMIT ${CLAIM_BATCH}
-  FOR UPDATE OF s SKIP LOCKED`;
-
-const CURRENT = `SELECT s.trigger_id, s.next_run_at FROM ${ACTIVE_SCHEDULES}
-    AND s.trigger_id = ANY($1::uuid[])`;
-
-const ALL_CURRENT = `SELECT s.trigger_id, s.next_run_at FROM ${ACTIVE_SCHEDULES}`;
-
-/**
- * Sets hints after a tick: `seen` is the hint's value when it was read (null: there was none),
- * `next_run_at` the schedule's value now (null: no active schedule). Compare-and-set, so a hint
- * changed meanwhile (by `syncHint` or another process) is left alone. Millisecond precision, as
- * every stored value comes from a JavaScript Date.
- */
-const SET_HINTS = `WITH v AS (
-    SELECT * FROM unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) AS v(trigger_id, seen, next_run_at)
-  ), moved AS (
-    UPDATE schedule_hints h SET next_run_at = v.next_run_at FROM v
-     WHERE h.org_id = $1 AND h.trigger_id = v.trigger_id AND v.next_run_at IS NOT NULL
-       AND date_trunc('milliseconds', h.next_run_at) = v.seen
-  ), dropped AS (
-    DELETE FROM schedule_hints h USING v
-     WHERE h.org_id = $1 AND h.trigger_id = v.trigger_id AND v.next_run_at IS NULL
-       AND date_trunc('milliseconds', h.next_run_at) = v.seen
-  )
-  INSERT INTO schedule_hints (org_id, trigger_id, next_run_at)
-  SELECT $1, v.trigger_id, v.next_run_at FROM v WHERE v.seen IS NULL AND v.next_run_at IS NOT NULL
-  ON CONFLICT DO NOTHING`;
-
-/** Rescan: adds missing hints and moves existing ones only earlier (early is safe, late is not). */
-const MERGE_HINTS = `INSERT INTO schedule_hints (org_id, trigger_id, next_run_at)
-  SELECT $1, * FROM unnest($2::uuid[], $3::timestamptz[])
-  ON CONFLICT (org_id, trigger_id)
-  DO UPDATE SET next_run_at = LEAST(schedule_hints.next_run_at, EXCLUDED.next_run_at)`;
-
-interface ScheduleRow {
-  trigger_id: string;
-  next_run_at: Date;
-}
-
-interface ClaimedRow extends ScheduleRow {
-  config: unknown;
-  type: 'scheduler' | 'app_event';
-  now: Date;
-}
-
-interface HintRow extends ScheduleRow {
-  org_id: string;
-}
-
-interface HintChange {
-  triggerId: string;
-  seen: Date | null;
-  next: Date | null;
-}
 
 function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
@@ -163,11 +97,7 @@ export async function upsertSchedule({
     after: now,
     count: 1,
   }) as [Date];
-  await sql.query(
-    `INSERT INTO trigger_schedules (org_id, trigger_id, next_run_at) VALUES ($1, $2, $3)
-     ON CONFLICT (org_id, trigger_id) DO UPDATE SET next_run_at = EXCLUDED.next_run_at`,
-    [orgId, triggerId, next],
-  );
+  await schedulesRepo.upsertSchedule(sql, { orgId, triggerId, nextRunAt: next });
   return next;
 }
 
@@ -179,7 +109,7 @@ export async function removeSchedule({
   sql: Sql;
   triggerId: string;
 }): Promise<void> {
-  await sql.query('DELETE FROM trigger_schedules WHERE trigger_id = $1', [triggerId]);
+  await schedulesRepo.removeSchedule(sql, { triggerId });
 }
 
 /**
@@ -195,32 +125,14 @@ export async function syncHint({
   orgId: string;
   triggerId: string;
 }): Promise<void> {
-  const [row] = await db.tenant({ orgId }, (sql) => sql.query<ScheduleRow>(CURRENT, [[triggerId]]));
+  const [row] = await db.tenant({ orgId }, (sql) =>
+    schedulesRepo.listActive(sql, { triggerIds: [triggerId] }),
+  );
   await db.owner((sql) =>
     row
-      ? sql.query(
-          `INSERT INTO schedule_hints (org_id, trigger_id, next_run_at) VALUES ($1, $2, $3)
-           ON CONFLICT (org_id, trigger_id) DO UPDATE SET next_run_at = EXCLUDED.next_run_at`,
-          [orgId, triggerId, row.next_run_at],
-        )
-      : sql.query('DELETE FROM schedule_hints WHERE org_id = $1 AND trigger_id = $2', [
-          orgId,
-          triggerId,
-        ]),
+      ? schedulesRepo.upsertHint(sql, { orgId, triggerId, nextRunAt: row.nextRunAt })
+      : schedulesRepo.removeHint(sql, { orgId, triggerId }),
   );
-}
-
-async function setHints(
-  sql: OwnerSql,
-  { orgId, changes }: { orgId: string; changes: readonly HintChange[] },
-): Promise<void> {
-  if (changes.length === 0) return;
-  await sql.query(SET_HINTS, [
-    orgId,
-    changes.map((c) => c.triggerId),
-    changes.map((c) => c.seen),
-    changes.map((c) => c.next),
-  ]);
 }
 
 /** A loop that runs `fn`, then waits `everyMs`, until stopped; `stop` waits for a run in flight. */
@@ -283,15 +195,15 @@ export function startScheduler({
     hints,
   }: {
     orgId: string;
-    hints: readonly HintRow[];
+    hints: readonly HintRecord[];
   }): Promise<void> {
     const problems: { message: string; error: unknown }[] = [];
     const fired: unknown[] = [];
     const current = await db.tenant({ orgId }, async (sql) => {
       fired.length = 0;
-      const claimed = await sql.query<ClaimedRow>(CLAIM_DUE);
+      const claimed = await schedulesRepo.claimDue(sql);
       for (const row of claimed) {
-        const triggerId = row.trigger_id;
+        const triggerId = row.triggerId;
         const parsed = SchedulerConfigSchema.safeParse(row.config);
         let plan: { tickAt: Date; nextRunAt: Date };
         let config: SchedulerConfig;
@@ -301,7 +213,7 @@ export function startScheduler({
           plan = planTick({
             schedule: config.schedule,
             timezone: config.timezone,
-            due: row.next_run_at,
+            due: row.nextRunAt,
             now: row.now,
           });
         } catch (error) {
@@ -313,20 +225,13 @@ export function startScheduler({
           await removeSchedule({ sql, triggerId });
           continue;
         }
-        await sql.query('SAVEPOINT weft_scheduler_tick');
-        try {
-          const result = await fire({
-            sql,
-            orgId,
-            triggerId,
-            tickAt: plan.tickAt,
-            config,
-            type: row.type,
-          });
-          await sql.query('RELEASE SAVEPOINT weft_scheduler_tick');
-          fired.push(result);
-        } catch (error) {
-          await sql.query('ROLLBACK TO SAVEPOINT weft_scheduler_tick');
+        const outcome = await inSavepoint(sql, { name: 'weft_scheduler_tick' }, () =>
+          fire({ sql, orgId, triggerId, tickAt: plan.tickAt, config, type: row.type }),
+        );
+        if (outcome.ok) {
+          fired.push(outcome.value);
+        } else {
+          const { error } = outcome;
           problems.push({
             message: isUniqueViolation(error)
               ? `tick ${plan.tickAt.toISOString()} of trigger ${triggerId} (org ${orgId}) had already fired`
@@ -334,16 +239,13 @@ export function startScheduler({
             error,
           });
         }
-        await sql.query('UPDATE trigger_schedules SET next_run_at = $2 WHERE trigger_id = $1', [
-          triggerId,
-          plan.nextRunAt,
-        ]);
+        await schedulesRepo.setNextRun(sql, { triggerId, nextRunAt: plan.nextRunAt });
       }
       const ids = [
-        ...new Set([...hints.map((h) => h.trigger_id), ...claimed.map((r) => r.trigger_id)]),
+        ...new Set([...hints.map((h) => h.triggerId), ...claimed.map((r) => r.triggerId)]),
       ];
-      const rows = await sql.query<ScheduleRow>(CURRENT, [ids]);
-      return { ids, next: new Map(rows.map((r) => [r.trigger_id, r.next_run_at])) };
+      const rows = await schedulesRepo.listActive(sql, { triggerIds: ids });
+      return { ids, next: new Map(rows.map((r) => [r.triggerId, r.nextRunAt])) };
     });
     for (const p of problems) report(p.message, p.error);
     if (fired.length > 0 && afterCommit) {
@@ -353,29 +255,24 @@ export function startScheduler({
         report('handling fired ticks failed', error);
       }
     }
-    const seen = new Map(hints.map((h) => [h.trigger_id, h.next_run_at]));
+    const seen = new Map(hints.map((h) => [h.triggerId, h.nextRunAt]));
     const changes = current.ids.map((triggerId) => ({
       triggerId,
       seen: seen.get(triggerId) ?? null,
       next: current.next.get(triggerId) ?? null,
     }));
-    await db.owner((sql) => setHints(sql, { orgId, changes }));
+    await db.owner((sql) => schedulesRepo.setHints(sql, { orgId, changes }));
   }
 
   async function tick(stopped: () => boolean): Promise<void> {
-    let due: HintRow[];
+    let due: HintRecord[];
     try {
-      due = await db.owner((sql) =>
-        sql.query<HintRow>(
-          `SELECT org_id, trigger_id, next_run_at FROM schedule_hints
-            WHERE next_run_at <= now() ORDER BY next_run_at LIMIT ${HINT_BATCH}`,
-        ),
-      );
+      due = await db.owner((sql) => schedulesRepo.listDueHints(sql, { limit: HINT_BATCH }));
     } catch (error) {
       report('reading due hints failed', error);
       return;
     }
-    const byOrg = Map.groupBy(due, (h) => h.org_id);
+    const byOrg = Map.groupBy(due, (h) => h.orgId);
     // One org at a time: other processes take the rows this one has locked (SKIP LOCKED).
     for (const [orgId, hints] of byOrg) {
       if (stopped()) return;
@@ -398,15 +295,9 @@ export function startScheduler({
     for (const orgId of orgs) {
       if (stopped()) return;
       try {
-        const rows = await db.tenant({ orgId }, (sql) => sql.query<ScheduleRow>(ALL_CURRENT));
-        if (rows.length === 0) continue;
-        await db.owner((sql) =>
-          sql.query(MERGE_HINTS, [
-            orgId,
-            rows.map((r) => r.trigger_id),
-            rows.map((r) => r.next_run_at),
-          ]),
-        );
+        const schedules = await db.tenant({ orgId }, (sql) => schedulesRepo.listAllActive(sql));
+        if (schedules.length === 0) continue;
+        await db.owner((sql) => schedulesRepo.mergeHints(sql, { orgId, schedules }));
       } catch (error) {
         report(`rescan of org ${orgId} failed`, error);
       }
