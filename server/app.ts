@@ -16,6 +16,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { ping } from './db/repositories/system.repo.ts';
 import { AppError } from './errors.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
 import { installInputGuards } from './http/input.ts';
@@ -160,7 +161,7 @@ export async function buildApp(
       },
     },
     handler: async () => {
-      await deps.db.owner((sql) => sql.query('SELECT 1'));
+      await deps.db.owner((sql) => ping(sql));
       return { status: 'ok' as const, version: WEFT_VERSION, database: deps.db.driver };
     },
   });

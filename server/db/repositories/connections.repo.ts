@@ -1,4 +1,4 @@
-import type { Sql } from '../database.ts';
+import type { Database, Sql } from '../database.ts';
 import type { ConnectionStatus } from '../../domain/connection.ts';
 
 /** A connection as stored, credentials still sealed. Only services see this shape. */
@@ -321,6 +321,45 @@ export async function takeAuthorization(
     : null;
 }
 
+/**
+ * Consumes the authorization of an OAuth callback, before the org is known, in one round trip:
+ * the `weft.oauth_state` setting makes only that state's row visible (RLS), and the org is set
+ * from it within the same implicit transaction. A state works once.
+ */
+export async function takeAuthorizationByState(
+  db: Database,
+  { state }: { state: string },
+): Promise<AuthorizationRecord | null> {
+  const results = await db.batch(
+    { oauthState: state },
+    `SELECT set_config('weft.org_id',
+        coalesce((SELECT org_id::text FROM oauth_authorizations WHERE state = weft_current_oauth_state() LIMIT 1), ''), true);
+     DELETE FROM oauth_authorizations WHERE state = weft_current_oauth_state()
+       RETURNING org_id, connection_id, code_verifier_sealed, redirect_uri, return_url, expires_at`,
+  );
+  const r = results[1]?.[0] as
+    | {
+        readonly org_id: string;
+        readonly connection_id: string;
+        readonly code_verifier_sealed: string;
+        readonly redirect_uri: string;
+        readonly return_url: string | null;
+        readonly expires_at: Date;
+      }
+    | undefined;
+  return r
+    ? {
+        orgId: r.org_id,
+        state,
+        connectionId: r.connection_id,
+        codeVerifierSealed: r.code_verifier_sealed,
+        redirectUri: r.redirect_uri,
+        returnUrl: r.return_url,
+        expiresAt: r.expires_at,
+      }
+    : null;
+}
+
 export async function insertPlatformEvent(
   db: Sql,
   e: {
@@ -359,4 +398,64 @@ export async function listPlatformEvents(
     payload: r.payload,
     createdAt: r.created_at.toISOString(),
   }));
+}
+
+// Key rotation re-wraps every sealed value of an org: it locks them all, then updates those
+// that changed, in one tenant transaction.
+
+export async function lockAllCredentials(
+  db: Sql,
+): Promise<{ id: string; credentials: Record<string, string> }[]> {
+  return db.query<{ readonly id: string; readonly credentials: Record<string, string> }>(
+    'SELECT id, credentials FROM connections FOR UPDATE',
+  );
+}
+
+export async function updateCredentials(
+  db: Sql,
+  { id, credentials }: { id: string; credentials: Record<string, string> },
+): Promise<void> {
+  await db.query('UPDATE connections SET credentials = $2 WHERE id = $1', [
+    id,
+    JSON.stringify(credentials),
+  ]);
+}
+
+export async function lockAllOAuthAppSecrets(
+  db: Sql,
+): Promise<{ id: string; clientSecretSealed: string | null }[]> {
+  const rows = await db.query<{
+    readonly id: string;
+    readonly client_secret_sealed: string | null;
+  }>('SELECT id, client_secret_sealed FROM oauth_apps FOR UPDATE');
+  return rows.map((r) => ({ id: r.id, clientSecretSealed: r.client_secret_sealed }));
+}
+
+export async function updateOAuthAppSecret(
+  db: Sql,
+  { id, clientSecretSealed }: { id: string; clientSecretSealed: string },
+): Promise<void> {
+  await db.query('UPDATE oauth_apps SET client_secret_sealed = $2 WHERE id = $1', [
+    id,
+    clientSecretSealed,
+  ]);
+}
+
+export async function lockAllAuthorizationVerifiers(
+  db: Sql,
+): Promise<{ state: string; codeVerifierSealed: string }[]> {
+  const rows = await db.query<{ readonly state: string; readonly code_verifier_sealed: string }>(
+    'SELECT state, code_verifier_sealed FROM oauth_authorizations FOR UPDATE',
+  );
+  return rows.map((r) => ({ state: r.state, codeVerifierSealed: r.code_verifier_sealed }));
+}
+
+export async function updateAuthorizationVerifier(
+  db: Sql,
+  { state, codeVerifierSealed }: { state: string; codeVerifierSealed: string },
+): Promise<void> {
+  await db.query('UPDATE oauth_authorizations SET code_verifier_sealed = $2 WHERE state = $1', [
+    state,
+    codeVerifierSealed,
+  ]);
 }

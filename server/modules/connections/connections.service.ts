@@ -996,41 +996,25 @@ export async function completeAuthorization({
       'bad_request',
       'this authorization link is not valid; start the connection again',
     );
-  const results = await runtime.db.batch(
-    { oauthState: state },
-    `SELECT set_config('weft.org_id',
-        coalesce((SELECT org_id::text FROM oauth_authorizations WHERE state = weft_current_oauth_state() LIMIT 1), ''), true);
-     DELETE FROM oauth_authorizations WHERE state = weft_current_oauth_state()
-       RETURNING org_id, connection_id, code_verifier_sealed, redirect_uri, return_url, expires_at`,
-  );
-  const row = results[1]?.[0] as
-    | {
-        org_id: string;
-        connection_id: string;
-        code_verifier_sealed: string;
-        redirect_uri: string;
-        return_url: string | null;
-        expires_at: Date;
-      }
-    | undefined;
+  const row = await connectionsRepo.takeAuthorizationByState(runtime.db, { state });
   if (!row)
     throw new AppError(
       'bad_request',
       'this authorization link was already used or is unknown; start the connection again',
     );
-  if (row.expires_at.getTime() < Date.now())
+  if (row.expiresAt.getTime() < Date.now())
     throw new AppError(
       'bad_request',
       'this authorization link has expired; start the connection again',
     );
-  const orgId = row.org_id;
+  const orgId = row.orgId;
   const tenant = systemTenant({
     orgId,
     actorId: null,
     label: 'oauth callback',
     permissions: ['connections:read', 'connections:write', 'connectors:read'],
   });
-  const { record, connector } = await load(runtime, tenant, row.connection_id);
+  const { record, connector } = await load(runtime, tenant, row.connectionId);
   if (error !== undefined || code === undefined) {
     const reason = `the user or provider declined the authorization (${(error ?? 'no code').slice(0, 100)})`;
     await runtime.db.tenant({ orgId }, (sql) =>
@@ -1051,7 +1035,7 @@ export async function completeAuthorization({
   const client = oauthClientOf({ runtime, orgId, method, app });
   const verifier = open({
     keyring: runtime.keyring,
-    sealed: row.code_verifier_sealed,
+    sealed: row.codeVerifierSealed,
     aad: verifierAad({ orgId, state }),
   });
   try {
@@ -1062,7 +1046,7 @@ export async function completeAuthorization({
       params: {
         grant_type: 'authorization_code',
         code,
-        redirect_uri: row.redirect_uri,
+        redirect_uri: row.redirectUri,
         ...(method.pkce && { code_verifier: verifier }),
       },
       trace: spanRecorder(runtime, record),
@@ -1087,7 +1071,7 @@ export async function completeAuthorization({
     }
     throw failure;
   }
-  return { connectionId: record.id, returnUrl: row.return_url };
+  return { connectionId: record.id, returnUrl: row.returnUrl };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../../db/database.ts';
 import * as orgsRepo from '../../db/repositories/orgs.repo.ts';
 import type { Organization, User } from '../../db/repositories/orgs.repo.ts';
+import { advisoryLock, advisoryUnlock } from '../../db/repositories/system.repo.ts';
 import type { CreatedApiKey } from '../../domain/api-key.ts';
 import { operatorTenant, type Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
@@ -76,7 +77,7 @@ export async function bootstrapIfEmpty({
   actorLabel: string;
 }): Promise<CreatedOrganization | null> {
   return db.owner(async (sql) => {
-    await sql.query('SELECT pg_advisory_lock($1)', [BOOTSTRAP_LOCK_KEY]);
+    await advisoryLock(sql, { key: BOOTSTRAP_LOCK_KEY });
     try {
       if (await orgsRepo.findInstallation(sql)) return null;
       const created = await createOrganization({
@@ -88,7 +89,7 @@ export async function bootstrapIfEmpty({
       await orgsRepo.insertInstallation(sql, { defaultOrgId: created.organization.id });
       return created;
     } finally {
-      await sql.query('SELECT pg_advisory_unlock($1)', [BOOTSTRAP_LOCK_KEY]);
+      await advisoryUnlock(sql, { key: BOOTSTRAP_LOCK_KEY });
     }
   });
 }

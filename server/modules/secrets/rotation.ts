@@ -1,5 +1,6 @@
 import { rewrap, sealedKeyId, type Keyring } from '../../crypto/envelope.ts';
 import type { Database, Sql } from '../../db/database.ts';
+import * as connectionsRepo from '../../db/repositories/connections.repo.ts';
 import { listRegisteredOrgs } from '../../db/repositories/orgs.repo.ts';
 import * as secretsRepo from '../../db/repositories/secrets.repo.ts';
 import { oauthSecretAad, verifierAad } from '../connections/credentials.ts';
@@ -40,9 +41,7 @@ async function rotateOrg({
       return sealed;
     }
   };
-  const connections = await sql.query<{ id: string; credentials: Record<string, string> }>(
-    'SELECT id, credentials FROM connections FOR UPDATE',
-  );
+  const connections = await connectionsRepo.lockAllCredentials(sql);
   for (const c of connections) {
     const next = Object.fromEntries(
       Object.entries(c.credentials).map(([field, sealed]) => [
@@ -51,42 +50,30 @@ async function rotateOrg({
       ]),
     );
     if (JSON.stringify(next) !== JSON.stringify(c.credentials)) {
-      await sql.query('UPDATE connections SET credentials = $2 WHERE id = $1', [
-        c.id,
-        JSON.stringify(next),
-      ]);
+      await connectionsRepo.updateCredentials(sql, { id: c.id, credentials: next });
     }
   }
-  const apps = await sql.query<{ id: string; client_secret_sealed: string | null }>(
-    'SELECT id, client_secret_sealed FROM oauth_apps FOR UPDATE',
-  );
-  for (const app of apps) {
-    if (app.client_secret_sealed === null) continue;
+  for (const app of await connectionsRepo.lockAllOAuthAppSecrets(sql)) {
+    if (app.clientSecretSealed === null) continue;
     const next = one(
-      app.client_secret_sealed,
+      app.clientSecretSealed,
       oauthSecretAad({ orgId, appId: app.id }),
       `oauth app ${app.id}`,
     );
-    if (next !== app.client_secret_sealed)
-      await sql.query('UPDATE oauth_apps SET client_secret_sealed = $2 WHERE id = $1', [
-        app.id,
-        next,
-      ]);
+    if (next !== app.clientSecretSealed)
+      await connectionsRepo.updateOAuthAppSecret(sql, { id: app.id, clientSecretSealed: next });
   }
-  const pending = await sql.query<{ state: string; code_verifier_sealed: string }>(
-    'SELECT state, code_verifier_sealed FROM oauth_authorizations FOR UPDATE',
-  );
-  for (const p of pending) {
+  for (const p of await connectionsRepo.lockAllAuthorizationVerifiers(sql)) {
     const next = one(
-      p.code_verifier_sealed,
+      p.codeVerifierSealed,
       verifierAad({ orgId, state: p.state }),
       'pending authorization',
     );
-    if (next !== p.code_verifier_sealed)
-      await sql.query(
-        'UPDATE oauth_authorizations SET code_verifier_sealed = $2 WHERE state = $1',
-        [p.state, next],
-      );
+    if (next !== p.codeVerifierSealed)
+      await connectionsRepo.updateAuthorizationVerifier(sql, {
+        state: p.state,
+        codeVerifierSealed: next,
+      });
   }
   for (const secret of await secretsRepo.lockAllSealed(sql)) {
     const next = one(
