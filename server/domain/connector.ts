@@ -397,3 +397,23 @@ export const ConnectorDocumentSchema = z
     });
   });
 export type ConnectorDocument = z.infer<typeof ConnectorDocumentSchema>;
+
+/** The input JSON Schema of an action, derived from its parameters when none is given. */
+export function deriveInputSchema(action: ActionInput): Record<string, unknown> {
+  if (action.inputSchema !== undefined) return action.inputSchema;
+  const properties: Record<string, unknown> = {};
+  const required: string[] = [];
+  for (const p of action.parameters) {
+    properties[p.name] = {
+      ...(p.schema ?? {}),
+      ...(p.description !== undefined && { description: p.description }),
+    };
+    if (p.required) required.push(p.name);
+  }
+  return {
+    type: 'object',
+    properties,
+    ...(required.length > 0 && { required }),
+    additionalProperties: false,
+  };
+}

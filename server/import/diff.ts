@@ -8,7 +8,7 @@ import {
   type Parameter,
 } from '../domain/connector.ts';
 import { AppError } from '../errors.ts';
-import { deriveInputSchema } from '../modules/connectors/connectors.service.ts';
+import { deriveInputSchema } from '../domain/connector.ts';
 
 /*
  * What a re-import (a newer version of the same spec) would change in a connector, and the

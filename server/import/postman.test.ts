@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConnectorDocumentSchema, type ActionInput } from '../domain/connector.ts';
 import { buildActionRequest, resolveBaseUrl } from '../engine/request-builder.ts';
 import { AppError } from '../errors.ts';
-import { deriveInputSchema } from '../modules/connectors/connectors.service.ts';
+import { deriveInputSchema } from '../domain/connector.ts';
 import { extractPostman } from './postman.ts';
 import { MAX_WARNINGS, type ImportResult, type ImportWarning } from './types.ts';
 

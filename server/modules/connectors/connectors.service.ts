@@ -3,6 +3,7 @@ import { isUniqueViolation, type Database, type Sql } from '../../db/database.ts
 import * as connectorsRepo from '../../db/repositories/connectors.repo.ts';
 import {
   CONNECTOR_FORMAT_VERSION,
+  deriveInputSchema,
   type Action,
   type ActionInput,
   type Connector,
@@ -16,26 +17,6 @@ import { requirePermission, type Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
 import { didYouMean } from '../../text.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-
-/** The input JSON Schema of an action, derived from its parameters when none is given. */
-export function deriveInputSchema(action: ActionInput): Record<string, unknown> {
-  if (action.inputSchema !== undefined) return action.inputSchema;
-  const properties: Record<string, unknown> = {};
-  const required: string[] = [];
-  for (const p of action.parameters) {
-    properties[p.name] = {
-      ...(p.schema ?? {}),
-      ...(p.description !== undefined && { description: p.description }),
-    };
-    if (p.required) required.push(p.name);
-  }
-  return {
-    type: 'object',
-    properties,
-    ...(required.length > 0 && { required }),
-    additionalProperties: false,
-  };
-}
 
 function checkAction(action: ActionInput): void {
   const names = new Set<string>();

@@ -7,7 +7,7 @@ import {
   type EventSignature,
 } from '../../triggers/app-events/app-events.ts';
 import type { ConnectionRuntime } from '../connections/runtime.ts';
-import type { AppEventVerifier, LoadedTrigger } from './hooks.ts';
+import type { AppEventVerifier, LoadedTrigger } from './types.ts';
 
 const TTL_MS = 60_000;
 

@@ -8,9 +8,10 @@ import { EVENT_VERDICTS, type WebhookAuth } from '../../domain/trigger.ts';
 import { AppError } from '../../errors.ts';
 import type { App } from '../../http/types.ts';
 import { runHeaders } from '../workflows/runner.ts';
-import { newEvent, type EventRouter, type LoadedTrigger } from './router.ts';
+import { newEvent, type EventRouter } from './router.ts';
+import type { AppEventVerifier, LoadedTrigger } from './types.ts';
 
-export type { LoadedTrigger };
+export type { AppEventVerifier, LoadedTrigger };
 import { openTriggerSecret } from './triggers.service.ts';
 
 function sameSecret(a: string, b: string): boolean {
@@ -108,13 +109,6 @@ function authenticate({
       });
   }
 }
-
-/** A provider's own signature on an app event (per the connector's event definition). */
-export type AppEventVerifier = (args: {
-  trigger: LoadedTrigger;
-  headers: Record<string, string | string[] | undefined>;
-  rawBody: Buffer;
-}) => Promise<{ ok: true } | { ok: false; reason: string }>;
 
 const HookParamsSchema = z.object({ id: z.string().max(100) }).strict();
 const REJECTION_NOTE_INTERVAL_MS = 1_000;

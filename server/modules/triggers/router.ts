@@ -9,12 +9,14 @@ import type {
   RouteRecord,
   TriggerRecord,
 } from '../../db/repositories/triggers.repo.ts';
-import { WebhookConfigSchema, type TriggerType, type WebhookConfig } from '../../domain/trigger.ts';
+import { WebhookConfigSchema, type TriggerType } from '../../domain/trigger.ts';
 import { systemTenant } from '../../domain/tenant.ts';
 import type { TriggerKind } from '../../domain/workflow.ts';
 import type { WorkflowRunner } from '../workflows/runner.ts';
 import { dedupKeyOf, matches } from './filters.ts';
-import { TRIGGERS_CHANNEL } from './triggers.service.ts';
+import { TRIGGERS_CHANNEL, type LoadedTrigger } from './types.ts';
+
+export type { LoadedTrigger };
 
 /**
  * How long the process that accepted an event may take to route it before the sweeper does:
@@ -27,14 +29,6 @@ const TRIGGERED_BY: Record<TriggerType, TriggerKind> = {
   scheduler: 'scheduler',
   app_event: 'app-event',
 };
-
-/** A trigger with its routes, as the hot paths need it (cached per process). */
-export interface LoadedTrigger {
-  record: TriggerRecord;
-  routes: RouteRecord[];
-  /** A webhook trigger's settings, parsed once when loaded (null for other types). */
-  webhook: WebhookConfig | null;
-}
 
 /** A new pending event of `trigger` (the caller inserts it), received now. */
 export function newEvent({

@@ -23,12 +23,12 @@ import { decodeCursor, pageOfItems } from '../pagination.ts';
 import { requireWorkflow } from '../workflows/workflows.service.ts';
 import { compileJsonata } from './filters.ts';
 import { connectorOf } from './app-event-verify.ts';
+import { TRIGGERS_CHANNEL } from './types.ts';
+
+export { TRIGGERS_CHANNEL };
 import { subscribe, unsubscribe } from '../../triggers/app-events/app-events.ts';
 import { nextRuns, validateSchedule } from '../../triggers/scheduler/schedule.ts';
 import { removeSchedule, syncHint, upsertSchedule } from '../../triggers/scheduler/ticker.ts';
-
-/** Channel on which trigger changes drop the webhook endpoint's cache in every process. */
-export const TRIGGERS_CHANNEL = 'weft_triggers';
 
 export interface TriggerDeps {
   db: Database;
