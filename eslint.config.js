@@ -8,7 +8,9 @@ const processEnv = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.weft/', 'coverage/', 'bench/results/', 'web/dist/', 'evals/data/'] },
+  {
+    ignores: ['node_modules/', '.weft/', 'coverage/', 'bench/results/', 'web/dist/', 'evals/data/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -33,7 +35,7 @@ export default tseslint.config(
   },
   {
     // Code that may serve MCP over stdio must never write to stdout by accident.
-    files: ['server/**/*.ts', 'tools/**/*.ts', 'agents/**/*.ts'],
+    files: ['app/**/*.ts', 'server/**/*.ts', 'tools/**/*.ts', 'agents/**/*.ts'],
     rules: { 'no-console': 'error', 'no-restricted-syntax': ['error', processEnv] },
   },
   {

@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import Fastify from 'fastify';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { buildApp } from '../server/app.ts';
+import { buildApp } from '../app/http.ts';
 import { loadConfig, type Config } from '../server/config.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../server/crypto/envelope.ts';
 import type { Database } from '../server/db/database.ts';

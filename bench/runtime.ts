@@ -11,13 +11,13 @@
  * The execution log is counted after each target: every 2xx must have its row.
  */
 import { availableParallelism } from 'node:os';
-import { buildApp } from '../server/app.ts';
+import { buildApp } from '../app/http.ts';
 import { loadConfig } from '../server/config.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../server/crypto/envelope.ts';
 import { createPgDatabase } from '../server/db/pg-database.ts';
 import { createLogger } from '../server/logger.ts';
 import { openEngines } from '../server/modules/workflows/engine.ts';
-import { startWorkers } from '../server/workers.ts';
+import { startWorkers } from '../app/workers.ts';
 import type { BenchSettings } from './env.ts';
 import { createBenchDatabase, prepareWeftDatabase } from './http-customers.ts';
 import { runLoad } from './load.ts';

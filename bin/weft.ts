@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCli } from '../server/cli.ts';
+import { runCli } from '../app/cli.ts';
 
 const code = await runCli(process.argv.slice(2), {
   out: (text) => process.stdout.write(text),

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { RouteOptions } from 'fastify';
 import { loadConfig, type Config } from '../server/config.ts';
-import { buildApp } from '../server/app.ts';
+import { buildApp } from '../app/http.ts';
 import {
   createKeyring,
   generateMasterKey,
@@ -20,7 +20,7 @@ import { insertMembership, insertUser } from '../server/db/repositories/orgs.rep
 import { operatorTenant, type Mode, type Role } from '../server/domain/tenant.ts';
 import { insertApiKey } from '../server/modules/api-keys/api-keys.service.ts';
 import { openEngines } from '../server/modules/workflows/engine.ts';
-import { startWorkers } from '../server/workers.ts';
+import { startWorkers } from '../app/workers.ts';
 
 export interface TestApp {
   app: App;

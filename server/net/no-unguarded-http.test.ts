@@ -79,7 +79,7 @@ const RULES: readonly Rule[] = [
  */
 const ALLOWED: readonly { file: string; rule: string; reason: string }[] = [];
 
-const ROOTS = ['server', 'tools', 'agents', 'evals'];
+const ROOTS = ['app', 'server', 'tools', 'agents', 'evals'];
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
 interface Finding {

@@ -7,7 +7,7 @@ import {
   type TestApp,
 } from '../../../test/app.ts';
 import { createTestDatabase, TEST_DRIVERS, type TestDatabase } from '../../../test/db.ts';
-import { buildApp } from '../../app.ts';
+import { buildApp } from '../../../app/http.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../../crypto/envelope.ts';
 import type { App } from '../../http/types.ts';
 import { createLogger } from '../../logger.ts';

@@ -4,12 +4,12 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedOrg, withKey, type SeededOrg, type TestApp } from '../../../test/app.ts';
 import { createTestDatabase, TEST_DRIVERS } from '../../../test/db.ts';
-import { buildApp } from '../../app.ts';
+import { buildApp } from '../../../app/http.ts';
 import { loadConfig } from '../../config.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../../crypto/envelope.ts';
 import type { Database, TxSql } from '../../db/database.ts';
 import { createLogger } from '../../logger.ts';
-import { startWorkers } from '../../workers.ts';
+import { startWorkers } from '../../../app/workers.ts';
 import { openEngines } from './engine.ts';
 
 const MARKER = 'cannot-store-this-result';

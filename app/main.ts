@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import { buildApp } from './app.ts';
-import type { Config } from './config.ts';
-import type { CreatedOrganization } from './modules/orgs/orgs.service.ts';
-import { bootstrapIfEmpty } from './modules/orgs/orgs.service.ts';
-import { openRuntime } from './runtime.ts';
+import { buildApp } from './http.ts';
+import type { Config } from '../server/config.ts';
+import type { CreatedOrganization } from '../server/modules/orgs/orgs.service.ts';
+import { bootstrapIfEmpty } from '../server/modules/orgs/orgs.service.ts';
+import { openRuntime } from '../server/runtime.ts';
 import { startWorkers, type Workers } from './workers.ts';
-import { openEngines, type Engines } from './modules/workflows/engine.ts';
+import { openEngines, type Engines } from '../server/modules/workflows/engine.ts';
 
 export interface StartedServer {
   url: string;

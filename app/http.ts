@@ -16,39 +16,42 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { ping } from './db/repositories/system.repo.ts';
-import { AppError } from './errors.ts';
-import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
-import { installInputGuards } from './http/input.ts';
-import { declareScopeAccess, enforceDeclaredPermissions } from './http/permissions.ts';
-import { redactUrl } from './logger.ts';
-import type { App, AppDeps } from './http/types.ts';
-import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
-import { auditRoutes } from './modules/audit/audit.routes.ts';
-import { createAuthCache } from './modules/auth/auth-cache.ts';
-import { authenticateApiKey } from './modules/auth/auth.service.ts';
-import { customersRoutes } from './modules/customers/customers.routes.ts';
-import { secretsRoutes } from './modules/secrets/secrets.routes.ts';
+import { ping } from '../server/db/repositories/system.repo.ts';
+import { AppError } from '../server/errors.ts';
+import { frameworkErrors, installErrorHandling } from '../server/http/error-handler.ts';
+import { installInputGuards } from '../server/http/input.ts';
+import { declareScopeAccess, enforceDeclaredPermissions } from '../server/http/permissions.ts';
+import { redactUrl } from '../server/logger.ts';
+import type { App, AppDeps } from '../server/http/types.ts';
+import { apiKeysRoutes } from '../server/modules/api-keys/api-keys.routes.ts';
+import { auditRoutes } from '../server/modules/audit/audit.routes.ts';
+import { createAuthCache } from '../server/modules/auth/auth-cache.ts';
+import { authenticateApiKey } from '../server/modules/auth/auth.service.ts';
+import { customersRoutes } from '../server/modules/customers/customers.routes.ts';
+import { secretsRoutes } from '../server/modules/secrets/secrets.routes.ts';
 import {
   openWorkflowEngine,
   queueOptionsOf,
   type WorkflowEngine,
-} from './modules/workflows/engine.ts';
-import { workflowsRoutes } from './modules/workflows/workflows.routes.ts';
-import { createAppEventVerifier } from './modules/triggers/app-event-verify.ts';
-import { hookRoutes } from './modules/triggers/hooks.ts';
-import { createEventRouter } from './modules/triggers/router.ts';
-import { triggersRoutes } from './modules/triggers/triggers.routes.ts';
-import type { TriggerDeps } from './modules/triggers/triggers.service.ts';
-import { connectionsRoutes } from './modules/connections/connections.routes.ts';
-import { cdmRoutes } from './modules/cdm/cdm.routes.ts';
-import { completeAuthorization } from './modules/connections/connections.service.ts';
-import { createConnectionRuntime, type ConnectionRuntime } from './modules/connections/runtime.ts';
+} from '../server/modules/workflows/engine.ts';
+import { workflowsRoutes } from '../server/modules/workflows/workflows.routes.ts';
+import { createAppEventVerifier } from '../server/modules/triggers/app-event-verify.ts';
+import { hookRoutes } from '../server/modules/triggers/hooks.ts';
+import { createEventRouter } from '../server/modules/triggers/router.ts';
+import { triggersRoutes } from '../server/modules/triggers/triggers.routes.ts';
+import type { TriggerDeps } from '../server/modules/triggers/triggers.service.ts';
+import { connectionsRoutes } from '../server/modules/connections/connections.routes.ts';
+import { cdmRoutes } from '../server/modules/cdm/cdm.routes.ts';
+import { completeAuthorization } from '../server/modules/connections/connections.service.ts';
+import {
+  createConnectionRuntime,
+  type ConnectionRuntime,
+} from '../server/modules/connections/runtime.ts';
 import {
   connectorDocumentJsonSchema,
   connectorsRoutes,
-} from './modules/connectors/connectors.routes.ts';
-import { WEFT_VERSION } from './version.ts';
+} from '../server/modules/connectors/connectors.routes.ts';
+import { WEFT_VERSION } from '../server/version.ts';
 import { mcpRoutes } from '../tools/http.ts';
 
 export const API_KEY_HEADER = 'x-fastn-api-key';
@@ -70,7 +73,7 @@ export interface BuildAppDeps extends AppDeps {
   readonly workflows?: WorkflowEngine;
 }
 
-/** Builds the HTTP app without listening; `server/main.ts` listens, tests use `inject`. */
+/** Builds the HTTP app without listening; `app/main.ts` listens, tests use `inject`. */
 export async function buildApp(
   deps: BuildAppDeps,
   {

@@ -2,23 +2,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
-import { ConfigError, loadConfig, type Config } from './config.ts';
-import { ApiKeyKindSchema } from './domain/api-key.ts';
-import type { Mode } from './domain/tenant.ts';
-import { isAppError } from './errors.ts';
-import { createLogger } from './logger.ts';
+import { ConfigError, loadConfig, type Config } from '../server/config.ts';
+import { ApiKeyKindSchema } from '../server/domain/api-key.ts';
+import type { Mode } from '../server/domain/tenant.ts';
+import { isAppError } from '../server/errors.ts';
+import { createLogger } from '../server/logger.ts';
 import { closeOnSignals, startServer } from './main.ts';
-import { createApiKey, listApiKeys, revokeApiKey } from './modules/api-keys/api-keys.service.ts';
-import { createOrganization, operatorContext } from './modules/orgs/orgs.service.ts';
-import { openRuntime, type Runtime } from './runtime.ts';
-import { rotateSecrets } from './modules/secrets/rotation.ts';
-import { importSpecIntoConnector } from './modules/connectors/import.service.ts';
-import type { Selection } from './domain/import.ts';
-import { createFetchText } from './net/fetch-text.ts';
-import { createGuardedDispatcher, guardSettings } from './net/ssrf.ts';
-import { serveStdio } from '../tools/stdio.ts';
+import {
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+} from '../server/modules/api-keys/api-keys.service.ts';
+import { createOrganization, operatorContext } from '../server/modules/orgs/orgs.service.ts';
+import { openRuntime, type Runtime } from '../server/runtime.ts';
+import { rotateSecrets } from '../server/modules/secrets/rotation.ts';
+import { importSpecIntoConnector } from '../server/modules/connectors/import.service.ts';
+import type { Selection } from '../server/domain/import.ts';
+import { createFetchText } from '../server/net/fetch-text.ts';
+import { createGuardedDispatcher, guardSettings } from '../server/net/ssrf.ts';
+import { serveStdio } from './stdio.ts';
 import { startWorkers } from './workers.ts';
-import { WEFT_VERSION } from './version.ts';
+import { WEFT_VERSION } from '../server/version.ts';
 
 interface Io {
   out: (text: string) => void;

@@ -179,9 +179,7 @@ describe('weft connector import', () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'weft-cli-import-'));
     const env = { WEFT_DATA_DIR: dataDir };
     await cli(['org', 'create', 'Importers'], env);
-    const spec = fileURLToPath(
-      new URL('../evals/data/specs/petstore-v2.yaml', import.meta.url),
-    );
+    const spec = fileURLToPath(new URL('../evals/data/specs/petstore-v2.yaml', import.meta.url));
     const first = await cli(['connector', 'import', spec, '--slug', 'pets'], env);
     expect(first.code, first.err).toBe(0);
     expect(first.out).toMatch(/created connector 'pets': 20 actions/);

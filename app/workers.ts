@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
-import type { Keyring } from './crypto/envelope.ts';
-import type { Database } from './db/database.ts';
-import * as executionsRepo from './db/repositories/executions.repo.ts';
-import type { StaleExecution } from './db/repositories/executions.repo.ts';
-import { listRegisteredOrgs } from './db/repositories/orgs.repo.ts';
-import { purgeExpiredState } from './modules/state/state.service.ts';
-import { startTriggerWorkers } from './modules/triggers/background.ts';
-import { repeat } from './repeat.ts';
-import { DuplicateJobError } from './queue/queue.ts';
-import { createEventRouter } from './modules/triggers/router.ts';
+import type { Config } from '../server/config.ts';
+import type { Keyring } from '../server/crypto/envelope.ts';
+import type { Database } from '../server/db/database.ts';
+import * as executionsRepo from '../server/db/repositories/executions.repo.ts';
+import type { StaleExecution } from '../server/db/repositories/executions.repo.ts';
+import { listRegisteredOrgs } from '../server/db/repositories/orgs.repo.ts';
+import { purgeExpiredState } from '../server/modules/state/state.service.ts';
+import { startTriggerWorkers } from '../server/modules/triggers/background.ts';
+import { repeat } from '../server/repeat.ts';
+import { DuplicateJobError } from '../server/queue/queue.ts';
+import { createEventRouter } from '../server/modules/triggers/router.ts';
 import {
   expirySeconds,
   openEngines,
@@ -18,7 +18,7 @@ import {
   workWorkflowQueues,
   type Engines,
   type WorkflowEngine,
-} from './modules/workflows/engine.ts';
+} from '../server/modules/workflows/engine.ts';
 
 export interface Workers {
   close(): Promise<void>;

@@ -23,13 +23,13 @@ import {
   queueOptionsOf,
   type WorkflowEngine,
 } from '../server/modules/workflows/engine.ts';
-import { startWorkers, type Workers } from '../server/workers.ts';
+import { startWorkers, type Workers } from './workers.ts';
 import { createEventRouter, type EventRouter } from '../server/modules/triggers/router.ts';
 import { WEFT_VERSION } from '../server/version.ts';
-import { ADMIN_TOOLS } from './index.ts';
-import { adminResources } from './resources.ts';
-import { loadPrompts } from './prompts.ts';
-import { agentTenant, createMcpServer } from './server.ts';
+import { ADMIN_TOOLS } from '../tools/index.ts';
+import { adminResources } from '../tools/resources.ts';
+import { loadPrompts } from '../tools/prompts.ts';
+import { agentTenant, createMcpServer } from '../tools/server.ts';
 
 export interface StdioHandle {
   close(): Promise<void>;
