@@ -14,7 +14,7 @@ import {
   revokeApiKey,
 } from '../server/modules/api-keys/api-keys.service.ts';
 import { createOrganization, operatorContext } from '../server/modules/orgs/orgs.service.ts';
-import { openRuntime, type Runtime } from '../server/runtime.ts';
+import { openStore, type Store } from './store.ts';
 import { rotateSecrets } from '../server/modules/secrets/rotation.ts';
 import { importSpecIntoConnector } from '../server/modules/connectors/import.service.ts';
 import type { Selection } from '../server/domain/import.ts';
@@ -70,8 +70,8 @@ export function buildCli(io: Io): Command {
     createLogger(getConfig().logLevel === 'info' ? 'warn' : getConfig().logLevel, {
       write: (s: string) => io.err(s),
     });
-  const withRuntime = async <T>(fn: (rt: Runtime) => Promise<T>): Promise<T> => {
-    const runtime = await openRuntime({ config: getConfig(), logger: cliLogger() });
+  const withRuntime = async <T>(fn: (rt: Store) => Promise<T>): Promise<T> => {
+    const runtime = await openStore({ config: getConfig(), logger: cliLogger() });
     try {
       return await fn(runtime);
     } finally {
@@ -111,7 +111,7 @@ export function buildCli(io: Io): Command {
       const cfg = getConfig();
       const logger = createLogger(cfg.logLevel);
       const starting = (async () => {
-        const runtime = await openRuntime({ config: cfg, logger });
+        const runtime = await openStore({ config: cfg, logger });
         const workers = await startWorkers({
           config: cfg,
           db: runtime.db,

@@ -33,11 +33,11 @@ import {
   openWorkflowEngine,
   queueOptionsOf,
   type WorkflowEngine,
-} from '../server/modules/workflows/engine.ts';
+} from '../server/runtime/engines.ts';
 import { workflowsRoutes } from '../server/modules/workflows/workflows.routes.ts';
 import { createAppEventVerifier } from '../server/modules/triggers/app-event-verify.ts';
 import { hookRoutes } from '../server/modules/triggers/hooks.ts';
-import { createEventRouter } from '../server/modules/triggers/router.ts';
+import { createEventRouter } from '../server/runtime/event-router.ts';
 import { triggersRoutes } from '../server/modules/triggers/triggers.routes.ts';
 import type { TriggerDeps } from '../server/modules/triggers/triggers.service.ts';
 import { connectionsRoutes } from '../server/modules/connections/connections.routes.ts';

@@ -3,9 +3,9 @@ import { buildApp } from './http.ts';
 import type { Config } from '../server/config.ts';
 import type { CreatedOrganization } from '../server/modules/orgs/orgs.service.ts';
 import { bootstrapIfEmpty } from '../server/modules/orgs/orgs.service.ts';
-import { openRuntime } from '../server/runtime.ts';
+import { openStore } from './store.ts';
 import { startWorkers, type Workers } from './workers.ts';
-import { openEngines, type Engines } from '../server/modules/workflows/engine.ts';
+import { openEngines, type Engines } from '../server/runtime/engines.ts';
 
 export interface StartedServer {
   url: string;
@@ -52,7 +52,7 @@ export async function startServer({
   out: (text: string) => void;
   workers?: boolean;
 }): Promise<StartedServer> {
-  const runtime = await openRuntime({ config, logger });
+  const runtime = await openStore({ config, logger });
   let running: Workers | null = null;
   let engines: Engines | undefined;
   try {

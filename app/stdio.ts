@@ -17,14 +17,14 @@ import type { Config } from '../server/config.ts';
 import { bootstrapIfEmpty, operatorContext } from '../server/modules/orgs/orgs.service.ts';
 import { authenticateApiKey } from '../server/modules/auth/auth.service.ts';
 import { createConnectionRuntime } from '../server/modules/connections/runtime.ts';
-import { openRuntime } from '../server/runtime.ts';
+import { openStore } from './store.ts';
 import {
   openWorkflowEngine,
   queueOptionsOf,
   type WorkflowEngine,
-} from '../server/modules/workflows/engine.ts';
+} from '../server/runtime/engines.ts';
 import { startWorkers, type Workers } from './workers.ts';
-import { createEventRouter, type EventRouter } from '../server/modules/triggers/router.ts';
+import { createEventRouter, type EventRouter } from '../server/runtime/event-router.ts';
 import { WEFT_VERSION } from '../server/version.ts';
 import { ADMIN_TOOLS } from '../tools/index.ts';
 import { adminResources } from '../tools/resources.ts';
@@ -94,7 +94,7 @@ export async function serveStdio({
     };
   }
 
-  const runtime = await openRuntime({ config, logger });
+  const runtime = await openStore({ config, logger });
   const created = await bootstrapIfEmpty({ db: runtime.db, actorLabel: 'weft mcp' });
   if (created)
     logger.warn(

@@ -6,10 +6,10 @@ import * as executionsRepo from '../server/db/repositories/executions.repo.ts';
 import type { StaleExecution } from '../server/db/repositories/executions.repo.ts';
 import { listRegisteredOrgs } from '../server/db/repositories/orgs.repo.ts';
 import { purgeExpiredState } from '../server/modules/state/state.service.ts';
-import { startTriggerWorkers } from '../server/modules/triggers/background.ts';
+import { startTriggerWorkers } from '../server/runtime/trigger-workers.ts';
 import { repeat } from '../server/repeat.ts';
-import { DuplicateJobError } from '../server/queue/queue.ts';
-import { createEventRouter } from '../server/modules/triggers/router.ts';
+import { DuplicateJobError } from '../server/runtime/queue/queue.ts';
+import { createEventRouter } from '../server/runtime/event-router.ts';
 import {
   expirySeconds,
   openEngines,
@@ -18,7 +18,7 @@ import {
   workWorkflowQueues,
   type Engines,
   type WorkflowEngine,
-} from '../server/modules/workflows/engine.ts';
+} from '../server/runtime/engines.ts';
 
 export interface Workers {
   close(): Promise<void>;

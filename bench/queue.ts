@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { Database } from '../server/db/database.ts';
 import { createPgDatabase } from '../server/db/pg-database.ts';
 import { createPgliteDatabase } from '../server/db/pglite-database.ts';
-import { openQueue, QUEUE_SCHEMA, type JobQueue } from '../server/queue/queue.ts';
+import { openQueue, QUEUE_SCHEMA, type JobQueue } from '../server/runtime/queue/queue.ts';
 import { formatTable } from './table.ts';
 
 export interface QueueRow {

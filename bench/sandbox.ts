@@ -12,15 +12,15 @@
  *
  * The workflow does almost nothing, so each row is the sandbox's own cost per run.
  */
-import { compileWorkflow } from '../server/sandbox/compile.ts';
+import { compileWorkflow } from '../server/runtime/sandbox/compile.ts';
 import {
   createIsolateRunner,
   runInIsolate,
   type SandboxContext,
   type SandboxHost,
   type SandboxResult,
-} from '../server/sandbox/isolate.ts';
-import { createSandboxPool } from '../server/sandbox/pool.ts';
+} from '../server/runtime/sandbox/isolate.ts';
+import { createSandboxPool } from '../server/runtime/sandbox/pool.ts';
 import { formatTable } from './table.ts';
 
 export interface SandboxRow {

@@ -12,7 +12,7 @@ import { loadConfig } from '../server/config.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../server/crypto/envelope.ts';
 import { createPgDatabase } from '../server/db/pg-database.ts';
 import { createLogger } from '../server/logger.ts';
-import { openEngines } from '../server/modules/workflows/engine.ts';
+import { openEngines } from '../server/runtime/engines.ts';
 import { startWorkers } from '../app/workers.ts';
 import type { BenchSettings } from './env.ts';
 import { createBenchDatabase, prepareWeftDatabase } from './http-customers.ts';

@@ -19,7 +19,7 @@ import { tenantTables } from '../server/db/catalog-audit.ts';
 import { insertMembership, insertUser } from '../server/db/repositories/orgs.repo.ts';
 import { operatorTenant, type Mode, type Role } from '../server/domain/tenant.ts';
 import { insertApiKey } from '../server/modules/api-keys/api-keys.service.ts';
-import { openEngines } from '../server/modules/workflows/engine.ts';
+import { openEngines } from '../server/runtime/engines.ts';
 import { startWorkers } from '../app/workers.ts';
 
 export interface TestApp {

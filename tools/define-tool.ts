@@ -7,8 +7,8 @@ import { withRollback } from '../server/db/rollback.ts';
 import { AppError } from '../server/errors.ts';
 import { runOnce } from '../server/modules/idempotency/idempotency.service.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
-import type { WorkflowRunner } from '../server/modules/workflows/runner.ts';
-import type { EventRouter } from '../server/modules/triggers/router.ts';
+import type { WorkflowRunner } from '../server/runtime/runner.ts';
+import type { EventRouter } from '../server/runtime/event-router.ts';
 import type { TriggerDeps } from '../server/modules/triggers/triggers.service.ts';
 import type { SpanWriter } from '../server/modules/traces/span-writer.ts';
 

@@ -12,7 +12,7 @@ import {
   startFakeSaas,
   type FakeSaas,
 } from '../../../test/fixtures/fake-saas.ts';
-import { syncHint } from '../../triggers/scheduler/ticker.ts';
+import { syncHint } from '../../runtime/scheduler/ticker.ts';
 
 const host = (url: string) => new URL(url).host;
 

@@ -5,7 +5,7 @@ import {
   eventSecret,
   verifyEventSignature,
   type EventSignature,
-} from '../../triggers/app-events/app-events.ts';
+} from '../../runtime/app-events/app-events.ts';
 import type { ConnectionRuntime } from '../connections/runtime.ts';
 import type { AppEventVerifier, LoadedTrigger } from './types.ts';
 

@@ -5,7 +5,7 @@ import { requireEnvironmentAllowed, requirePermission, type Tenant } from '../..
 import type { ListEventsQuery, TriggerEvent } from '../../domain/trigger.ts';
 import { AppError } from '../../errors.ts';
 import { decodeCursor, pageOfItems } from '../pagination.ts';
-import type { EventRouter } from './router.ts';
+import type { EventRouter } from '../../runtime/event-router.ts';
 
 function toView(e: EventRecord): TriggerEvent {
   return {

@@ -7,8 +7,8 @@ import { ErrorBodySchema } from '../../domain/common.ts';
 import { EVENT_VERDICTS, type WebhookAuth } from '../../domain/trigger.ts';
 import { AppError } from '../../errors.ts';
 import type { App } from '../../http/types.ts';
-import { runHeaders } from '../workflows/runner.ts';
-import { newEvent, type EventRouter } from './router.ts';
+import { runHeaders } from '../../runtime/runner.ts';
+import { newEvent, type EventRouter } from '../../runtime/event-router.ts';
 import type { AppEventVerifier, LoadedTrigger } from './types.ts';
 
 export type { AppEventVerifier, LoadedTrigger };

@@ -12,7 +12,7 @@ import {
 import { ListWorkflowsQuerySchema } from '../../domain/workflow.ts';
 import { tenantOf, type App } from '../../http/types.ts';
 import { getEvent, listEvents, replayEvent } from './events.service.ts';
-import type { EventRouter } from './router.ts';
+import type { EventRouter } from '../../runtime/event-router.ts';
 import {
   createTrigger,
   deleteTrigger,

@@ -26,9 +26,9 @@ import { connectorOf } from './app-event-verify.ts';
 import { TRIGGERS_CHANNEL } from './types.ts';
 
 export { TRIGGERS_CHANNEL };
-import { subscribe, unsubscribe } from '../../triggers/app-events/app-events.ts';
-import { nextRuns, validateSchedule } from '../../triggers/scheduler/schedule.ts';
-import { removeSchedule, syncHint, upsertSchedule } from '../../triggers/scheduler/ticker.ts';
+import { subscribe, unsubscribe } from '../../runtime/app-events/app-events.ts';
+import { nextRuns, validateSchedule } from '../../runtime/scheduler/schedule.ts';
+import { removeSchedule, syncHint, upsertSchedule } from '../../runtime/scheduler/ticker.ts';
 
 export interface TriggerDeps {
   db: Database;

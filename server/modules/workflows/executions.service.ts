@@ -3,7 +3,7 @@ import * as executionsRepo from '../../db/repositories/executions.repo.ts';
 import { requirePermission, type Tenant } from '../../domain/tenant.ts';
 import type { Execution, ExecutionDetail, ListExecutionsQuery } from '../../domain/workflow.ts';
 import { AppError } from '../../errors.ts';
-import type { RunSummary, StartRun, WorkflowRunner } from './runner.ts';
+import type { RunSummary, StartRun, WorkflowRunner } from '../../runtime/runner.ts';
 import { decodeCursor, pageOfItems } from '../pagination.ts';
 import { requireWorkflow } from './workflows.service.ts';
 

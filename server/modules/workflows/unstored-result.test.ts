@@ -10,7 +10,7 @@ import { createKeyring, generateMasterKey, parseMasterKey } from '../../crypto/e
 import type { Database, TxSql } from '../../db/database.ts';
 import { createLogger } from '../../logger.ts';
 import { startWorkers } from '../../../app/workers.ts';
-import { openEngines } from './engine.ts';
+import { openEngines } from '../../runtime/engines.ts';
 
 const MARKER = 'cannot-store-this-result';
 

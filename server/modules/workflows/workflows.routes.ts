@@ -16,7 +16,7 @@ import {
 } from '../../domain/workflow.ts';
 import { tenantOf, type App, type AppDeps } from '../../http/types.ts';
 import { getExecution, listExecutions, rerunExecution, runWorkflow } from './executions.service.ts';
-import { runHeaders, type WorkflowRunner } from './runner.ts';
+import { runHeaders, type WorkflowRunner } from '../../runtime/runner.ts';
 import {
   createWorkflow,
   deleteWorkflow,

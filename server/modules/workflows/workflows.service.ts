@@ -20,7 +20,7 @@ import {
   type WorkflowVersion,
 } from '../../domain/workflow.ts';
 import { AppError } from '../../errors.ts';
-import { compileWorkflow } from '../../sandbox/compile.ts';
+import { compileWorkflow } from '../../runtime/sandbox/compile.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { decodeCursor, pageOfItems } from '../pagination.ts';
 

@@ -1,17 +1,17 @@
 import type { Logger } from 'pino';
-import type { Database } from '../../db/database.ts';
-import { listRegisteredOrgs } from '../../db/repositories/orgs.repo.ts';
-import * as schedulesRepo from '../../db/repositories/trigger-schedules.repo.ts';
-import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
-import type { EventRecord, NewEvent } from '../../db/repositories/triggers.repo.ts';
-import { AppEventConfigSchema } from '../../domain/trigger.ts';
-import { isAppError } from '../../errors.ts';
-import { pollOnce } from '../../triggers/app-events/app-events.ts';
-import { startScheduler } from '../../triggers/scheduler/ticker.ts';
-import { repeat } from '../../repeat.ts';
-import type { ConnectionRuntime } from '../connections/runtime.ts';
-import { appEventTenant } from './app-event-verify.ts';
-import { newEvent, ROUTING_LEASE_MS, type EventRouter } from './router.ts';
+import type { Database } from '../db/database.ts';
+import { listRegisteredOrgs } from '../db/repositories/orgs.repo.ts';
+import * as schedulesRepo from '../db/repositories/trigger-schedules.repo.ts';
+import * as triggersRepo from '../db/repositories/triggers.repo.ts';
+import type { EventRecord, NewEvent } from '../db/repositories/triggers.repo.ts';
+import { AppEventConfigSchema } from '../domain/trigger.ts';
+import { isAppError } from '../errors.ts';
+import { pollOnce } from './app-events/app-events.ts';
+import { startScheduler } from './scheduler/ticker.ts';
+import { repeat } from '../repeat.ts';
+import type { ConnectionRuntime } from '../modules/connections/runtime.ts';
+import { appEventTenant } from '../modules/triggers/app-event-verify.ts';
+import { newEvent, ROUTING_LEASE_MS, type EventRouter } from './event-router.ts';
 
 /** Events pending this long were not routed by the process that accepted them. */
 const PENDING_AFTER_MS = 5_000;

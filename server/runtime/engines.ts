@@ -1,18 +1,13 @@
 import type { Logger } from 'pino';
-import type { Keyring } from '../../crypto/envelope.ts';
-import type { Database } from '../../db/database.ts';
-import type { RetryPolicy as WorkflowRetry, Tier } from '../../domain/workflow.ts';
-import {
-  deadLetterQueueOf,
-  openQueue,
-  type JobQueue,
-  type RetryPolicy,
-} from '../../queue/queue.ts';
-import { createSandboxPool, type SandboxPool } from '../../sandbox/pool.ts';
-import type { Config } from '../../config.ts';
-import { createConnectionRuntime, type ConnectionRuntime } from '../connections/runtime.ts';
-import { readSecretValue } from '../secrets/secrets.service.ts';
-import { deleteState, getState, setState } from '../state/state.service.ts';
+import type { Keyring } from '../crypto/envelope.ts';
+import type { Database } from '../db/database.ts';
+import type { RetryPolicy as WorkflowRetry, Tier } from '../domain/workflow.ts';
+import { deadLetterQueueOf, openQueue, type JobQueue, type RetryPolicy } from './queue/queue.ts';
+import { createSandboxPool, type SandboxPool } from './sandbox/pool.ts';
+import type { Config } from '../config.ts';
+import { createConnectionRuntime, type ConnectionRuntime } from '../modules/connections/runtime.ts';
+import { readSecretValue } from '../modules/secrets/secrets.service.ts';
+import { deleteState, getState, setState } from '../modules/state/state.service.ts';
 import type { RunServices } from './host.ts';
 import { createWorkflowRunner, type QueuedJob, type WorkflowRunner } from './runner.ts';
 

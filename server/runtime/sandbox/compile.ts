@@ -1,6 +1,6 @@
 import { build, type Message, type Plugin } from 'esbuild';
 import ivm from 'isolated-vm';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../errors.ts';
 
 /** Name of the global the compiled IIFE assigns its exports to; the runner reads `.default`. */
 export const WORKFLOW_GLOBAL = '__weftWorkflow';

@@ -1,6 +1,6 @@
-import type { Database } from '../../db/database.ts';
-import * as executionsRepo from '../../db/repositories/executions.repo.ts';
-import type { NewExecution } from '../../db/repositories/executions.repo.ts';
+import type { Database } from '../db/database.ts';
+import * as executionsRepo from '../db/repositories/executions.repo.ts';
+import type { NewExecution } from '../db/repositories/executions.repo.ts';
 
 type Waiter = { resolve: () => void; reject: (error: unknown) => void };
 

@@ -1,12 +1,13 @@
-import { systemTenant, type Tenant } from '../../domain/tenant.ts';
-import type { ExecutionSpan, Tier } from '../../domain/workflow.ts';
-import { createRedactor } from '../../engine/redact.ts';
-import { TransportError } from '../../engine/types.ts';
-import { AppError, isAppError } from '../../errors.ts';
-import type { SandboxHost } from '../../sandbox/isolate.ts';
-import { applyMapping } from '../cdm/cdm.service.ts';
-import { listConnections, runAction } from '../connections/connections.service.ts';
-import type { ConnectionRuntime } from '../connections/runtime.ts';
+import { systemTenant, type Tenant } from '../domain/tenant.ts';
+import type { ExecutionSpan, Tier } from '../domain/workflow.ts';
+import { createRedactor } from '../engine/redact.ts';
+import { TransportError } from '../engine/types.ts';
+import { AppError, isAppError } from '../errors.ts';
+import type { SandboxHost } from './sandbox/isolate.ts';
+import { applyMapping } from '../modules/cdm/cdm.service.ts';
+import { runAction } from '../modules/connections/actions.service.ts';
+import { listConnections } from '../modules/connections/connections.service.ts';
+import type { ConnectionRuntime } from '../modules/connections/runtime.ts';
 
 const MAX_SPANS = 500;
 const MAX_FETCH_BYTES = 10 * 1024 * 1024;

@@ -31,7 +31,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { AppError, isAppError } from '../errors.ts';
+import { AppError, isAppError } from '../../errors.ts';
 import {
   DEFAULT_LIMITS,
   refuseHostCall,

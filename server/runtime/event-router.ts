@@ -1,20 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isUniqueViolation, type Database, type Listener } from '../../db/database.ts';
-import * as executionsRepo from '../../db/repositories/executions.repo.ts';
-import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
+import { isUniqueViolation, type Database, type Listener } from '../db/database.ts';
+import * as executionsRepo from '../db/repositories/executions.repo.ts';
+import * as triggersRepo from '../db/repositories/triggers.repo.ts';
 import type {
   EventRecord,
   NewEvent,
   RouteRecord,
   TriggerRecord,
-} from '../../db/repositories/triggers.repo.ts';
-import { WebhookConfigSchema, type TriggerType } from '../../domain/trigger.ts';
-import { systemTenant } from '../../domain/tenant.ts';
-import type { TriggerKind } from '../../domain/workflow.ts';
-import type { WorkflowRunner } from '../workflows/runner.ts';
-import { dedupKeyOf, matches } from './filters.ts';
-import { TRIGGERS_CHANNEL, type LoadedTrigger } from './types.ts';
+} from '../db/repositories/triggers.repo.ts';
+import { WebhookConfigSchema, type TriggerType } from '../domain/trigger.ts';
+import { systemTenant } from '../domain/tenant.ts';
+import type { TriggerKind } from '../domain/workflow.ts';
+import type { WorkflowRunner } from './runner.ts';
+import { dedupKeyOf, matches } from '../modules/triggers/filters.ts';
+import { TRIGGERS_CHANNEL, type LoadedTrigger } from '../modules/triggers/types.ts';
 
 export type { LoadedTrigger };
 

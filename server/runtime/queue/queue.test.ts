@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestDatabase, TEST_DRIVERS, type TestDatabase } from '../../test/db.ts';
-import { auditTenancy } from '../db/catalog-audit.ts';
-import { APP_ROLE } from '../db/database.ts';
+import { createTestDatabase, TEST_DRIVERS, type TestDatabase } from '../../../test/db.ts';
+import { auditTenancy } from '../../db/catalog-audit.ts';
+import { APP_ROLE } from '../../db/database.ts';
 import {
   deadLetterQueueOf,
   openQueue,

@@ -1,24 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isUuid, type Database, type Listener } from '../../db/database.ts';
-import * as customersRepo from '../../db/repositories/customers.repo.ts';
-import * as executionsRepo from '../../db/repositories/executions.repo.ts';
-import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
-import type { ExecutionError, NewExecution } from '../../db/repositories/executions.repo.ts';
-import * as workflowsRepo from '../../db/repositories/workflows.repo.ts';
-import type { Runnable } from '../../db/repositories/workflows.repo.ts';
-import { requireEnvironmentAllowed, type Tenant } from '../../domain/tenant.ts';
+import { isUuid, type Database, type Listener } from '../db/database.ts';
+import * as customersRepo from '../db/repositories/customers.repo.ts';
+import * as executionsRepo from '../db/repositories/executions.repo.ts';
+import * as triggersRepo from '../db/repositories/triggers.repo.ts';
+import type { ExecutionError, NewExecution } from '../db/repositories/executions.repo.ts';
+import * as workflowsRepo from '../db/repositories/workflows.repo.ts';
+import type { Runnable } from '../db/repositories/workflows.repo.ts';
+import { requireEnvironmentAllowed, type Tenant } from '../domain/tenant.ts';
 import {
   type Environment,
   type ExecutionStatus,
   type RetryPolicy,
   type Tier,
   type TriggerKind,
-} from '../../domain/workflow.ts';
-import { AppError } from '../../errors.ts';
-import type { SandboxPool } from '../../sandbox/pool.ts';
-import type { SandboxResult } from '../../sandbox/isolate.ts';
-import type { ConnectionRuntime } from '../connections/runtime.ts';
+} from '../domain/workflow.ts';
+import { AppError } from '../errors.ts';
+import type { SandboxPool } from './sandbox/pool.ts';
+import type { SandboxResult } from './sandbox/isolate.ts';
+import type { ConnectionRuntime } from '../modules/connections/runtime.ts';
 import { createExecutionWriter } from './execution-writer.ts';
 import {
   createRunHost,
@@ -27,7 +27,7 @@ import {
   type RunServices,
   type StepStore,
 } from './host.ts';
-import { WORKFLOWS_CHANNEL } from './workflows.service.ts';
+import { WORKFLOWS_CHANNEL } from '../modules/workflows/workflows.service.ts';
 
 /** Inputs, outputs and errors above this size are stored as a truncated preview. */
 const MAX_STORED_JSON_BYTES = 64 * 1024;

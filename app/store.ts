@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
-import { loadKeyring, type LoadedKeyring } from './crypto/master-key.ts';
-import type { Database } from './db/database.ts';
-import { migrate } from './db/migrate.ts';
-import { openDatabase } from './db/open.ts';
+import type { Config } from '../server/config.ts';
+import { loadKeyring, type LoadedKeyring } from '../server/crypto/master-key.ts';
+import type { Database } from '../server/db/database.ts';
+import { migrate } from '../server/db/migrate.ts';
+import { openDatabase } from '../server/db/open.ts';
 
-export interface Runtime {
+/** The database (migrated) and the master key: what every command needs, opened once. */
+export interface Store {
   config: Config;
   db: Database;
   dbLocation: string;
@@ -14,13 +15,13 @@ export interface Runtime {
 }
 
 /** Opens the database, applies migrations and loads the master key: what every command needs. */
-export async function openRuntime({
+export async function openStore({
   config,
   logger,
 }: {
   config: Config;
   logger: Logger;
-}): Promise<Runtime> {
+}): Promise<Store> {
   const keyring = await loadKeyring(config);
   if (keyring.source === 'file-created')
     logger.info({ file: keyring.file }, 'created a new master key file (mode 0600); back it up');

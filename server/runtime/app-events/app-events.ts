@@ -49,10 +49,10 @@ import type { Connection } from '../../domain/connection.ts';
 import type { Action, ConnectorEvent } from '../../domain/connector.ts';
 import type { Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
+import { runAction } from '../../modules/connections/actions.service.ts';
 import {
   getConnection,
   readCredentialField,
-  runAction,
 } from '../../modules/connections/connections.service.ts';
 import type { ConnectionRuntime } from '../../modules/connections/runtime.ts';
 import { getAction, listEvents } from '../../modules/connectors/connectors.service.ts';

@@ -41,7 +41,7 @@
  * retried), and leaves no timer that would keep the process alive.
  */
 import { PgBoss } from 'pg-boss';
-import { isConnectionError, type Database } from '../db/database.ts';
+import { isConnectionError, type Database } from '../../db/database.ts';
 
 // pg-boss exports its types only through its signatures.
 type BossDatabase = NonNullable<ConstructorParameters<typeof PgBoss>[0]['db']>;
