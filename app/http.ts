@@ -42,7 +42,7 @@ import { triggersRoutes } from '../server/modules/triggers/triggers.routes.ts';
 import type { TriggerDeps } from '../server/modules/triggers/triggers.service.ts';
 import { connectionsRoutes } from '../server/modules/connections/connections.routes.ts';
 import { cdmRoutes } from '../server/modules/cdm/cdm.routes.ts';
-import { completeAuthorization } from '../server/modules/connections/connections.service.ts';
+import { completeAuthorization } from '../server/modules/connections/oauth.service.ts';
 import {
   createConnectionRuntime,
   type ConnectionRuntime,

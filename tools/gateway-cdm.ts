@@ -6,7 +6,7 @@ import type { Tenant } from '../server/domain/tenant.ts';
 import { AppError } from '../server/errors.ts';
 import { getPath } from '../server/engine/types.ts';
 import { effectiveMapping } from '../server/modules/cdm/cdm.service.ts';
-import { runAction } from '../server/modules/connections/connections.service.ts';
+import { runAction } from '../server/modules/connections/actions.service.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
 
 const NAMES: Record<CdmEntity, { one: string; many: string }> = {

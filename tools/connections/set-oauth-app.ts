@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
 import { OAuthAppSchema, PutOAuthAppSchema } from '../../server/domain/connection.ts';
-import { putOAuthApp } from '../../server/modules/connections/connections.service.ts';
+import { putOAuthApp } from '../../server/modules/connections/oauth.service.ts';
 
 export default defineTool({
   name: 'set_oauth_app',

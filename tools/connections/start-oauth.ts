@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
 import { OAuthStartSchema } from '../../server/domain/connection.ts';
-import { startAuthorization } from '../../server/modules/connections/connections.service.ts';
+import { startAuthorization } from '../../server/modules/connections/oauth.service.ts';
 
 export default defineTool({
   name: 'start_oauth',

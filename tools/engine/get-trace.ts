@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
 import { TraceSpanSchema } from '../../server/domain/connection.ts';
-import { getTrace } from '../../server/modules/connections/connections.service.ts';
+import { getTrace } from '../../server/modules/connections/actions.service.ts';
 
 export default defineTool({
   name: 'get_trace',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
 import { CallResultSchema, ProxyRequestSchema } from '../../server/domain/connection.ts';
-import { proxyRequest } from '../../server/modules/connections/connections.service.ts';
+import { proxyRequest } from '../../server/modules/connections/actions.service.ts';
 
 export default defineTool({
   name: 'proxy_request',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
 import { CallResultSchema } from '../../server/domain/connection.ts';
-import { runAction } from '../../server/modules/connections/connections.service.ts';
+import { runAction } from '../../server/modules/connections/actions.service.ts';
 
 export default defineTool({
   name: 'run_action',

@@ -13,19 +13,16 @@ import {
 } from '../../domain/connection.ts';
 import type { FastifyRequest } from 'fastify';
 import { tenantOf, type App } from '../../http/types.ts';
+import { getTrace, listConnectionSpans, proxyRequest, runAction } from './actions.service.ts';
 import {
   createConnection,
   deleteConnection,
   getConnection,
-  getTrace,
   listConnections,
-  listConnectionSpans,
   listPlatformEvents,
-  proxyRequest,
-  runAction,
-  startAuthorization,
   testConnection,
 } from './connections.service.ts';
+import { startAuthorization } from './oauth.service.ts';
 import type { ConnectionRuntime } from './runtime.ts';
 
 const errors = {

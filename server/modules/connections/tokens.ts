@@ -1,13 +1,25 @@
+/**
+ * The token lifecycle of a connection: asking a token endpoint (never retried: a replayed
+ * rotating refresh token revokes the grant), storing what it gives, renewing a token once per
+ * connection everywhere (one promise per process, an advisory lock across processes, a re-check
+ * of the stored token under the lock), marking a refused grant expired, and the engine's view
+ * of a connection's auth that renews on expiry or rejection. The services call down into this
+ * file; it never calls back up into them.
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import * as connectionsRepo from '../../db/repositories/connections.repo.ts';
 import type { ConnectionRecord, OAuthAppRecord } from '../../db/repositories/connections.repo.ts';
 import { open } from '../../crypto/envelope.ts';
 import type { AuthMethod, Connector, OAuth2Method } from '../../domain/connector.ts';
+import type { Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
 import { fillTemplate } from '../../engine/auth-apply.ts';
-import { parseBody } from '../../engine/engine.ts';
+import { parseBody, type CallAuth } from '../../engine/engine.ts';
+import { credentialRedactor } from '../../engine/redact.ts';
 import { getPath, TransportError, type OutboundRequest, type Span } from '../../engine/types.ts';
+import { recordAudit } from '../audit/audit.service.ts';
 import { openCredentials, oauthSecretAad, sealCredentials } from './credentials.ts';
+import { describe, expiredError, load, spanRecorder, toConnection } from './records.ts';
 import type { ConnectionRuntime } from './runtime.ts';
 
 export interface TokenSet {
@@ -337,4 +349,202 @@ export function openRecord(
     connectionId: record.id,
     sealed: record.credentials,
   });
+}
+export const PLATFORM_EVENTS_CHANNEL = 'weft_platform_events';
+
+/** Marks a connection expired, with the reason, and emits `connection.expired`. */
+async function markExpired({
+  runtime,
+  tenant,
+  record,
+  connector,
+  reason,
+}: {
+  runtime: ConnectionRuntime;
+  tenant: Tenant;
+  record: ConnectionRecord;
+  connector: Connector;
+  reason: string;
+}): Promise<void> {
+  await runtime.db.tenant({ orgId: record.orgId }, async (sql) => {
+    await connectionsRepo.setStatus(sql, { id: record.id, status: 'expired', reason });
+    const view = toConnection(
+      runtime,
+      { ...record, status: 'expired', statusReason: reason },
+      connector,
+    );
+    const payload = {
+      connectionId: record.id,
+      connector: record.connectorSlug,
+      customerId: record.customerId,
+      reason,
+      reconnectUrl: view.reconnectUrl,
+    };
+    await connectionsRepo.insertPlatformEvent(sql, {
+      orgId: record.orgId,
+      customerId: record.customerId,
+      type: 'connection.expired',
+      resourceType: 'connection',
+      resourceId: record.id,
+      payload,
+    });
+    await sql.notify(
+      PLATFORM_EVENTS_CHANNEL,
+      JSON.stringify({ type: 'connection.expired', orgId: record.orgId, ...payload }),
+    );
+    await recordAudit(sql, {
+      tenant: { ...tenant, customerId: null },
+      action: 'connection.expire',
+      resourceType: 'connection',
+      resourceId: record.id,
+      customerId: record.customerId,
+      details: { reason },
+    });
+  });
+}
+function tokenField(method: AuthMethod): 'access_token' | 'token' | null {
+  if (method.type === 'oauth2') return 'access_token';
+  if (method.type === 'custom' && method.tokenExchange !== undefined) return 'token';
+  return null;
+}
+
+function needsToken(
+  record: ConnectionRecord,
+  method: AuthMethod,
+  values: Readonly<Record<string, string>>,
+  now: number,
+): boolean {
+  const field = tokenField(method);
+  if (field === null) return false;
+  if (values[field] === undefined) return true;
+  if (record.tokenExpiresAt === null) return false;
+  const ahead = method.type === 'oauth2' ? method.refreshAheadSeconds * 1000 : 30_000;
+  return record.tokenExpiresAt.getTime() - ahead <= now;
+}
+
+/**
+ * Gets a new token for a connection. Concurrent callers in this process share one attempt; other
+ * processes wait on a lock named after the connection and then find the token already fresh.
+ * A grant the provider refuses for good marks the connection expired.
+ */
+export function renewToken({
+  runtime,
+  tenant,
+  connectionId,
+  rejectedToken,
+}: {
+  runtime: ConnectionRuntime;
+  tenant: Tenant;
+  connectionId: string;
+  rejectedToken: string | null;
+}): Promise<Record<string, string>> {
+  const running = runtime.refreshing.get(connectionId);
+  if (running) return running;
+  const attempt = runtime.db
+    .withLock(`connection-token:${connectionId}`, async () => {
+      const { record, connector } = await load(runtime, tenant, connectionId);
+      if (record.status === 'expired' || record.status === 'revoked')
+        throw expiredError(record, record.statusReason);
+      const method = findMethod(connector, record.authMethod);
+      const values = openRecord(runtime, record);
+      const field = tokenField(method);
+      if (field === null) return values;
+      // Another process may have renewed it while we waited for the lock.
+      if (rejectedToken === null && !needsToken(record, method, values, Date.now())) return values;
+      if (rejectedToken !== null && values[field] !== undefined && values[field] !== rejectedToken)
+        return values;
+      const trace = spanRecorder(runtime, record);
+      try {
+        if (method.type === 'oauth2') {
+          const app = await runtime.db.tenant(tenant, (sql) =>
+            connectionsRepo.findOAuthApp(sql, { connectorId: connector.id }),
+          );
+          const client = oauthClientOf({ runtime, orgId: record.orgId, method, app });
+          let params: Record<string, string>;
+          if (method.grant === 'client_credentials') {
+            params = {
+              grant_type: 'client_credentials',
+              ...(client.scopes.length > 0 && { scope: client.scopes.join(method.scopeSeparator) }),
+            };
+          } else {
+            const refreshToken = values['refresh_token'];
+            if (refreshToken === undefined)
+              throw new GrantRejected('no_refresh_token', 'the provider gave no refresh token');
+            params = { grant_type: 'refresh_token', refresh_token: refreshToken };
+          }
+          const tokens = await requestToken({ runtime, method, client, params, trace });
+          await runtime.db.tenant({ orgId: record.orgId }, (sql) =>
+            storeTokens({ runtime, sql, record, tokens }),
+          );
+        } else if (method.type === 'custom') {
+          const exchanged = await exchangeCustomToken({ runtime, method, values, trace });
+          const sealed = sealCredentials({
+            keyring: runtime.keyring,
+            orgId: record.orgId,
+            connectionId: record.id,
+            values: { token: exchanged.token },
+          });
+          await runtime.db.tenant({ orgId: record.orgId }, (sql) =>
+            connectionsRepo.mergeCredentials(sql, {
+              id: record.id,
+              credentials: sealed,
+              tokenExpiresAt: exchanged.expiresAt,
+              refreshed: true,
+              status: 'active',
+            }),
+          );
+        }
+      } catch (error) {
+        if (error instanceof GrantRejected) {
+          const reason = `${error.message}; reconnect to authorize again`;
+          await markExpired({ runtime, tenant, record, connector, reason });
+          throw expiredError(record, reason);
+        }
+        throw error;
+      }
+      return openRecord(runtime, (await load(runtime, tenant, connectionId)).record);
+    })
+    .finally(() => runtime.refreshing.delete(connectionId));
+  runtime.refreshing.set(connectionId, attempt);
+  return attempt;
+}
+
+/** The engine's view of a connection's auth: fresh values, and a refresh on rejection. */
+export function callAuthFor({
+  runtime,
+  tenant,
+  record,
+  method,
+}: {
+  runtime: ConnectionRuntime;
+  tenant: Tenant;
+  record: ConnectionRecord;
+  method: AuthMethod;
+}): CallAuth & { redact<T>(value: T): T } {
+  let current: Record<string, string> | null = null;
+  const field = tokenField(method);
+  return {
+    method,
+    context: describe(record),
+    async values() {
+      if (current === null) {
+        const opened = openRecord(runtime, record);
+        current = needsToken(record, method, opened, Date.now())
+          ? await renewToken({ runtime, tenant, connectionId: record.id, rejectedToken: null })
+          : opened;
+      }
+      return current;
+    },
+    async refresh() {
+      if (field === null) return false;
+      current = await renewToken({
+        runtime,
+        tenant,
+        connectionId: record.id,
+        rejectedToken: current?.[field] ?? null,
+      });
+      return true;
+    },
+    redact: (value) => credentialRedactor(method, current)(value),
+  };
 }

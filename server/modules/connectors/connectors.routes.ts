@@ -14,7 +14,7 @@ import { OAuthAppSchema, PutOAuthAppSchema } from '../../domain/connection.ts';
 import { ImportOutcomeSchema, ImportRequestSchema } from '../../domain/import.ts';
 import { tenantOf, type App, type AppDeps } from '../../http/types.ts';
 import { importSpecIntoConnector } from './import.service.ts';
-import { getOAuthApp, putOAuthApp } from '../connections/connections.service.ts';
+import { getOAuthApp, putOAuthApp } from '../connections/oauth.service.ts';
 import type { ConnectionRuntime } from '../connections/runtime.ts';
 import {
   createConnector,
