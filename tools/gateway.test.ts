@@ -1,9 +1,12 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConnectionsHarness, type ConnectionsHarness } from '../test/connections.ts';
 import { TEST_DRIVERS } from '../test/db.ts';
-import { gatewayToolName } from './gateway.ts';
+import { systemTenant } from '../server/domain/tenant.ts';
+import { createConnectionRuntime } from '../server/modules/connections/runtime.ts';
+import { createGatewayServer, gatewayToolName } from './gateway.ts';
 
 type CallResult = {
   isError?: boolean;
@@ -317,6 +320,50 @@ describe.each(TEST_DRIVERS)('customer gateway MCP server (%s)', (driver) => {
       });
     } finally {
       await client.close();
+    }
+  });
+
+  it('refuses the actions of a connector to a key without connectors:read', async () => {
+    // No role lacks connectors:read today, so the key is a tenant built with every permission
+    // the gateway otherwise needs (the customer and its connections) and not that one.
+    const runtime = await createConnectionRuntime({
+      config: h.t.config,
+      db: h.t.database.db,
+      keyring: h.t.keyring,
+      onError: () => undefined,
+    });
+    const server = createGatewayServer({
+      runtime,
+      tenant: systemTenant({
+        orgId: h.org.organization.id,
+        customerId: customers[0] ?? '',
+        actorId: null,
+        label: 'gateway without connectors:read',
+        permissions: ['customers:read', 'connections:read', 'connections:write'],
+      }),
+      onUnexpected: () => 'ref',
+    });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    const client = new Client({ name: 'customer-agent', version: '1.0.0' });
+    try {
+      await server.connect(serverSide);
+      await client.connect(clientSide);
+      for (const [name, args] of [
+        ['crm__whoAmI', {}],
+        ['execute_tool', { name: 'crm__whoAmI', arguments: {} }],
+        ['search_tools', { query: 'who am i' }],
+      ] as const) {
+        const refused = (await client.callTool({ name, arguments: args })) as CallResult;
+        expect(refused.isError, name).toBe(true);
+        expect(refused.content[0]?.text).toBe(
+          'forbidden: this key lacks the permission connectors:read',
+        );
+      }
+      await expect(client.listTools()).rejects.toThrow(/lacks the permission connectors:read/);
+    } finally {
+      await client.close();
+      await server.close();
+      await runtime.close();
     }
   });
 

@@ -6,12 +6,13 @@ import {
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import * as connectorsRepo from '../server/db/repositories/connectors.repo.ts';
 import type { Action } from '../server/domain/connector.ts';
 import { CallResultSchema } from '../server/domain/connection.ts';
 import type { Tenant } from '../server/domain/tenant.ts';
 import { AppError } from '../server/errors.ts';
-import { listConnections, runAction } from '../server/modules/connections/connections.service.ts';
+import { runAction } from '../server/modules/connections/actions.service.ts';
+import { listConnections } from '../server/modules/connections/connections.service.ts';
+import { listActions } from '../server/modules/connectors/connectors.service.ts';
 import { getCustomer } from '../server/modules/customers/customers.service.ts';
 import type { ConnectionRuntime } from '../server/modules/connections/runtime.ts';
 import { WEFT_VERSION } from '../server/version.ts';
@@ -77,9 +78,8 @@ async function catalog({
   for (const connection of connections) {
     if (seen.has(connection.connectorId)) continue;
     seen.add(connection.connectorId);
-    const actions = await runtime.db.tenant(tenant, (sql) =>
-      connectorsRepo.listActions(sql, { connectorId: connection.connectorId }),
-    );
+    // The same service call as the HTTP route, so the key needs connectors:read here too.
+    const actions = await listActions({ db: runtime.db, tenant, ref: connection.connectorId });
     byConnector.push({
       connectionId: connection.id,
       connector: connection.connector,
@@ -279,8 +279,10 @@ export function createGatewayServer({
       return errorResult(error, onUnexpected);
     }
   };
-  server.setRequestHandler(CallToolRequestSchema, async (request) => {
-    const { name, arguments: args } = request.params;
+  const callTool = async (
+    name: string,
+    args: Record<string, unknown> | undefined,
+  ): Promise<CallToolResult> => {
     if (name === 'search_tools') {
       const query = typeof args?.['query'] === 'string' ? args['query'] : '';
       const limit = typeof args?.['limit'] === 'number' ? args['limit'] : 10;
@@ -315,6 +317,15 @@ export function createGatewayServer({
       return run(args['name'], args['arguments']);
     }
     return run(name, args);
+  };
+  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    // A failure while building the catalog (a missing permission) is a tool result like any
+    // other error, not a protocol error.
+    try {
+      return await callTool(request.params.name, request.params.arguments);
+    } catch (error) {
+      return errorResult(error, onUnexpected);
+    }
   });
   return server;
 }
