@@ -17,7 +17,9 @@ export default tseslint.config(
     languageOptions: {
       globals: { ...globals.node },
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'bin/weft.js'] },
+        projectService: {
+          allowDefaultProject: ['eslint.config.js', 'bin/weft.js', '.dependency-cruiser.cjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
