@@ -10,9 +10,10 @@
  * when a listed file is back under the limit or gone, so the entry is removed with the split
  * rather than left to cover the next file that grows.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from './source-files.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MAX_LINES = 800;
@@ -30,24 +31,9 @@ function isGenerated(text: string): boolean {
   return text.split('\n', 5).some((line) => line.includes('@generated'));
 }
 
-function sourceFiles(): string[] {
-  const files: string[] = [];
-  for (const dir of SOURCE_DIRS) {
-    if (!existsSync(path.join(ROOT, dir))) continue;
-    for (const entry of readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' })) {
-      const file = path.posix.join(dir, entry.split(path.sep).join('/'));
-      if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
-      if (file.split('/').includes('node_modules')) continue;
-      if (EXCLUDED_DIRS.some((excluded) => file.startsWith(`${excluded}/`))) continue;
-      files.push(file);
-    }
-  }
-  return files.sort();
-}
-
 describe('source file size', () => {
   const sizes = new Map<string, number>();
-  for (const file of sourceFiles()) {
+  for (const file of sourceFiles({ root: ROOT, dirs: SOURCE_DIRS, exclude: EXCLUDED_DIRS })) {
     const text = readFileSync(path.join(ROOT, file), 'utf8');
     if (!isGenerated(text)) sizes.set(file, lineCount(text));
   }

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from '../test/source-files.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -30,19 +31,14 @@ export function moduleImports(file: string, source: string): string[] {
   });
 }
 
-function sourceFiles(dir: string): string[] {
-  return fs
-    .readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => path.posix.join(dir, f.split(path.sep).join('/')));
-}
-
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 
 describe('contracts live in server/domain', () => {
   it('no file under tools/ imports a route file', () => {
     // This file's own samples below are meant to be caught.
-    const files = sourceFiles('tools').filter((f) => f !== 'tools/contracts.test.ts');
+    const files = sourceFiles({ root: ROOT, dirs: ['tools'], includeTests: true }).filter(
+      (f) => f !== 'tools/contracts.test.ts',
+    );
     expect(files.length).toBeGreaterThan(50);
     const offenders = files.flatMap((file) => routeImports(read(file)).map((s) => `${file}: ${s}`));
     expect(offenders).toEqual([]);
@@ -50,7 +46,9 @@ describe('contracts live in server/domain', () => {
 
   // Its tests drive the whole app and may call a service directly; the layer itself may not.
   it('no file under server/http/ imports from server/modules/ (tests excepted)', () => {
-    const files = sourceFiles('server/http').filter((f) => !f.endsWith('.test.ts'));
+    const files = sourceFiles({ root: ROOT, dirs: ['server/http'], includeTests: true }).filter(
+      (f) => !f.endsWith('.test.ts'),
+    );
     expect(files).toContain('server/http/types.ts');
     const offenders = files.flatMap((file) =>
       moduleImports(file, read(file)).map((s) => `${file}: ${s}`),

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from '../../test/source-files.ts';
 
 const ROOTS = ['server', 'tools', 'agents', 'app', 'evals', 'bin'];
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -88,23 +89,8 @@ function findSql({ source, file }: { source: string; file: string }): Finding[] 
   return findings;
 }
 
-function sourceFiles(root: string): string[] {
-  const files: string[] = [];
-  for (const dir of ROOTS) {
-    const absolute = path.join(root, dir);
-    if (!fs.existsSync(absolute)) continue;
-    for (const entry of fs.readdirSync(absolute, { recursive: true, encoding: 'utf8' })) {
-      const file = path.join(dir, entry).split(path.sep).join('/');
-      if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
-      if (file.startsWith('server/db/') || file.includes('/node_modules/')) continue;
-      files.push(file);
-    }
-  }
-  return files.sort();
-}
-
 function scan(root: string): Finding[] {
-  return sourceFiles(root).flatMap((file) =>
+  return sourceFiles({ root, dirs: ROOTS, exclude: ['server/db'] }).flatMap((file) =>
     findSql({ source: fs.readFileSync(path.join(root, file), 'utf8'), file }),
   );
 }

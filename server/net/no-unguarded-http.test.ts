@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from '../../test/source-files.ts';
 
 interface Rule {
   readonly name: string;
@@ -106,23 +107,8 @@ function findUnguardedHttp({ source, file }: { source: string; file: string }): 
   return findings;
 }
 
-function sourceFiles(root: string): string[] {
-  const files: string[] = [];
-  for (const dir of ROOTS) {
-    const absolute = path.join(root, dir);
-    if (!fs.existsSync(absolute)) continue;
-    for (const entry of fs.readdirSync(absolute, { recursive: true, encoding: 'utf8' })) {
-      const file = path.join(dir, entry).split(path.sep).join('/');
-      if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
-      if (file.startsWith('server/net/') || file.includes('/node_modules/')) continue;
-      files.push(file);
-    }
-  }
-  return files.sort();
-}
-
 function scan(root: string): Finding[] {
-  return sourceFiles(root).flatMap((file) =>
+  return sourceFiles({ root, dirs: ROOTS, exclude: ['server/net'] }).flatMap((file) =>
     findUnguardedHttp({ source: fs.readFileSync(path.join(root, file), 'utf8'), file }),
   );
 }

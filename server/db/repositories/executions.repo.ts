@@ -475,6 +475,22 @@ export interface StaleExecution {
   retry: RetryPolicy;
 }
 
+interface StaleRow {
+  readonly id: string;
+  readonly status: ExecutionStatus;
+  readonly tier: Tier;
+  readonly timeout_ms: number;
+  readonly retry: RetryPolicy;
+}
+
+const toStale = (r: StaleRow): StaleExecution => ({
+  id: r.id,
+  status: r.status,
+  tier: r.tier,
+  timeoutMs: r.timeout_ms,
+  retry: r.retry,
+});
+
 /**
  * Executions whose attempt stopped renewing its lease (its worker died) for `lapsedMs`, and
  * queued ones still waiting `queuedMs` after they were due (their job was never sent), for the
@@ -484,13 +500,7 @@ export async function listStale(
   db: Sql,
   { queuedMs, lapsedMs, limit }: { queuedMs: number; lapsedMs: number; limit: number },
 ): Promise<StaleExecution[]> {
-  const rows = await db.query<{
-    id: string;
-    status: ExecutionStatus;
-    tier: Tier;
-    timeout_ms: number;
-    retry: RetryPolicy;
-  }>(
+  const rows = await db.query<StaleRow>(
     `SELECT e.id, e.status, e.tier, v.timeout_ms, v.retry
        FROM executions e JOIN workflow_versions v ON v.org_id = e.org_id AND v.id = e.version_id
       WHERE (e.status = 'queued'
@@ -499,13 +509,7 @@ export async function listStale(
       LIMIT $3`,
     [queuedMs, lapsedMs, limit],
   );
-  return rows.map((r) => ({
-    id: r.id,
-    status: r.status,
-    tier: r.tier,
-    timeoutMs: r.timeout_ms,
-    retry: r.retry,
-  }));
+  return rows.map(toStale);
 }
 
 /**
@@ -516,13 +520,7 @@ export async function listUnstarted(
   db: Sql,
   { olderThanMs, limit }: { olderThanMs: number; limit: number },
 ): Promise<StaleExecution[]> {
-  const rows = await db.query<{
-    id: string;
-    status: ExecutionStatus;
-    tier: Tier;
-    timeout_ms: number;
-    retry: RetryPolicy;
-  }>(
+  const rows = await db.query<StaleRow>(
     `SELECT e.id, e.status, e.tier, v.timeout_ms, v.retry
        FROM executions e JOIN workflow_versions v ON v.org_id = e.org_id AND v.id = e.version_id
       WHERE e.status = 'queued' AND e.attempt = 0
@@ -530,11 +528,5 @@ export async function listUnstarted(
       ORDER BY e.created_at LIMIT $2`,
     [olderThanMs, limit],
   );
-  return rows.map((r) => ({
-    id: r.id,
-    status: r.status,
-    tier: r.tier,
-    timeoutMs: r.timeout_ms,
-    retry: r.retry,
-  }));
+  return rows.map(toStale);
 }
