@@ -16,8 +16,6 @@ import type { WorkflowRunner } from './runner.ts';
 import { dedupKeyOf, matches } from '../modules/triggers/filters.ts';
 import { TRIGGERS_CHANNEL, type LoadedTrigger } from '../modules/triggers/types.ts';
 
-export type { LoadedTrigger };
-
 /**
  * How long the process that accepted an event may take to route it before the sweeper does:
  * longer than the longest Instant run (2 min), so a slow route is never run twice.

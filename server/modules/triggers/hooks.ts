@@ -11,7 +11,6 @@ import { runHeaders } from '../../runtime/runner.ts';
 import { newEvent, type EventRouter } from '../../runtime/event-router.ts';
 import type { AppEventVerifier, LoadedTrigger } from './types.ts';
 
-export type { AppEventVerifier, LoadedTrigger };
 import { openTriggerSecret } from './triggers.service.ts';
 
 function sameSecret(a: string, b: string): boolean {

@@ -25,7 +25,6 @@ import { compileJsonata } from './filters.ts';
 import { connectorOf } from './app-event-verify.ts';
 import { TRIGGERS_CHANNEL } from './types.ts';
 
-export { TRIGGERS_CHANNEL };
 import { subscribe, unsubscribe } from '../../runtime/app-events/app-events.ts';
 import { nextRuns, validateSchedule } from '../../runtime/scheduler/schedule.ts';
 import { removeSchedule, syncHint, upsertSchedule } from '../../runtime/scheduler/ticker.ts';
