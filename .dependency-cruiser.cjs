@@ -13,9 +13,9 @@ module.exports = {
     {
       name: 'app-is-the-top',
       comment:
-        'app/ holds the composition roots: only the launcher (bin/), test helpers and benchmarks start from it.',
+        'app/ holds the composition roots: only the launcher (bin/), test helpers, benchmarks and the eval harness start from it.',
       severity: 'error',
-      from: { pathNot: '^(app|bin|test|bench)/' },
+      from: { pathNot: '^(app|bin|test|bench|evals)/' },
       to: { path: '^app/' },
     },
     {
@@ -35,9 +35,9 @@ module.exports = {
     {
       name: 'libraries-not-features',
       comment:
-        'Libraries (engine, net, crypto, import, cdm, domain, db) import nothing above them.',
+        'Libraries (engine, net, crypto, import, cdm, domain, db, mock, discovery) import nothing above them.',
       severity: 'error',
-      from: { path: '^server/(engine|net|crypto|import|cdm|domain|db)/' },
+      from: { path: '^server/(engine|net|crypto|import|cdm|domain|db|mock|discovery)/' },
       to: { path: '^server/(modules|runtime)/' },
     },
   ],

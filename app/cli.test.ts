@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFreshDatabase, TEST_DRIVERS } from '../test/db.ts';
 import { startWeftProcess, type WeftProcess } from '../test/processes.ts';
-import { runCli } from './cli.ts';
+import { runCliCaptured } from '../test/cli.ts';
 
 const children: WeftProcess[] = [];
 
@@ -26,19 +26,7 @@ async function stop(s: Started): Promise<number | null> {
   return s.stop();
 }
 
-async function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    env: { LOG_LEVEL: 'warn', ...env },
-  });
-  return { code, out, err };
-}
+const cli = runCliCaptured;
 
 describe('weft start', () => {
   it('bootstraps on first start, printing keys once, and prints none on the second', async () => {
@@ -56,6 +44,27 @@ describe('weft start', () => {
     expect(res.status).toBe(200);
     // Logs never carry the keys (only the one-time banner does).
     expect(first.stderr()).not.toContain(testKey);
+    // The owner signs in to the web app through the banner's one-time link.
+    const link = /(http\S+\/accept-invite#token=\S+)/.exec(first.stdout())?.[1] ?? '';
+    const json = { 'content-type': 'application/json' };
+    const accepted = await fetch(`${first.url}/api/v1/auth/accept-invite`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({
+        token: new URL(link).hash.replace('#token=', ''),
+        password: 'the owner password',
+      }),
+    });
+    expect(accepted.status, link).toBe(200);
+    const signedIn = await fetch(`${first.url}/api/v1/auth/sign-in`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ email: 'owner@localhost', password: 'the owner password' }),
+    });
+    expect(signedIn.status).toBe(200);
+    const cookie = signedIn.headers.get('set-cookie')?.split(';')[0] ?? '';
+    const me = await fetch(`${first.url}/api/v1/auth/session`, { headers: { cookie } });
+    expect(await me.json()).toMatchObject({ role: 'owner', user: { email: 'owner@localhost' } });
     expect(await stop(first)).toBe(0);
 
     const second = await start({ WEFT_DATA_DIR: dataDir });
@@ -164,6 +173,20 @@ describe('weft org and keys commands', () => {
     expect(revoked.out).toMatch(/revoked live key/);
     expect((await cli(['keys', 'list', ...orgArgs], env)).out).not.toMatch(/deploy/);
     expect((await cli(['keys', 'list', '--all', ...orgArgs], env)).out).toMatch(/deploy/);
+
+    const invited = await cli(
+      ['people', 'invite', 'ops@globex.test', '--role', 'operator', ...orgArgs],
+      env,
+    );
+    expect(invited.code, invited.err).toBe(0);
+    expect(invited.out).toMatch(/Invited ops@globex\.test as operator/);
+    expect(invited.out).toMatch(/http:\/\/localhost:\d+\/accept-invite#token=[\w-]+\.[\w-]{43}/);
+    const people = await cli(['people', 'list', ...orgArgs, '--json'], env);
+    expect(JSON.parse(people.out)).toEqual([
+      expect.objectContaining({ email: 'hank@globex.test', role: 'owner', canSignIn: false }),
+    ]);
+    const link = await cli(['people', 'link', 'hank@globex.test', ...orgArgs], env);
+    expect(link.out).toMatch(/choose a password for hank@globex\.test/);
 
     const wrongKind = await cli(['keys', 'create', '--kind', 'prod', ...orgArgs], env);
     expect(wrongKind.code).not.toBe(0);

@@ -7,7 +7,7 @@ import { ApiKeyKindSchema } from '../server/domain/api-key.ts';
 import type { Mode } from '../server/domain/tenant.ts';
 import { isAppError } from '../server/errors.ts';
 import { createLogger } from '../server/logger.ts';
-import { closeOnSignals, startServer } from './main.ts';
+import { closeOnSignals } from './signals.ts';
 import {
   createApiKey,
   listApiKeys,
@@ -20,7 +20,9 @@ import { importSpecIntoConnector } from '../server/modules/connectors/import.ser
 import type { Selection } from '../server/domain/import.ts';
 import { createFetchText } from '../server/net/fetch-text.ts';
 import { createGuardedDispatcher, guardSettings } from '../server/net/ssrf.ts';
-import { serveStdio } from './stdio.ts';
+import type { ConnectorBuildOptions } from './connector-build.ts';
+import { listPeople, invitePerson, passwordLink } from '../server/modules/people/people.service.ts';
+import { createServices, publicBaseUrlOf } from './services.ts';
 import { startWorkers } from './workers.ts';
 import { WEFT_VERSION } from '../server/version.ts';
 
@@ -99,7 +101,10 @@ export function buildCli(io: Io): Command {
       const logger = createLogger(cfg.logLevel);
       // Signals are handled before the server is up: a stop that arrives just after the
       // "listening" line must still close cleanly rather than kill the process mid-start.
-      const starting = startServer({ config: cfg, logger, out: io.out, workers: opts.workers });
+      // The HTTP app (routes, tools, web app) is loaded only by the commands that serve it.
+      const starting = import('./main.ts').then(({ startServer }) =>
+        startServer({ config: cfg, logger, out: io.out, workers: opts.workers }),
+      );
       closeOnSignals({ close: async () => (await starting).close(), logger });
       await starting;
     });
@@ -111,20 +116,22 @@ export function buildCli(io: Io): Command {
       const cfg = getConfig();
       const logger = createLogger(cfg.logLevel);
       const starting = (async () => {
-        const runtime = await openStore({ config: cfg, logger });
-        const workers = await startWorkers({
+        const store = await openStore({ config: cfg, logger });
+        const services = await createServices({
           config: cfg,
-          db: runtime.db,
-          keyring: runtime.keyring.keyring,
           logger,
+          db: store.db,
+          keyring: store.keyring.keyring,
         });
-        return { runtime, workers };
+        const workers = await startWorkers(services);
+        return { store, services, workers };
       })();
       closeOnSignals({
         close: async () => {
-          const { runtime, workers } = await starting;
+          const { store, services, workers } = await starting;
           await workers.close();
-          await runtime.close();
+          await services.close();
+          await store.close();
         },
         logger,
       });
@@ -136,12 +143,18 @@ export function buildCli(io: Io): Command {
     .description(
       'Serve the admin MCP tools over stdio for IDE agents (relays to WEFT_URL with WEFT_API_KEY, or runs embedded)',
     )
-    .action(async () => {
-      const cfg = getConfig();
+    .option(
+      '--toolsets <names>',
+      'toolsets the session starts with: connectors,connections,calls,mappings,workflows,triggers,gateway, or all (default: WEFT_MCP_TOOLSETS, else connectors,connections,calls)',
+    )
+    .action(async (opts: { toolsets?: string }) => {
+      const base = getConfig();
+      const cfg = opts.toolsets === undefined ? base : { ...base, mcpToolsets: opts.toolsets };
       // stdout carries the protocol: every log line goes to stderr.
       const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, {
         write: (s: string) => io.err(s),
       });
+      const { serveStdio } = await import('./stdio.ts');
       const handle = await serveStdio({ config: cfg, logger });
       closeOnSignals({ close: () => handle.close(), logger });
       // The client closing stdin ends the session.
@@ -263,8 +276,140 @@ export function buildCli(io: Io): Command {
       );
     });
 
+  const people = program
+    .command('people')
+    .description('People of an organization: invite them, or give one a sign-in link');
+  people
+    .command('list')
+    .description('List the people and their roles')
+    .option(...orgOption)
+    .option('--json', 'print JSON')
+    .action(async (opts: { org?: string; json?: boolean }) => {
+      const list = await withRuntime(async (rt) => {
+        const { tenant } = await operatorContext({
+          db: rt.db,
+          orgId: opts.org,
+          actorLabel: operatorLabel(),
+        });
+        return listPeople({ db: rt.db, tenant });
+      });
+      print(list, opts.json, () =>
+        table([
+          ['ID', 'EMAIL', 'ROLE', 'CAN SIGN IN'],
+          ...list.map((p) => [p.id, p.email, p.role, p.canSignIn ? 'yes' : 'no (needs a link)']),
+        ]),
+      );
+    });
+  people
+    .command('invite <email>')
+    .description('Invite a person and print their one-time link (no mail is sent)')
+    .option(
+      '--role <role>',
+      'admin, developer, operator, viewer, end_user or a custom role',
+      'developer',
+    )
+    .option(...orgOption)
+    .option('--json', 'print JSON')
+    .action(async (email: string, opts: { role: string; org?: string; json?: boolean }) => {
+      const created = await withRuntime(async (rt) => {
+        const { tenant } = await operatorContext({
+          db: rt.db,
+          orgId: opts.org,
+          actorLabel: operatorLabel(),
+        });
+        return invitePerson({
+          db: rt.db,
+          tenant,
+          input: { email, role: opts.role },
+          baseUrl: publicBaseUrlOf(getConfig(), undefined),
+        });
+      });
+      print(
+        created,
+        opts.json,
+        () =>
+          `Invited ${created.email} as ${created.role}. Their one-time link (7 days):\n${created.link}`,
+      );
+    });
+  people
+    .command('link <email>')
+    .description(
+      'Print a one-time link with which a person chooses a new password (the first owner: owner@localhost)',
+    )
+    .option(...orgOption)
+    .option('--json', 'print JSON')
+    .action(async (email: string, opts: { org?: string; json?: boolean }) => {
+      const created = await withRuntime(async (rt) => {
+        const { tenant } = await operatorContext({
+          db: rt.db,
+          orgId: opts.org,
+          actorLabel: operatorLabel(),
+        });
+        return passwordLink({
+          db: rt.db,
+          tenant,
+          email,
+          baseUrl: publicBaseUrlOf(getConfig(), undefined),
+        });
+      });
+      print(
+        created,
+        opts.json,
+        () =>
+          `Open this link once to choose a password for ${created.email} (7 days):\n${created.link}`,
+      );
+    });
+
   const connector = program.command('connector').description('Connectors');
   const collect = (value: string, previous: string[]) => [...previous, value];
+  connector
+    .command('build <source>')
+    .description(
+      'Build and test a connector with the Connector Agent from a spec file, a spec URL, a docs URL or an app name',
+    )
+    .option('--base-url <url>', 'the API base URL to use (a sandbox, a local server)')
+    .option(
+      '--credential <name=value>',
+      'a test credential, e.g. apiKey=… (repeatable)',
+      collect,
+      [],
+    )
+    .option('--interactive', 'pause for approval after the plan, the build and the tests')
+    .option('--provider <name>', 'offline, openai or anthropic (default: WEFT_LLM)', (v) => {
+      if (!['offline', 'openai', 'anthropic'].includes(v))
+        throw new InvalidArgumentError('must be offline, openai or anthropic');
+      return v;
+    })
+    .option('--model <name>', 'the model (default: WEFT_LLM_MODEL)')
+    .option('--slug <slug>', 'connector slug (default: from the spec or the docs)')
+    .option('--connector <slug>', 'test and repair this existing connector instead')
+    .option('--top <n>', 'only the N most useful actions of a spec', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1)
+        throw new InvalidArgumentError('must be a positive integer');
+      return n;
+    })
+    .option('--actions <slugs>', 'only these actions of a spec (comma-separated)')
+    .option(...orgOption)
+    .option('--json', 'progress and the report as JSON lines')
+    .action(async (source: string, opts: ConnectorBuildOptions) => {
+      const { connectorBuild, reportText } = await import('./connector-build.ts');
+      const report = await connectorBuild({
+        config: getConfig(),
+        logger: cliLogger(),
+        target: source,
+        opts,
+        out: io.out,
+        err: io.err,
+      });
+      io.out(
+        opts.json === true
+          ? `${JSON.stringify({ type: 'report', report })}\n`
+          : `${reportText(report)}\n`,
+      );
+      if (report.status !== 'completed' && report.status !== 'waiting')
+        throw new Error(`the connector agent stopped: ${report.message}`);
+    });
   connector
     .command('import <file-or-url>')
     .description(
@@ -362,6 +507,66 @@ export function buildCli(io: Io): Command {
       },
     );
 
+  const positiveInt = (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+    return n;
+  };
+  program
+    .command('eval')
+    .description(
+      'Run the eval suite (evals/cases) on a throwaway in-memory database: build each case end to end, score it against its gold label, write evals/reports/<timestamp>.json and .md',
+    )
+    .option('--cases <ids>', 'case ids, kinds (spec, no-spec, task) or globs, comma-separated')
+    .option('--provider <name>', 'offline, openai or anthropic (default: WEFT_LLM)', (v) => {
+      if (!['offline', 'openai', 'anthropic'].includes(v))
+        throw new InvalidArgumentError('must be offline, openai or anthropic');
+      return v;
+    })
+    .option('--model <name>', 'the model (default: WEFT_LLM_MODEL)')
+    .option('--runner <name>', 'agent, interim or auto (the agent when present)', (v) => {
+      if (!['agent', 'interim', 'auto'].includes(v))
+        throw new InvalidArgumentError('must be agent, interim or auto');
+      return v;
+    })
+    .option(
+      '--concurrency <n>',
+      'cases at once, each in a process of its own (default 2)',
+      positiveInt,
+    )
+    .option('--timeout <seconds>', 'per case (default 600)', positiveInt)
+    .option('--gate', 'compare with evals/baseline.json; exit 1 when a score drops')
+    .option('--update-baseline', 'record this run as evals/baseline.json')
+    .option('--json', 'print the JSON report')
+    .action(
+      async (opts: {
+        cases?: string;
+        provider?: 'offline' | 'openai' | 'anthropic';
+        model?: string;
+        runner?: 'agent' | 'interim' | 'auto';
+        concurrency?: number;
+        timeout?: number;
+        gate?: boolean;
+        updateBaseline?: boolean;
+        json?: boolean;
+      }) => {
+        const { evalCommand } = await import('../evals/command.ts');
+        await evalCommand({
+          options: {
+            ...opts,
+            cases: (opts.cases ?? '')
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          },
+          env: io.env,
+          out: io.out,
+          err: io.err,
+          tty: process.stderr.isTTY,
+        });
+      },
+    );
+
   program
     .command('secrets')
     .description('Stored secrets')
@@ -390,6 +595,24 @@ export function buildCli(io: Io): Command {
       );
       if (report.failed.length > 0)
         throw new Error(`${report.failed.length} secrets could not be re-wrapped`);
+    });
+
+  program
+    .command('assist')
+    .description(
+      'The Setup Assistant in the terminal: from your use case to a live integration (with WEFT_URL and WEFT_API_KEY, on that Weft)',
+    )
+    .option('--session <id>', 'resume a session')
+    .option(...orgOption)
+    .action(async (opts: { session?: string; org?: string }) => {
+      const { assist } = await import('./assist.ts');
+      await assist({
+        config: getConfig(),
+        logger: cliLogger(),
+        ...(opts.session !== undefined && { session: opts.session }),
+        ...(opts.org !== undefined && { org: opts.org }),
+        out: io.out,
+      });
     });
 
   return program;

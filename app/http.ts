@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -14,7 +15,6 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ping } from '../server/db/repositories/system.repo.ts';
 import { AppError } from '../server/errors.ts';
@@ -23,38 +23,54 @@ import { installInputGuards } from '../server/http/input.ts';
 import { declareScopeAccess, enforceDeclaredPermissions } from '../server/http/permissions.ts';
 import { redactUrl } from '../server/logger.ts';
 import type { App, AppDeps } from '../server/http/types.ts';
+import { agentRunsRoutes } from '../server/modules/agent-runs/agent-runs.routes.ts';
+import { assistantRoutes } from '../server/modules/assistant/assistant.routes.ts';
 import { apiKeysRoutes } from '../server/modules/api-keys/api-keys.routes.ts';
+import { alertsRoutes } from '../server/modules/alerts/alerts.routes.ts';
 import { auditRoutes } from '../server/modules/audit/audit.routes.ts';
 import { createAuthCache } from '../server/modules/auth/auth-cache.ts';
 import { authenticateApiKey } from '../server/modules/auth/auth.service.ts';
 import { customersRoutes } from '../server/modules/customers/customers.routes.ts';
-import { secretsRoutes } from '../server/modules/secrets/secrets.routes.ts';
+import { accountRoutes } from '../server/modules/people/account.routes.ts';
 import {
-  openWorkflowEngine,
-  queueOptionsOf,
-  type WorkflowEngine,
-} from '../server/runtime/engines.ts';
+  authRoutes,
+  peopleRoutes,
+  sessionTokenOf,
+} from '../server/modules/people/people.routes.ts';
+import { csrfTokenOf, sameToken } from '../server/modules/people/secrets.ts';
+import { authenticateSession } from '../server/modules/people/sessions.service.ts';
+import { environmentsRoutes } from '../server/modules/environments/environments.routes.ts';
+import { secretsRoutes } from '../server/modules/secrets/secrets.routes.ts';
+import { specsRoutes } from '../server/modules/specs/specs.routes.ts';
+import { usageRoutes } from '../server/modules/usage/usage.routes.ts';
+import { gatewayRoutes } from '../server/modules/gateway/gateway.routes.ts';
 import { workflowsRoutes } from '../server/modules/workflows/workflows.routes.ts';
 import { createAppEventVerifier } from '../server/modules/triggers/app-event-verify.ts';
 import { hookRoutes } from '../server/modules/triggers/hooks.ts';
-import { createEventRouter } from '../server/runtime/event-router.ts';
 import { triggersRoutes } from '../server/modules/triggers/triggers.routes.ts';
-import type { TriggerDeps } from '../server/modules/triggers/triggers.service.ts';
 import { connectionsRoutes } from '../server/modules/connections/connections.routes.ts';
 import { cdmRoutes } from '../server/modules/cdm/cdm.routes.ts';
 import { completeAuthorization } from '../server/modules/connections/oauth.service.ts';
 import {
-  createConnectionRuntime,
-  type ConnectionRuntime,
-} from '../server/modules/connections/runtime.ts';
-import {
   connectorDocumentJsonSchema,
   connectorsRoutes,
 } from '../server/modules/connectors/connectors.routes.ts';
+import { traceRequests } from '../server/telemetry/http-server.ts';
+import { authenticateAccessToken } from '../server/modules/mcp-oauth/mcp-oauth.service.ts';
+import { mcpOAuthRoutes } from '../server/modules/mcp-oauth/mcp-oauth.routes.ts';
+import { resourceMetadataUrl, type McpResource } from '../server/modules/mcp-oauth/resources.ts';
 import { WEFT_VERSION } from '../server/version.ts';
-import { mcpRoutes } from '../tools/http.ts';
+import { mcpRoutes } from '../tools/mcp/http.ts';
+import { registerWebApp } from '../web/serve.ts';
+import { registerEmbed } from '../web/embed-serve.ts';
+import { widgetApiRoutes, widgetsRoutes } from '../server/modules/embed/embed.routes.ts';
+import { createSetupAssistant } from './assistant.ts';
+import type { Services } from './services.ts';
 
 export const API_KEY_HEADER = 'x-fastn-api-key';
+/** Writes made with the session cookie carry the session's CSRF token in this header. */
+export const CSRF_HEADER = 'x-weft-csrf';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 function escapeHtml(text: string): string {
@@ -66,25 +82,19 @@ function callbackPage({ ok, message }: { ok: boolean; message: string }): string
 <body style="font-family:system-ui;margin:4rem auto;max-width:32rem"><h1>${ok ? 'Connected' : 'Connection failed'}</h1><p>${escapeHtml(message)}</p></body>`;
 }
 
-export interface BuildAppDeps extends AppDeps {
-  /** Connection machinery; built from the rest when omitted. */
-  readonly runtime?: ConnectionRuntime;
-  /** Workflow machinery (sandbox, queue, runner); started on first use when omitted. */
-  readonly workflows?: WorkflowEngine;
-}
-
 /** Builds the HTTP app without listening; `app/main.ts` listens, tests use `inject`. */
 export async function buildApp(
-  deps: BuildAppDeps,
+  services: Services,
   {
-    logger,
     onRoute,
   }: {
-    logger: FastifyBaseLogger;
     /** Sees every route as registered, with its declared permission (tests list them). */
     onRoute?: (route: RouteOptions) => void;
-  },
+  } = {},
 ): Promise<App> {
+  const deps: AppDeps = services;
+  // Typed as fastify's logger interface, so the app is the `App` every route module takes.
+  const logger: FastifyBaseLogger = services.logger;
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: deps.config.bodyLimitBytes,
@@ -100,6 +110,8 @@ export async function buildApp(
     frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
 
+  // First, so that every other hook and route runs inside the request's span.
+  if (services.telemetry) traceRequests(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // The API speaks JSON only; a text body is a client mistake, answered with 415.
@@ -107,6 +119,7 @@ export async function buildApp(
   installErrorHandling(app);
   installInputGuards(app);
   enforceDeclaredPermissions(app);
+  await app.register(fastifyCookie);
   if (onRoute) app.addHook('onRoute', onRoute);
   app.decorateRequest('tenant', null);
   app.addHook('onSend', async (request, reply) => {
@@ -189,35 +202,11 @@ export async function buildApp(
 
   const authCache = await createAuthCache({ db: deps.db });
   app.addHook('onClose', () => authCache.close());
-  const runtime =
-    deps.runtime ??
-    (await createConnectionRuntime({
-      config: deps.config,
-      db: deps.db,
-      keyring: deps.keyring,
-      onError: (message, error) => app.log.error({ err: error }, message),
-    }));
-  if (!deps.runtime) app.addHook('onClose', () => runtime.close());
-  let engine: Promise<WorkflowEngine> | undefined = deps.workflows
-    ? Promise.resolve(deps.workflows)
-    : undefined;
-  const workflowRunner = async () => {
-    engine ??= openWorkflowEngine({
-      db: deps.db,
-      keyring: deps.keyring,
-      runtime,
-      logger: app.log as Logger,
-      sandboxProcesses: deps.config.sandboxProcesses,
-      queueOptions: queueOptionsOf(deps.config),
-    });
-    return (await engine).runner;
-  };
-  if (!deps.workflows) {
-    app.addHook('onClose', async () => {
-      // Closed before the connection runtime: a run in flight still needs it.
-      if (engine) await (await engine).close();
-    });
-  }
+  const { runtime, workflows: workflowRunner, triggers: triggerDeps } = services;
+  app.addHook('onListen', (done) => {
+    services.listeningAt(app.addresses()[0]);
+    done();
+  });
 
   // The provider sends the user's browser here: no API key, the one-time state identifies it.
   app.get('/api/v1/oauth/callback', {
@@ -264,8 +253,24 @@ export async function buildApp(
     },
   });
 
+  // An API key when the request sends one; otherwise a person's session cookie, whose writes
+  // must carry its CSRF token (a cross-site form or script can send the cookie, not the token).
   const authenticate = (request: FastifyRequest) => {
     const header = request.headers[API_KEY_HEADER];
+    const session = header === undefined ? sessionTokenOf(request) : null;
+    if (session !== null) {
+      if (!SAFE_METHODS.has(request.method)) {
+        const sent = request.headers[CSRF_HEADER];
+        if (typeof sent !== 'string' || !sameToken(sent, csrfTokenOf(session))) {
+          throw new AppError(
+            'forbidden',
+            `a write made with the session cookie must send its CSRF token in ${CSRF_HEADER}`,
+            { rule: 'csrf' },
+          );
+        }
+      }
+      return authenticateSession({ db: deps.db, token: session, requestId: request.id });
+    }
     return authenticateApiKey({
       db: deps.db,
       cache: authCache,
@@ -274,8 +279,22 @@ export async function buildApp(
       onTouchError: (error) => request.log.warn({ err: error }, 'could not record API key use'),
     });
   };
-  // MCP clients that cannot send headers may put the key in the query (redacted from logs).
-  const authenticateMcp = (request: FastifyRequest) => {
+  // MCP clients that speak only OAuth send an access token bound to the endpoint they call.
+  // Clients that cannot send headers may put the key in the query (redacted from logs).
+  const authenticateMcp = (request: FastifyRequest, resource: McpResource | null) => {
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined && /^bearer /i.test(authorization)) {
+      if (resource === null) {
+        throw new AppError('unauthorized', 'an access token needs the gateway URL of one customer');
+      }
+      return authenticateAccessToken({
+        db: deps.db,
+        baseUrl: services.publicBaseUrl(),
+        token: authorization.slice('bearer '.length).trim(),
+        resource,
+        requestId: request.id,
+      });
+    }
     const fromQuery = (request.query as Record<string, unknown> | undefined)?.['api_key'];
     if (request.headers[API_KEY_HEADER] === undefined && typeof fromQuery === 'string') {
       return authenticateApiKey({
@@ -287,25 +306,7 @@ export async function buildApp(
     }
     return authenticate(request);
   };
-  const router = await createEventRouter({
-    db: deps.db,
-    runner: workflowRunner,
-    logger: app.log as Logger,
-  });
-  app.addHook('onClose', () => router.close());
-  const triggerDeps: TriggerDeps = {
-    db: deps.db,
-    keyring: deps.keyring,
-    runtime,
-    hookUrl: (id) => `${publicBaseUrl()}/hooks/${id}`,
-  };
-  const publicBaseUrl = (): string => {
-    if (deps.config.publicUrl) return deps.config.publicUrl.replace(/\/$/, '');
-    const address = app.addresses()[0];
-    if (!address || typeof address === 'string') return `http://localhost:${deps.config.port}`;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host === '127.0.0.1' ? 'localhost' : host}:${address.port}`;
-  };
+  const router = await services.events();
   // The public webhook endpoint reads the raw body: signatures are over the exact bytes.
   await app.register((hooks, _options, done) => {
     hooks.removeAllContentTypeParsers();
@@ -320,15 +321,40 @@ export async function buildApp(
     done();
   });
 
-  await mcpRoutes(app, {
+  mcpOAuthRoutes(app, {
     db: deps.db,
-    runtime,
-    config: deps.config,
-    workflows: workflowRunner,
-    triggers: triggerDeps,
-    events: () => Promise.resolve(router),
-    authenticate: authenticateMcp,
+    baseUrl: services.publicBaseUrl,
+    rateLimitPerMinute: deps.config.rateLimitPerMinute,
   });
+  await mcpRoutes(app, {
+    services: (tenant) => services.toolServices(tenant),
+    authenticate: authenticateMcp,
+    resourceMetadataUrl: (request) => {
+      const [path = '', query] = request.url.split('?', 2);
+      const customerId = (request.query as Record<string, unknown> | undefined)?.['customer_id'];
+      return resourceMetadataUrl({
+        baseUrl: services.publicBaseUrl(),
+        path,
+        // Only the customer survives into the metadata URL (not a key, not toolsets).
+        search:
+          query !== undefined && typeof customerId === 'string'
+            ? `?customer_id=${encodeURIComponent(customerId)}`
+            : '',
+      });
+    },
+  });
+
+  // Signing in: no key or session yet, so limited per address.
+  await app.register(
+    async (auth) => {
+      await auth.register(fastifyRateLimit, {
+        max: Math.min(deps.config.rateLimitPerMinute, 30),
+        timeWindow: 60_000,
+      });
+      authRoutes(auth, deps);
+    },
+    { prefix: '/api/v1/auth' },
+  );
 
   await app.register(
     async (v1) => {
@@ -352,15 +378,50 @@ export async function buildApp(
       customersRoutes(v1, deps);
       connectorsRoutes(v1, deps, runtime);
       connectionsRoutes(v1, runtime);
-      cdmRoutes(v1, deps);
+      cdmRoutes(v1, deps, runtime);
       apiKeysRoutes(v1, deps);
+      peopleRoutes(v1, deps, { baseUrl: services.publicBaseUrl });
+      accountRoutes(v1, deps);
       auditRoutes(v1, deps);
+      environmentsRoutes(v1, deps);
+      alertsRoutes(v1, deps);
+      usageRoutes(v1, deps);
       secretsRoutes(v1, deps);
+      specsRoutes(v1, deps);
+      gatewayRoutes(v1, deps);
       workflowsRoutes(v1, deps, workflowRunner);
       triggersRoutes(v1, triggerDeps, () => Promise.resolve(router));
+      agentRunsRoutes(v1, deps, services.agentRuns);
+      assistantRoutes(v1, deps, createSetupAssistant(services));
+      widgetsRoutes(v1, { ...deps, baseUrl: services.publicBaseUrl });
     },
     { prefix: '/api/v1' },
   );
+
+  // The connect widget's API, for holders of an embed token instead of an API key.
+  await app.register(
+    async (widget) => {
+      await widget.register(fastifyRateLimit, {
+        hook: 'preHandler',
+        max: deps.config.rateLimitPerMinute,
+        timeWindow: 60_000,
+        keyGenerator: (request) => request.tenant?.actor.label ?? request.ip,
+      });
+      widgetApiRoutes(widget, {
+        ...deps,
+        runtime,
+        triggers: triggerDeps,
+        workflows: workflowRunner,
+        publicUrl: runtime.publicUrl,
+      });
+    },
+    { prefix: '/embed/api' },
+  );
+
+  // The web app at `/` (built from web/src when its sources changed; the API works without it).
+  await registerWebApp(app, { logger });
+  // The connect widget's page, the host script and its bundles (/embed, /embed.js).
+  await registerEmbed(app, { db: deps.db, keyring: deps.keyring, logger });
 
   return app;
 }

@@ -2,10 +2,12 @@ import type { Logger } from 'pino';
 import { buildApp } from './http.ts';
 import type { Config } from '../server/config.ts';
 import type { CreatedOrganization } from '../server/modules/orgs/orgs.service.ts';
+import { operatorTenant } from '../server/domain/tenant.ts';
 import { bootstrapIfEmpty } from '../server/modules/orgs/orgs.service.ts';
+import { passwordLink } from '../server/modules/people/people.service.ts';
 import { openStore } from './store.ts';
 import { startWorkers, type Workers } from './workers.ts';
-import { openEngines, type Engines } from '../server/runtime/engines.ts';
+import { createServices, type Services } from './services.ts';
 
 export interface StartedServer {
   url: string;
@@ -16,10 +18,12 @@ function banner({
   url,
   created,
   dbLocation,
+  link,
 }: {
   url: string;
   created: CreatedOrganization;
   dbLocation: string;
+  link: string;
 }): string {
   const lines = [
     '',
@@ -35,6 +39,10 @@ function banner({
     ...created.keys.map((k) => `    ${k.kind.padEnd(5)} ${k.key}`),
     '',
     `  Try: curl -H 'x-fastn-api-key: ${created.keys[0]?.key ?? ''}' ${url}/api/v1/customers`,
+    '',
+    '  Sign in to the web app: open this one-time link and choose a password (7 days;',
+    '  `weft people link owner@localhost` prints a new one):',
+    `    ${link}`,
     '',
   ];
   return lines.join('\n');
@@ -52,68 +60,55 @@ export async function startServer({
   out: (text: string) => void;
   workers?: boolean;
 }): Promise<StartedServer> {
-  const runtime = await openStore({ config, logger });
+  const store = await openStore({ config, logger });
+  let services: Services | undefined;
   let running: Workers | null = null;
-  let engines: Engines | undefined;
   try {
-    const created = await bootstrapIfEmpty({ db: runtime.db, actorLabel: 'first start' });
-    const keyring = runtime.keyring.keyring;
-    // One connection runtime and one workflow engine, shared by the API and the workers.
-    engines = await openEngines({ config, db: runtime.db, keyring, logger });
-    const app = await buildApp(
-      { config, db: runtime.db, keyring, runtime: engines.runtime, workflows: engines.engine },
-      { logger },
-    );
-    const address = await app.listen({ port: config.port, host: config.host });
-    const url =
-      config.publicUrl ?? address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
-    if (created) out(banner({ url, created, dbLocation: runtime.dbLocation }));
-    else
+    const created = await bootstrapIfEmpty({ db: store.db, actorLabel: 'first start' });
+    // One set of services (connection runtime, workflow engine, event router), shared by the
+    // API and the workers.
+    services = await createServices({
+      config,
+      logger,
+      db: store.db,
+      keyring: store.keyring.keyring,
+    });
+    const app = await buildApp(services);
+    await app.listen({ port: config.port, host: config.host });
+    const url = services.publicBaseUrl();
+    if (created) {
+      // The owner signs in to the web app with a password they choose through this link.
+      const { link } = await passwordLink({
+        db: store.db,
+        tenant: operatorTenant({
+          orgId: created.organization.id,
+          userId: created.owner.id,
+          label: 'first start',
+        }),
+        email: created.owner.email,
+        baseUrl: url,
+      });
+      out(banner({ url, created, dbLocation: store.dbLocation, link }));
+    } else
       out(
-        `Weft is listening on ${url} (data: ${runtime.dbLocation}). API docs: ${url}/api/v1/docs\n`,
+        `Weft is listening on ${url} (data: ${store.dbLocation}). API docs: ${url}/api/v1/docs\n`,
       );
-    if (workers) {
-      running = await startWorkers({ config, db: runtime.db, keyring, logger, engines });
-    }
-    const shared = engines;
+    if (workers) running = await startWorkers(services);
+    const shared = services;
     return {
       url,
       async close() {
         await running?.close();
         await app.close();
         await shared.close();
-        await runtime.close();
+        await store.close();
       },
     };
   } catch (error) {
-    await engines?.close();
-    await runtime.close();
+    await services?.close();
+    await store.close();
     throw error;
   }
-}
-
-export function closeOnSignals({
-  close,
-  logger,
-}: {
-  close: () => Promise<void>;
-  logger: Logger;
-}): void {
-  let closing = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'shutting down');
-    close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 }
 
 export type { Config };

@@ -16,20 +16,27 @@ import type { Logger } from 'pino';
 import type { Config } from '../server/config.ts';
 import { bootstrapIfEmpty, operatorContext } from '../server/modules/orgs/orgs.service.ts';
 import { authenticateApiKey } from '../server/modules/auth/auth.service.ts';
-import { createConnectionRuntime } from '../server/modules/connections/runtime.ts';
 import { openStore } from './store.ts';
-import {
-  openWorkflowEngine,
-  queueOptionsOf,
-  type WorkflowEngine,
-} from '../server/runtime/engines.ts';
+import { createServices } from './services.ts';
+import type { Tenant } from '../server/domain/tenant.ts';
+import type { ToolServices } from '../tools/define-tool.ts';
 import { startWorkers, type Workers } from './workers.ts';
-import { createEventRouter, type EventRouter } from '../server/runtime/event-router.ts';
 import { WEFT_VERSION } from '../server/version.ts';
-import { ADMIN_TOOLS } from '../tools/index.ts';
-import { adminResources } from '../tools/resources.ts';
-import { loadPrompts } from '../tools/prompts.ts';
-import { agentTenant, createMcpServer } from '../tools/server.ts';
+import { ADMIN_TOOLS, STDIO_ONLY_TOOLS } from '../tools/index.ts';
+import { relayUploadSpec } from '../tools/specs/upload-spec.ts';
+import { adminResources } from '../tools/mcp/resources.ts';
+import { loadPrompts } from '../tools/mcp/prompts.ts';
+import { ADMIN_INSTRUCTIONS, ADMIN_SHARED_FIELDS } from '../tools/mcp/instructions.ts';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { agentTenant, createMcpServer, describeTool, fullSchemas } from '../tools/mcp/server.ts';
+
+/** The relay's upstream: /mcp/admin with the session's toolsets and result style. */
+function adminUrl(config: Config): URL {
+  const url = new URL('/mcp/admin', config.weftUrl);
+  if (config.mcpToolsets !== undefined) url.searchParams.set('toolsets', config.mcpToolsets);
+  if (config.mcpResults === 'json') url.searchParams.set('results', 'json');
+  return url;
+}
 
 export interface StdioHandle {
   close(): Promise<void>;
@@ -53,7 +60,7 @@ export async function serveStdio({
     if (config.weftApiKey === undefined) throw new Error('WEFT_API_KEY is needed with WEFT_URL');
     const upstream = new Client({ name: 'weft-stdio-relay', version: WEFT_VERSION });
     await upstream.connect(
-      new StreamableHTTPClientTransport(new URL('/mcp/admin', config.weftUrl), {
+      new StreamableHTTPClientTransport(adminUrl(config), {
         requestInit: { headers: { 'x-fastn-api-key': config.weftApiKey } },
       }),
     );
@@ -61,14 +68,39 @@ export async function serveStdio({
     const relay = new Server(
       { name: 'weft-admin', version: WEFT_VERSION },
       {
-        capabilities: { tools: {}, resources: {}, prompts: {} },
+        capabilities: { tools: { listChanged: true }, resources: {}, prompts: {} },
         ...(instructions !== undefined && { instructions }),
       },
     );
-    relay.setRequestHandler(ListToolsRequestSchema, (request) =>
-      upstream.listTools(request.params),
-    );
-    relay.setRequestHandler(CallToolRequestSchema, (request) => upstream.callTool(request.params));
+    // Local-file tools run here, on the user's machine; everything else goes upstream.
+    relay.setRequestHandler(ListToolsRequestSchema, async (request) => {
+      const listed = await upstream.listTools(request.params);
+      if (request.params?.cursor !== undefined) return listed;
+      return {
+        ...listed,
+        tools: [
+          ...listed.tools,
+          ...STDIO_ONLY_TOOLS.map((tool) => describeTool(tool, ADMIN_SHARED_FIELDS)),
+        ],
+      };
+    });
+    relay.setRequestHandler(CallToolRequestSchema, async (request) => {
+      // The server does not know the local-file tools: their schemas are described here.
+      const described = request.params.arguments?.['tool'];
+      const local = STDIO_ONLY_TOOLS.find((t) => t.name === described);
+      if (request.params.name === 'describe_tool' && local) {
+        const structuredContent = { tool: local.name, ...fullSchemas(local) };
+        return {
+          structuredContent,
+          content: [{ type: 'text' as const, text: JSON.stringify(structuredContent) }],
+        };
+      }
+      if (request.params.name !== 'upload_spec') return upstream.callTool(request.params);
+      return (await relayUploadSpec({
+        args: request.params.arguments,
+        createSpecUpstream: (input) => upstream.callTool({ name: 'create_spec', arguments: input }),
+      })) as Awaited<ReturnType<typeof upstream.callTool>>;
+    });
     relay.setRequestHandler(ListResourcesRequestSchema, (request) =>
       upstream.listResources(request.params),
     );
@@ -84,6 +116,10 @@ export async function serveStdio({
     relay.setRequestHandler(GetPromptRequestSchema, (request) =>
       upstream.getPrompt(request.params),
     );
+    // enable_toolset upstream changes the list: the IDE must hear it through the relay.
+    upstream.setNotificationHandler(ToolListChangedNotificationSchema, () =>
+      relay.sendToolListChanged(),
+    );
     await relay.connect(transport);
     logger.info({ url: config.weftUrl }, 'relaying MCP over stdio');
     return {
@@ -94,68 +130,49 @@ export async function serveStdio({
     };
   }
 
-  const runtime = await openStore({ config, logger });
-  const created = await bootstrapIfEmpty({ db: runtime.db, actorLabel: 'weft mcp' });
+  const store = await openStore({ config, logger });
+  const created = await bootstrapIfEmpty({ db: store.db, actorLabel: 'weft mcp' });
   if (created)
     logger.warn(
       { organization: created.organization.id },
       'created the first organization; run `weft keys create` for API keys',
     );
-  const connections = await createConnectionRuntime({
+  const services = await createServices({
     config,
-    db: runtime.db,
-    keyring: runtime.keyring.keyring,
-    onError: (message, error) => logger.error({ err: error }, message),
+    logger,
+    db: store.db,
+    keyring: store.keyring.keyring,
   });
   const tenant =
     config.weftApiKey !== undefined
-      ? await authenticateApiKey({ db: runtime.db, key: config.weftApiKey, requestId: null })
-      : (await operatorContext({ db: runtime.db, orgId: undefined, actorLabel: 'weft mcp' }))
-          .tenant;
-  // Workflows (and workers for the queued tiers) start with the first run_workflow.
-  let engine: Promise<{ engine: WorkflowEngine; workers: Workers }> | undefined;
-  const workflows = async () => {
-    engine ??= (async () => {
-      const opened = await openWorkflowEngine({
-        db: runtime.db,
-        keyring: runtime.keyring.keyring,
-        runtime: connections,
-        logger,
-        sandboxProcesses: config.sandboxProcesses,
-        queueOptions: queueOptionsOf(config),
-      });
-      const workers = await startWorkers({
-        config,
-        db: runtime.db,
-        keyring: runtime.keyring.keyring,
-        logger,
-        engines: { runtime: connections, engine: opened, close: () => opened.close() },
-      });
-      return { engine: opened, workers };
-    })();
-    return (await engine).engine.runner;
-  };
-  // Embedded, nothing listens for webhooks: URLs point at WEFT_PUBLIC_URL or the default port.
-  const hookUrl = (id: string) =>
-    `${(config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/$/, '')}/hooks/${id}`;
-  let router: Promise<EventRouter> | undefined;
-  const events = () =>
-    (router ??= createEventRouter({ db: runtime.db, runner: workflows, logger }));
+      ? await authenticateApiKey({ db: store.db, key: config.weftApiKey, requestId: null })
+      : (await operatorContext({ db: store.db, orgId: undefined, actorLabel: 'weft mcp' })).tenant;
+  // Queued runs need workers: they start with the first run of a workflow or an agent. Embedded,
+  // nothing listens for webhooks: their URLs point at WEFT_PUBLIC_URL or the default port.
+  let workers: Promise<Workers> | undefined;
+  const tools = (clientTenant: Tenant): ToolServices => ({
+    ...services.toolServices(clientTenant),
+    workflows: async () => {
+      workers ??= startWorkers(services);
+      await workers;
+      return services.workflows();
+    },
+    agentRuns: async () => {
+      workers ??= startWorkers(services);
+      await workers;
+      return services.agentRuns();
+    },
+  });
   const server = createMcpServer({
     name: 'weft-admin',
-    instructions: 'Weft admin tools (embedded installation).',
-    tools: () => ADMIN_TOOLS,
+    instructions: ADMIN_INSTRUCTIONS,
+    sharedFields: ADMIN_SHARED_FIELDS,
+    toolsets: config.mcpToolsets,
+    results: config.mcpResults,
+    tools: () => [...ADMIN_TOOLS, ...STDIO_ONLY_TOOLS],
     resources: adminResources,
     prompts: await loadPrompts(),
-    context: (clientName) => ({
-      tenant: agentTenant(tenant, clientName),
-      db: runtime.db,
-      runtime: connections,
-      config,
-      workflows,
-      hookUrl,
-      events,
-    }),
+    context: (clientName) => tools(agentTenant(tenant, clientName)),
     onUnexpected: (error) => {
       const ref = randomUUID();
       logger.error({ err: error, ref }, 'MCP tool failed');
@@ -163,18 +180,13 @@ export async function serveStdio({
     },
   });
   await server.connect(transport);
-  logger.info({ data: runtime.dbLocation }, 'serving MCP over stdio (embedded)');
+  logger.info({ data: store.dbLocation }, 'serving MCP over stdio (embedded)');
   return {
     async close() {
       await server.close();
-      if (router) await (await router).close();
-      if (engine) {
-        const started = await engine;
-        await started.workers.close();
-        await started.engine.close();
-      }
-      await connections.close();
-      await runtime.close();
+      await (await workers?.catch(() => undefined))?.close();
+      await services.close();
+      await store.close();
     },
   };
 }

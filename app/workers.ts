@@ -1,22 +1,27 @@
-import type { Logger } from 'pino';
-import type { Config } from '../server/config.ts';
-import type { Keyring } from '../server/crypto/envelope.ts';
 import type { Database } from '../server/db/database.ts';
 import * as executionsRepo from '../server/db/repositories/executions.repo.ts';
 import type { StaleExecution } from '../server/db/repositories/executions.repo.ts';
 import { listRegisteredOrgs } from '../server/db/repositories/orgs.repo.ts';
+import type { Services } from './services.ts';
+import { createAgentExecutor } from './agent-runner.ts';
+import {
+  AGENT_RUN_QUEUE,
+  sweepAgentRuns,
+  workAgentRuns,
+} from '../server/runtime/agent-runs/executor.ts';
 import { purgeExpiredState } from '../server/modules/state/state.service.ts';
+import { purgeExpiredAudit } from '../server/modules/audit/audit.service.ts';
+import { purgeExpiredOAuthTokens } from '../server/modules/mcp-oauth/mcp-oauth.service.ts';
+import { createGuardedDispatcher, guardSettings } from '../server/net/ssrf.ts';
+import { ALERT_INTERVAL_MS, evaluateAlerts } from '../server/runtime/alert-evaluator.ts';
 import { startTriggerWorkers } from '../server/runtime/trigger-workers.ts';
 import { repeat } from '../server/repeat.ts';
 import { DuplicateJobError } from '../server/runtime/queue/queue.ts';
-import { createEventRouter } from '../server/runtime/event-router.ts';
 import {
   expirySeconds,
-  openEngines,
   queueRetry,
   TIER_QUEUES,
   workWorkflowQueues,
-  type Engines,
   type WorkflowEngine,
 } from '../server/runtime/engines.ts';
 
@@ -38,6 +43,8 @@ const UNSTARTED_MS = 15_000;
 const LAPSED_MS = 1_000;
 /** Expired workflow state is purged this often. */
 const PURGE_INTERVAL_MS = 60_000;
+/** Audit entries past their org's retention are deleted this often. */
+const AUDIT_PURGE_INTERVAL_MS = 3_600_000;
 
 function jobOf({ orgId, execution }: { orgId: string; execution: StaleExecution }) {
   return {
@@ -89,60 +96,78 @@ export async function sweep({
 
 /**
  * The background side of the product: workers of the async workflow tiers (and their dead-letter
- * queues) and the sweeper. Uses the given engine (`weft start` shares the API's), or opens its own.
+ * queues), the agent-run workers, the trigger loops (schedulers, app-event polls, pending
+ * events) and the sweeper, on the process's services (`weft start` shares them with the API). A
+ * new background loop is started here, once, for every process that runs workers.
  */
-export async function startWorkers({
-  config,
-  db,
-  keyring,
-  logger,
-  engines: shared,
-}: {
-  config: Config;
-  db: Database;
-  keyring: Keyring;
-  logger: Logger;
-  /** The API's connection runtime and workflow engine, when this process shares them. */
-  engines?: Engines;
-}): Promise<Workers> {
-  const engines = shared ?? (await openEngines({ config, db, keyring, logger }));
-  const { runtime, engine } = engines;
-  const router = await createEventRouter({
-    db,
-    runner: () => Promise.resolve(engine.runner),
-    logger,
-  });
+export async function startWorkers(services: Services): Promise<Workers> {
+  const { config, db, keyring, logger, runtime } = services;
+  const engine = await services.engine();
+  const router = await services.events();
   const triggerWorkers = startTriggerWorkers({ db, runtime, router, logger });
   const stop = await workWorkflowQueues({
     engine,
     concurrency: config.workerConcurrency,
     logger,
   });
+  const agentRuns = await services.agentRuns();
+  const stopAgentRuns = await workAgentRuns({
+    db,
+    queue: engine.queue,
+    runs: agentRuns,
+    concurrency: config.workerConcurrency,
+    logger,
+    executor: createAgentExecutor(services),
+  });
   let lastPurge = Date.now();
+  let lastAuditPurge = 0;
   const sweeper = repeat({
     intervalMs: SWEEP_INTERVAL_MS,
     task: async () => {
       const { requeued } = await sweep({ db, engine });
       if (requeued > 0) logger.info({ requeued }, 'queued executions again');
+      const agents = await sweepAgentRuns({ db, runs: agentRuns });
+      if (agents.requeued > 0)
+        logger.info({ requeued: agents.requeued }, 'queued agent runs again');
       if (Date.now() - lastPurge > PURGE_INTERVAL_MS) {
         lastPurge = Date.now();
         const purged = await purgeExpiredState({ db });
         if (purged > 0) logger.info({ purged }, 'purged expired workflow state');
+        const tokens = await purgeExpiredOAuthTokens({ db });
+        if (tokens > 0) logger.info({ purged: tokens }, 'deleted expired MCP OAuth tokens');
+      }
+      if (Date.now() - lastAuditPurge > AUDIT_PURGE_INTERVAL_MS) {
+        lastAuditPurge = Date.now();
+        const purged = await purgeExpiredAudit({ db });
+        if (purged > 0) logger.info({ purged }, 'deleted audit entries past their retention');
       }
     },
     onError: (error) => logger.error({ err: error }, 'sweep failed'),
   });
+  // Alert webhooks are user-given URLs: they go out through the SSRF guard.
+  const alertDispatcher = createGuardedDispatcher(guardSettings(config));
+  const alerts = repeat({
+    intervalMs: ALERT_INTERVAL_MS,
+    task: async () => {
+      await evaluateAlerts({ db, keyring, logger, dispatcher: alertDispatcher });
+    },
+    onError: (error) => logger.error({ err: error }, 'alert evaluation failed'),
+  });
   logger.info(
-    { queues: Object.values(TIER_QUEUES), concurrency: config.workerConcurrency },
+    {
+      queues: [...Object.values(TIER_QUEUES), AGENT_RUN_QUEUE],
+      concurrency: config.workerConcurrency,
+    },
     'workers started',
   );
   return {
     async close() {
       await sweeper.close();
+      await alerts.close();
+      await alertDispatcher.close();
       await triggerWorkers.close();
-      await router.close();
+      await stopAgentRuns();
       await stop();
-      if (!shared) await engines.close();
       logger.info('workers stopped');
     },
   };

@@ -14,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import Fastify from 'fastify';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { createServices } from '../app/services.ts';
 import { buildApp } from '../app/http.ts';
 import { loadConfig, type Config } from '../server/config.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../server/crypto/envelope.ts';
@@ -165,7 +166,9 @@ async function startWeft(
   logger: Logger,
 ): Promise<RunningTarget> {
   const keyring = createKeyring({ active: parseMasterKey(generateMasterKey()) });
-  const app = await buildApp({ config, db, keyring }, { logger });
+  const services = await createServices({ config, logger, db, keyring });
+  const app = await buildApp(services);
+  app.addHook('onClose', () => services.close());
   try {
     const url = await listenOnLoopback(app);
     return { url, headers: { [API_KEY_HEADER]: key }, close: () => app.close() };

@@ -11,6 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { buildApp } from '../app/http.ts';
+import { createServices } from '../app/services.ts';
 import { loadConfig } from '../server/config.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../server/crypto/envelope.ts';
 import { migrate } from '../server/db/migrate.ts';
@@ -34,7 +35,7 @@ async function measure(
   customerId: string,
   calls: number,
 ): Promise<Omit<McpRow, 'transport'>> {
-  const call = () => client.callTool({ name: 'get_customer', arguments: { id: customerId } });
+  const call = () => client.callTool({ name: 'get_customer', arguments: { customerId } });
   for (let i = 0; i < 300; i++) await call();
   const times: number[] = [];
   const started = performance.now();
@@ -74,10 +75,14 @@ export async function runMcpBench({
     LOG_LEVEL: 'silent',
     WEFT_RATE_LIMIT_PER_MINUTE: '100000000',
   });
-  const app = await buildApp(
-    { config, db, keyring: createKeyring({ active: parseMasterKey(generateMasterKey()) }) },
-    { logger: createLogger('silent') },
-  );
+  const services = await createServices({
+    config,
+    logger: createLogger('silent'),
+    db,
+    keyring: createKeyring({ active: parseMasterKey(generateMasterKey()) }),
+  });
+  const app = await buildApp(services);
+  app.addHook('onClose', () => services.close());
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const rows: McpRow[] = [];
   try {

@@ -6,7 +6,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alertsTable, runAlertsBench } from './alerts.ts';
 import { cdmTable, runCdmBench } from './cdm.ts';
+import { connectorAgentTable, runConnectorAgentBench } from './connector-agent.ts';
 import { engineTable, runEngineBench } from './engine.ts';
 import { mcpTable, runMcpBench } from './mcp.ts';
 import { runSandboxBench, sandboxTable } from './sandbox.ts';
@@ -45,6 +47,15 @@ function table(report: HttpCustomersReport): string {
 async function main(): Promise<number> {
   const which = process.argv[2] ?? 'all';
   const log = (text: string) => process.stderr.write(`[bench] ${text}\n`);
+  if (which === 'alerts' || which === 'all') {
+    const rows = await runAlertsBench({ settings: readBenchSettings(), log });
+    process.stdout.write(
+      `\nAlerts, quotas and usage on Postgres, node ${process.version}\n\n${alertsTable(rows)}\n\n`,
+    );
+    await mkdir(RESULTS_DIR, { recursive: true });
+    await writeFile(path.join(RESULTS_DIR, 'alerts.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    if (which === 'alerts') return 0;
+  }
   if (which === 'cdm' || which === 'all') {
     const rows = await runCdmBench({ log });
     process.stdout.write(
@@ -53,6 +64,18 @@ async function main(): Promise<number> {
     await mkdir(RESULTS_DIR, { recursive: true });
     await writeFile(path.join(RESULTS_DIR, 'cdm.json'), `${JSON.stringify(rows, null, 2)}\n`);
     if (which === 'cdm') return 0;
+  }
+  if (which === 'connector-agent' || which === 'all') {
+    const rows = await runConnectorAgentBench({ log });
+    process.stdout.write(
+      `\nConnector Agent, offline build, node ${process.version}\n\n${connectorAgentTable(rows)}\n\n`,
+    );
+    await mkdir(RESULTS_DIR, { recursive: true });
+    await writeFile(
+      path.join(RESULTS_DIR, 'connector-agent.json'),
+      `${JSON.stringify(rows, null, 2)}\n`,
+    );
+    if (which === 'connector-agent') return 0;
   }
   if (which === 'mcp' || which === 'all') {
     const rows = await runMcpBench({ calls: 3000, log });

@@ -16,7 +16,7 @@ import { loadConfig } from '../server/config.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../server/crypto/envelope.ts';
 import { createPgDatabase } from '../server/db/pg-database.ts';
 import { createLogger } from '../server/logger.ts';
-import { openEngines } from '../server/runtime/engines.ts';
+import { createServices } from '../app/services.ts';
 import { startWorkers } from '../app/workers.ts';
 import type { BenchSettings } from './env.ts';
 import { createBenchDatabase, prepareWeftDatabase } from './http-customers.ts';
@@ -67,15 +67,14 @@ export async function runRuntimeBench({
   try {
     const key = await prepareWeftDatabase(db);
     const keyring = createKeyring({ active: parseMasterKey(generateMasterKey()) });
-    const engines = await openEngines({
+    const services = await createServices({
       config,
       db,
       keyring,
       logger,
       queueOptions: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 10 },
     });
-    const { runtime, engine } = engines;
-    const app = await buildApp({ config, db, keyring, runtime, workflows: engine }, { logger });
+    const app = await buildApp(services);
     const headers = { 'x-fastn-api-key': key };
     for (const [slug, tier] of [
       ['bench', 'instant'],
@@ -152,7 +151,7 @@ export async function runRuntimeBench({
     }
 
     // Standard, with this process's workers running the queue.
-    const workers = await startWorkers({ config, db, keyring, logger, engines });
+    const workers = await startWorkers(services);
     log(
       `standard: ${settings.durationSeconds}s of POSTs, workers at concurrency ${workerConcurrency}`,
     );
@@ -198,7 +197,7 @@ export async function runRuntimeBench({
     });
     await workers.close();
     await app.close();
-    await engines.close();
+    await services.close();
   } finally {
     await db.close();
     await database.drop();

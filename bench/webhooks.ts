@@ -12,7 +12,7 @@ import { loadConfig } from '../server/config.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../server/crypto/envelope.ts';
 import { createPgDatabase } from '../server/db/pg-database.ts';
 import { createLogger } from '../server/logger.ts';
-import { openEngines } from '../server/runtime/engines.ts';
+import { createServices } from '../app/services.ts';
 import { startWorkers } from '../app/workers.ts';
 import type { BenchSettings } from './env.ts';
 import { createBenchDatabase, prepareWeftDatabase } from './http-customers.ts';
@@ -57,10 +57,9 @@ export async function runWebhookBench({
   try {
     const key = await prepareWeftDatabase(db);
     const keyring = createKeyring({ active: parseMasterKey(generateMasterKey()) });
-    const engines = await openEngines({ config, db, keyring, logger });
-    const { runtime, engine } = engines;
-    const app = await buildApp({ config, db, keyring, runtime, workflows: engine }, { logger });
-    const workers = await startWorkers({ config, db, keyring, logger, engines });
+    const services = await createServices({ config, db, keyring, logger });
+    const app = await buildApp(services);
+    const workers = await startWorkers(services);
     const headers = { 'x-fastn-api-key': key };
     await app.inject({
       method: 'POST',
@@ -157,7 +156,7 @@ export async function runWebhookBench({
     }
     await workers.close();
     await app.close();
-    await engines.close();
+    await services.close();
   } finally {
     await db.close();
     await database.drop();

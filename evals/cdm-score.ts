@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { schemaNamed, suggestMapping } from '../server/cdm/suggest.ts';
+import { suggestMapping } from '../server/cdm/suggest.ts';
+import { schemaNamed } from '../server/cdm/suggest-spec.ts';
 import { loadSpec } from '../server/import/load.ts';
 import { createResolver, isObject } from '../server/import/schema.ts';
 import { CDM_ENTITIES, type CdmEntity } from '../server/domain/cdm.ts';

@@ -123,4 +123,20 @@ describe('loadConfig', () => {
       ]);
     }
   });
+
+  it('turns the OTLP endpoint into the traces URL, which a traces endpoint overrides', () => {
+    expect(loadConfig({}).telemetry.tracesUrl).toBeUndefined();
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).telemetry.tracesUrl,
+    ).toBe('http://collector:4318/v1/traces');
+    expect(
+      loadConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/otlp/spans',
+      }).telemetry.tracesUrl,
+    ).toBe('https://traces.example/otlp/spans');
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT must be an http\(s\) URL/,
+    );
+  });
 });

@@ -17,6 +17,19 @@ const commaList = (value: string | undefined): string[] =>
     .map((item) => item.trim())
     .filter((item) => item !== '');
 
+const LlmPricesSchema = z.record(
+  z.string().min(1),
+  z.object({ input: z.number().min(0), output: z.number().min(0) }).strict(),
+);
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 const ConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce
@@ -48,6 +61,8 @@ const ConfigSchema = z.object({
       .optional(),
   ),
   WEFT_API_KEY: optionalString,
+  WEFT_MCP_TOOLSETS: optionalString,
+  WEFT_MCP_RESULTS: z.enum(['summary', 'json']).default('summary'),
   WEFT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
   WEFT_BODY_LIMIT_BYTES: z.coerce
     .number()
@@ -92,6 +107,52 @@ const ConfigSchema = z.object({
         'WEFT_SSRF_TEST_ALLOWLIST must be comma-separated ip:port pairs such as 127.0.0.1:8080 or [::1]:8080',
     },
   ),
+  WEFT_LLM: z
+    .enum(['offline', 'openai', 'anthropic'], {
+      error: 'WEFT_LLM must be one of offline, openai, anthropic',
+    })
+    .default('offline'),
+  WEFT_LLM_MODEL: optionalString,
+  WEFT_LLM_BASE_URL: optionalString.pipe(
+    z.url({ error: 'WEFT_LLM_BASE_URL must be a URL, e.g. http://localhost:11434/v1' }).optional(),
+  ),
+  OPENAI_API_KEY: optionalString,
+  ANTHROPIC_API_KEY: optionalString,
+  WEFT_LLM_PRICES: optionalString.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const parsed = LlmPricesSchema.safeParse(safeJson(value));
+    if (!parsed.success) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'WEFT_LLM_PRICES must be JSON: {"model-name": {"input": USD per 1M tokens, "output": USD per 1M tokens}}',
+      });
+      return z.NEVER;
+    }
+    return parsed.data;
+  }),
+  WEFT_LLM_TIMEOUT_SECONDS: z.coerce
+    .number({ error: 'WEFT_LLM_TIMEOUT_SECONDS must be a number' })
+    .min(1)
+    .max(3600)
+    .default(120),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(
+    z
+      .url({
+        protocol: /^https?$/,
+        error: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, e.g. http://localhost:4318',
+      })
+      .optional(),
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.pipe(
+    z
+      .url({
+        protocol: /^https?$/,
+        error:
+          'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL, e.g. http://localhost:4318/v1/traces',
+      })
+      .optional(),
+  ),
   WEFT_EGRESS_ALLOW: optionalString.transform(commaList).superRefine((entries, ctx) => {
     for (const entry of entries) {
       try {
@@ -118,6 +179,13 @@ export interface Config {
   /** `weft mcp`: a running Weft to talk to (else an embedded one). */
   readonly weftUrl: string | undefined;
   readonly weftApiKey: string | undefined;
+  /**
+   * `weft mcp`: the toolsets a session starts with (`connectors,workflows`, `all`); checked
+   * against the toolset names when the server starts.
+   */
+  readonly mcpToolsets: string | undefined;
+  /** `weft mcp`: `json` adds each result's JSON to its text, for clients that only read text. */
+  readonly mcpResults: 'summary' | 'json';
   readonly bodyLimitBytes: number;
   /** Loopback `ip:port` pairs outbound requests may reach in tests (fake third-party servers). */
   readonly ssrfTestAllowlist: readonly string[];
@@ -134,6 +202,29 @@ export interface Config {
   readonly queuePollSeconds: number;
   /** Seconds between queue maintenance passes: how soon a dead worker's job is retried. */
   readonly queueMaintenanceSeconds: number;
+  /**
+   * The agents' model (agents/llm takes this object). API keys are here only to reach the SDK
+   * clients; nothing logs or returns them.
+   */
+  readonly llm: {
+    readonly provider: 'offline' | 'openai' | 'anthropic';
+    readonly model: string | undefined;
+    /** An OpenAI-compatible server (Ollama, vLLM, LM Studio, llama.cpp) or another endpoint. */
+    readonly baseUrl: string | undefined;
+    readonly openaiApiKey: string | undefined;
+    readonly anthropicApiKey: string | undefined;
+    /** USD per million tokens by model name, over the built-in table. */
+    readonly prices: Readonly<Record<string, { input: number; output: number }>> | undefined;
+    readonly timeoutMs: number;
+  };
+  /**
+   * OpenTelemetry trace export (OTLP/HTTP): the traces URL from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+   * or OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`; unset = no export.
+   */
+  readonly telemetry: {
+    readonly tracesUrl: string | undefined;
+    readonly environment: 'development' | 'production' | 'test';
+  };
 }
 
 export class ConfigError extends Error {
@@ -180,6 +271,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     rateLimitPerMinute: c.WEFT_RATE_LIMIT_PER_MINUTE,
     weftUrl: c.WEFT_URL,
     weftApiKey: c.WEFT_API_KEY,
+    mcpToolsets: c.WEFT_MCP_TOOLSETS,
+    mcpResults: c.WEFT_MCP_RESULTS,
     bodyLimitBytes: c.WEFT_BODY_LIMIT_BYTES,
     ssrfTestAllowlist: c.WEFT_SSRF_TEST_ALLOWLIST,
     egressAllow: c.WEFT_EGRESS_ALLOW,
@@ -187,5 +280,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     workerConcurrency: c.WEFT_WORKER_CONCURRENCY,
     queuePollSeconds: c.WEFT_QUEUE_POLL_SECONDS,
     queueMaintenanceSeconds: c.WEFT_QUEUE_MAINTENANCE_SECONDS,
+    llm: {
+      provider: c.WEFT_LLM,
+      model: c.WEFT_LLM_MODEL,
+      baseUrl: c.WEFT_LLM_BASE_URL,
+      openaiApiKey: c.OPENAI_API_KEY,
+      anthropicApiKey: c.ANTHROPIC_API_KEY,
+      prices: c.WEFT_LLM_PRICES,
+      timeoutMs: c.WEFT_LLM_TIMEOUT_SECONDS * 1000,
+    },
+    telemetry: {
+      tracesUrl:
+        c.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+        (c.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+          ? undefined
+          : `${c.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`),
+      environment: c.NODE_ENV,
+    },
   };
 }

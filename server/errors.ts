@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'uri_too_long'
   | 'unsupported_media_type'
   | 'rate_limited'
+  | 'quota_exceeded'
   | 'connection_expired'
   | 'credentials_rejected'
   | 'upstream_error'
@@ -29,6 +30,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   uri_too_long: 414,
   unsupported_media_type: 415,
   rate_limited: 429,
+  quota_exceeded: 429,
   connection_expired: 409,
   credentials_rejected: 424,
   upstream_error: 502,

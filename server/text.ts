@@ -35,3 +35,21 @@ export function didYouMean(name: string, candidates: readonly string[]): string 
   const hint = closest(name, candidates);
   return hint === null ? '' : `; did you mean '${hint}'?`;
 }
+
+/** A word that looks like a key or token: 16+ characters mixing letters and digits. */
+const SECRET_LIKE = /(?<![\w/.-])(?=[\w.-]*\d)(?=[\w.-]*[A-Za-z])[\w.-]{16,}(?![\w/.-])/g;
+const URL_OR_UUID =
+  /\bhttps?:\/\/\S+|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+
+/**
+ * The words of a text that look like credentials (URLs and ids aside): what a person pasted into
+ * a chat instead of a form.
+ */
+export function secretLikeWords(text: string): string[] {
+  return text.replace(URL_OR_UUID, ' ').match(SECRET_LIKE) ?? [];
+}
+
+/** True when the text seems to carry a credential (URLs and ids aside). */
+export function looksLikeSecret(text: string): boolean {
+  return secretLikeWords(text).length > 0;
+}

@@ -19,7 +19,7 @@ import { tenantTables } from '../server/db/catalog-audit.ts';
 import { insertMembership, insertUser } from '../server/db/repositories/orgs.repo.ts';
 import { operatorTenant, type Mode, type Role } from '../server/domain/tenant.ts';
 import { insertApiKey } from '../server/modules/api-keys/api-keys.service.ts';
-import { openEngines } from '../server/runtime/engines.ts';
+import { createServices } from '../app/services.ts';
 import { startWorkers } from '../app/workers.ts';
 
 export interface TestApp {
@@ -60,37 +60,18 @@ export async function createTestApp(
   });
   const logger = createLogger(config.logLevel, sink);
   const keyring = createKeyring({ active: parseMasterKey(generateMasterKey()) });
-  if (!workers) {
-    const app = await buildApp(
-      { config, db: database.db, keyring },
-      { logger, ...(onRoute && { onRoute }) },
-    );
-    await app.ready();
-    return {
-      app,
-      database,
-      config,
-      keyring,
-      logs,
-      async close() {
-        await app.close();
-        await database.close();
-      },
-    };
-  }
-  const engines = await openEngines({
+  const services = await createServices({
     config,
+    logger,
     db: database.db,
     keyring,
-    logger,
-    queueOptions: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 1 },
+    ...(workers && {
+      queueOptions: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 1 },
+    }),
   });
-  const app = await buildApp(
-    { config, db: database.db, keyring, runtime: engines.runtime, workflows: engines.engine },
-    { logger, ...(onRoute && { onRoute }) },
-  );
+  const app = await buildApp(services, onRoute ? { onRoute } : {});
   await app.ready();
-  const running = await startWorkers({ config, db: database.db, keyring, logger, engines });
+  const running = workers ? await startWorkers(services) : null;
   return {
     app,
     database,
@@ -98,9 +79,9 @@ export async function createTestApp(
     keyring,
     logs,
     async close() {
-      await running.close();
+      await running?.close();
       await app.close();
-      await engines.close();
+      await services.close();
       await database.close();
     },
   };
@@ -137,6 +118,12 @@ export async function seedUserKey(
 ): Promise<string> {
   const orgId = org.organization.id;
   return t.database.db.tenant({ orgId }, async (sql) => {
+    // There is one owner: an owner key is another key of theirs.
+    if (role === 'owner') {
+      const tenant = operatorTenant({ orgId, userId: org.owner.id, label: 'test' });
+      return (await insertApiKey(sql, { tenant, userId: org.owner.id, name: 'owner key', kind }))
+        .key;
+    }
     const user = await insertUser(sql, {
       orgId,
       email: `${role}-${Math.random().toString(36).slice(2)}@x.test`,

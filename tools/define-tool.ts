@@ -11,6 +11,29 @@ import type { WorkflowRunner } from '../server/runtime/runner.ts';
 import type { EventRouter } from '../server/runtime/event-router.ts';
 import type { TriggerDeps } from '../server/modules/triggers/triggers.service.ts';
 import type { SpanWriter } from '../server/modules/traces/span-writer.ts';
+import type { AgentRunQueue } from '../server/runtime/agent-runs/executor.ts';
+import { inSpan } from '../server/telemetry/tracing.ts';
+
+/** A toolset as a session sees it. */
+export interface ToolsetView {
+  readonly name: string;
+  readonly description: string;
+  readonly enabled: boolean;
+  readonly tools: string[];
+}
+
+/**
+ * The MCP session a call belongs to: its toolsets and the tools' full schemas. Only the session
+ * tools (list_toolsets, enable_toolset, describe_tool) use it; a server without sessions leaves
+ * it out and those tools answer that they are not available.
+ */
+export interface ToolSession {
+  toolsets(): ToolsetView[];
+  /** Turns toolsets on (and tells the client its tool list changed); the names now enabled. */
+  enable(names: readonly string[]): string[];
+  /** A tool's exact input and output JSON Schemas, or null for no such tool. */
+  schemasOf(tool: string): { inputSchema: unknown; outputSchema: unknown } | null;
+}
 
 /** What a server hands `runTool` for each call; the handler's context is derived from it. */
 export interface ToolServices {
@@ -23,6 +46,9 @@ export interface ToolServices {
   /** The public URL of a webhook trigger. */
   readonly hookUrl: (triggerId: string) => string;
   readonly events: () => Promise<EventRouter>;
+  /** Queues agent runs for the workers, opened on first use. */
+  readonly agentRuns: () => Promise<AgentRunQueue>;
+  readonly session?: ToolSession;
 }
 
 /**
@@ -40,8 +66,12 @@ export interface ToolContext {
   /** What trigger services need (webhook URLs, secrets), and the event router. */
   readonly triggers: TriggerDeps;
   readonly events: () => Promise<EventRouter>;
+  /** Queues agent runs (refused in a dry run: the queue is outside the rolled-back transaction). */
+  readonly agentRuns: () => Promise<AgentRunQueue>;
   /** True when the caller asked for a dry run: `db` rolls every transaction back. */
   readonly dryRun: boolean;
+  /** The MCP session, for the session tools; null outside one. */
+  readonly session: ToolSession | null;
 }
 
 // A dry run calls out to nothing (tools that do are `external` and stop before their handler),
@@ -81,7 +111,9 @@ export function toolContext({
     workflows: dryRun ? refusedInDryRun('workflow runner') : services.workflows,
     triggers: { db, keyring: runtime.keyring, runtime, hookUrl: services.hookUrl },
     events: dryRun ? refusedInDryRun('event router') : services.events,
+    agentRuns: dryRun ? refusedInDryRun('agent-run queue') : services.agentRuns,
     dryRun,
+    session: services.session ?? null,
   };
 }
 
@@ -101,8 +133,11 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
   readonly input: I;
   readonly output: O;
   readonly annotations: ToolAnnotations;
-  /** What the caller's key must hold: checked before anything else, dry runs included. */
-  readonly permission: Permission;
+  /**
+   * What the caller's key must hold: checked before anything else, dry runs included. Null only
+   * for the session tools, which read and change nothing but the MCP session itself.
+   */
+  readonly permission: Permission | null;
   /** Writes accept `dryRun` and `idempotencyKey` (added to the input schema automatically). */
   readonly write: boolean;
   /** A side effect outside the database (an HTTP call): a dry run must not run the handler. */
@@ -110,6 +145,8 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
   handler(input: z.infer<I>, ctx: ToolContext): Promise<z.infer<O>>;
   /** One line for the text copy of a result. */
   summarize?(output: z.infer<O>): string;
+  /** A result that reports a failure (a failed execution): sent with `isError` set. */
+  failed?(output: z.infer<O>): boolean;
 }
 
 const WRITE_FIELDS = {
@@ -131,11 +168,12 @@ export function defineTool<I extends AnyObject, O extends AnyObject>(tool: {
   input: I;
   output: O;
   annotations: ToolAnnotations;
-  permission: Permission;
+  permission: Permission | null;
   write?: boolean;
   external?: boolean;
   handler: (input: z.infer<I>, ctx: ToolContext) => Promise<z.infer<O>>;
   summarize?: (output: z.infer<O>) => string;
+  failed?: (output: z.infer<O>) => boolean;
 }): ToolDefinition {
   if (!/^[a-z][a-z0-9_]{0,63}$/.test(tool.name))
     throw new Error(`tool name ${tool.name} must be snake_case, at most 64 characters`);
@@ -183,34 +221,106 @@ export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
 }
 
 export type ToolOutcome =
-  | { ok: true; structured: Record<string, unknown>; text: string }
+  | { ok: true; structured: Record<string, unknown>; text: string; failed?: boolean }
   | { ok: false; code: string; message: string; details?: Record<string, unknown> };
 
-function issuesText(error: z.ZodError): string {
+/** The edit distance of two keys (case-insensitive): how a typo is matched to a valid key. */
+export function editDistance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= y.length; j++) {
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (x[i - 1] === y[j - 1] ? 0 : 1),
+      );
+    }
+    prev = row;
+  }
+  return prev[y.length] ?? 0;
+}
+
+/**
+ * The valid key closest to an unknown one, if any is close: a small edit away (`conector`), or
+ * the unknown key as the end of a valid one (`id` → `connectionId`, `slug` → `connectorSlug`).
+ */
+export function closestKey(unknown: string, valid: readonly string[]): string | null {
+  const suffix = valid.filter((k) => k.toLowerCase().endsWith(unknown.toLowerCase()));
+  if (suffix.length === 1 && suffix[0] !== undefined) return suffix[0];
+  let best: { key: string; distance: number } | null = null;
+  for (const key of valid) {
+    const distance = editDistance(unknown, key);
+    if (best === null || distance < best.distance) best = { key, distance };
+  }
+  if (best === null) return null;
+  return best.distance <= Math.max(2, Math.floor(unknown.length * 0.4)) ? best.key : null;
+}
+
+/** The property names an object at `path` of a JSON Schema may have (across union branches). */
+function keysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
+  if (typeof schema !== 'object' || schema === null) return [];
+  const s = schema as Record<string, unknown>;
+  const branches = (s['anyOf'] ?? s['oneOf']) as unknown[] | undefined;
+  if (Array.isArray(branches)) return [...new Set(branches.flatMap((b) => keysAt(b, path)))];
+  const [head, ...rest] = path;
+  if (head === undefined) {
+    const props = s['properties'];
+    return typeof props === 'object' && props !== null ? Object.keys(props) : [];
+  }
+  if (typeof head === 'number') return keysAt(s['items'], rest);
+  const props = s['properties'] as Record<string, unknown> | undefined;
+  return keysAt(props?.[String(head)] ?? s['additionalProperties'], rest);
+}
+
+function issuesText(error: z.ZodError, schema: z.ZodType): string {
+  let json: Record<string, unknown> | undefined;
   return error.issues
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(input)'}: ${i.message}`)
+    .map((i) => {
+      const where = i.path.length > 0 ? i.path.join('.') : '(input)';
+      if (i.code !== 'unrecognized_keys') return `${where}: ${i.message}`;
+      json ??= jsonSchemaOf(schema);
+      const valid = keysAt(json, i.path);
+      const each = i.keys.map((key) => {
+        const near = closestKey(key, valid);
+        return near === null ? `"${key}"` : `"${key}" (did you mean "${near}"?)`;
+      });
+      return `${where}: Unrecognized key${i.keys.length > 1 ? 's' : ''} ${each.join(', ')}; valid keys: ${valid.join(', ')}`;
+    })
     .join('; ');
+}
+
+interface ToolCall {
+  tool: ToolDefinition;
+  args: unknown;
+  ctx: ToolServices;
+  onUnexpected: (error: unknown) => string;
 }
 
 /**
  * Validates, runs and records one tool call. Expected failures come back as a message that
  * says what to do next; anything else is logged by the caller and reported by reference only.
+ * Each call is a span (`execute_tool <name>`, the GenAI semantic conventions' operation).
  */
-export async function runTool({
-  tool,
-  args,
-  ctx,
-  onUnexpected,
-}: {
-  tool: ToolDefinition;
-  args: unknown;
-  ctx: ToolServices;
-  onUnexpected: (error: unknown) => string;
-}): Promise<ToolOutcome> {
+export function runTool(call: ToolCall): Promise<ToolOutcome> {
+  return inSpan({
+    name: `execute_tool ${call.tool.name}`,
+    attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': call.tool.name },
+    run: async (span) => {
+      const outcome = await runUntraced(call);
+      if (!outcome.ok) span.fail(outcome.code);
+      return outcome;
+    },
+  });
+}
+
+async function runUntraced({ tool, args, ctx, onUnexpected }: ToolCall): Promise<ToolOutcome> {
   // First, so a key without the permission learns nothing: not the argument schema's verdict,
   // not a dry run's result, not a stored idempotent answer.
   try {
-    requirePermission(ctx.tenant, tool.permission);
+    if (tool.permission !== null) requirePermission(ctx.tenant, tool.permission);
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     return {
@@ -226,7 +336,7 @@ export async function runTool({
     return {
       ok: false,
       code: 'validation_failed',
-      message: `invalid arguments for ${tool.name}: ${issuesText(parsed.error)}`,
+      message: `invalid arguments for ${tool.name}: ${issuesText(parsed.error, schema)}`,
     };
   }
   // Names, slugs and other typed text cannot hold NUL or unpaired surrogates (the HTTP routes
@@ -286,6 +396,7 @@ export async function runTool({
     return {
       ok: true,
       structured,
+      ...(tool.failed?.(structured) === true && { failed: true }),
       text: repeated ? `${summary} (repeated call: first result returned)` : summary,
     };
   } catch (error) {

@@ -45,7 +45,7 @@ describe.each(TEST_DRIVERS)('dry runs (%s)', (driver) => {
     });
     const before = await tableChecksums(t.database.db);
     const dry = await call('update_trigger', {
-      id: trigger['id'],
+      triggerId: trigger['id'],
       name: 'renamed',
       scheduler: { schedule: { preset: 'cron', expression: '0 0 2 1 *' }, timezone: 'Asia/Tokyo' },
       dryRun: true,
@@ -56,6 +56,8 @@ describe.each(TEST_DRIVERS)('dry runs (%s)', (driver) => {
       scheduler: { schedule: { expression: '0 0 2 1 *' }, timezone: 'Asia/Tokyo' },
     });
     expect(await tableChecksums(t.database.db)).toEqual(before);
-    expect(await call('get_trigger', { id: trigger['id'] })).toMatchObject({ name: 'yearly' });
+    expect(await call('get_trigger', { triggerId: trigger['id'] })).toMatchObject({
+      name: 'yearly',
+    });
   });
 });

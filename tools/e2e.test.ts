@@ -69,7 +69,7 @@ describe('end to end over MCP only', () => {
     // Point the connector at the local Petstore (the spec's server is the public one).
     await call(admin, 'update_connector', {
       connector: 'petstore',
-      changes: { baseUrl: petstore.url },
+      baseUrl: petstore.url,
     });
     const customer = await call(admin, 'create_customer', {
       name: 'Pet Shop Ltd',

@@ -64,7 +64,7 @@ describe.each(TEST_DRIVERS)('idempotency keys (%s)', (driver) => {
       call('create_customer', { name: 'Keyed', idempotencyKey: 'reused' }),
       call('create_customer', { name: 'Other', idempotencyKey: 'reused' }),
       call('update_customer', {
-        id: '00000000-0000-4000-8000-000000000000',
+        customerId: '00000000-0000-4000-8000-000000000000',
         name: 'Keyed',
         idempotencyKey: 'reused',
       }),
@@ -88,7 +88,7 @@ describe.each(TEST_DRIVERS)('idempotency keys (%s)', (driver) => {
     });
     expect(failed.isError).toBe(true);
     expect(failed.content[0]?.text).toMatch(/^conflict/);
-    await call('delete_customer', { id: holder.structuredContent?.['id'] });
+    await call('delete_customer', { customerId: holder.structuredContent?.['id'] });
     const retried = await call('create_customer', {
       name: 'Later',
       externalId: 'taken',

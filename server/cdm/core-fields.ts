@@ -65,6 +65,11 @@ const CREATED_AT: CoreField = {
     'created date',
     'inserted at',
     'date added',
+    // Orders are "placed", not "created", in many commerce APIs.
+    'placed at',
+    'date placed',
+    'ordered at',
+    'order date',
   ],
   context: ['meta data', 'metadata', 'meta'],
 };

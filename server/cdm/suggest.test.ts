@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { scoreCdmSuggestions } from '../../evals/cdm-score.ts';
-import { normalizeName, suggestForSpec, suggestMapping, type ResolveRef } from './suggest.ts';
+import { normalizeName, suggestMapping, type ResolveRef } from './suggest.ts';
+import { suggestForSpec } from './suggest-spec.ts';
 
 const schemas: Record<string, unknown> = {
   address: {
@@ -245,4 +246,71 @@ describe('scoreCdmSuggestions on the labelled specs', () => {
     expect(score.overall.precision).toBeGreaterThanOrEqual(0.9);
     expect(score.overall.recall).toBeGreaterThanOrEqual(0.8);
   }, 60_000);
+
+  it('takes the field the item path is keyed by for the id when none is named like one', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        asin: { type: 'string' },
+        title: { type: 'string' },
+        description: { type: 'string' },
+      },
+    };
+    const idOf = (recordKey?: string) =>
+      suggestMapping({
+        entity: 'Product',
+        schema,
+        resolve: () => undefined,
+        recordKey,
+      }).fields.find((f) => f.cdmField === 'id')?.sourcePath;
+    expect(idOf()).toBeUndefined();
+    expect(idOf('asin')).toBe('asin');
+    // A key the record does not carry says nothing.
+    expect(idOf('productId')).toBeUndefined();
+    // A record with its own id keeps it.
+    const withId = { ...schema, properties: { ...schema.properties, id: { type: 'string' } } };
+    expect(
+      suggestMapping({
+        entity: 'Product',
+        schema: withId,
+        resolve: () => undefined,
+        recordKey: 'asin',
+      }).fields.find((f) => f.cdmField === 'id')?.sourcePath,
+    ).toBe('id');
+    // The key inside the object wrapped around the record is its id, trusted as a key.
+    const wrapped = {
+      type: 'object',
+      properties: {
+        fulfillmentOrder: { type: 'object', properties: { sellerOrderId: { type: 'string' } } },
+      },
+    };
+    const id = suggestMapping({
+      entity: 'Fulfillment',
+      schema: wrapped,
+      resolve: () => undefined,
+      recordKey: 'sellerOrderId',
+    }).fields.find((f) => f.cdmField === 'id');
+    expect(id?.sourcePath).toBe('fulfillmentOrder.sellerOrderId');
+    expect(id?.confidence).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('reads `<noun>Id` as the product id when the API calls its products by that noun', () => {
+    const order = {
+      type: 'object',
+      properties: {
+        id: { type: 'integer' },
+        petId: { type: 'integer' },
+        quantity: { type: 'integer' },
+      },
+    };
+    const productId = (productNouns?: string[]) =>
+      suggestMapping({
+        entity: 'Order',
+        schema: order,
+        resolve: () => undefined,
+        productNouns,
+      }).fields.find((f) => f.cdmField === 'lineItems[].productId')?.sourcePath;
+    expect(productId()).toBeUndefined();
+    expect(productId(['pet'])).toBe('petId');
+  });
 });

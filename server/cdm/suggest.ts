@@ -1,8 +1,5 @@
-import { loadSpec } from '../import/load.ts';
-import { extractOpenApi } from '../import/openapi.ts';
-import { createResolver, isObject, own, type Json } from '../import/schema.ts';
+import { isObject, own } from '../import/schema.ts';
 import type { CdmEntity } from '../domain/cdm.ts';
-import type { FetchText } from '../import/types.ts';
 import {
   ADDRESS_CONTEXT,
   CORE_FIELDS,
@@ -36,6 +33,9 @@ export interface MappingSuggestion {
 
 /** Resolves an internal `$ref` (`#/components/schemas/x`) of the spec; undefined when missing. */
 export type ResolveRef = (ref: string) => unknown;
+
+/** How sure an id read from the record's own key in the path is. */
+const KEY_CONFIDENCE = 0.8;
 
 /** Below this a suggestion is not made; tuned on the labelled specs for precision first. */
 export const MIN_CONFIDENCE = 0.65;
@@ -505,13 +505,24 @@ export function suggestMapping({
   schema,
   resolve,
   samples = [],
+  recordKey,
+  productNouns,
 }: {
   entity: CdmEntity;
   schema: unknown;
   resolve: ResolveRef;
   samples?: readonly unknown[];
+  /** The path parameter that names one record (`asin` of `/items/{asin}`), when known. */
+  recordKey?: string | undefined;
+  /** What the API calls its products (`pet`): `<noun>Id` is then a product id. */
+  productNouns?: readonly string[] | undefined;
 }): MappingSuggestion {
-  const fields = CORE_FIELDS[entity];
+  const nounIds = (productNouns ?? []).map((n) => `${normalizeName(n)} id`);
+  const fields = CORE_FIELDS[entity].map((f) =>
+    nounIds.length > 0 && (f.name === 'productId' || f.name === 'lineItems[].productId')
+      ? { ...f, synonyms: [...f.synonyms, ...nounIds] }
+      : f,
+  );
   const candidates = flatten({ schema, resolve });
   const claimed = new Map<string, string>();
   for (const field of fields)
@@ -558,6 +569,32 @@ export function suggestMapping({
     chosen.set(entry.field.name, entry);
     usedBy.set(entry.candidate.path, [...users, entry]);
   }
+  // No field named like an id, but the record is read by a key it carries (`/items/{asin}`
+  // and an `asin` field): that field is how the API identifies the record.
+  // The same when the key sits in an object wrapped around the record, under its own name
+  // (`fulfillmentOrder.sellerFulfillmentOrderId` read by `/{sellerFulfillmentOrderId}`): an id
+  // found there by its name is the record's id, trusted as much.
+  const idField = fields.find((f) => f.name === 'id');
+  const key =
+    candidates.find((c) => c.path === recordKey) ??
+    candidates.find(
+      (c) =>
+        recordKey !== undefined &&
+        c.segments.length === 2 &&
+        !c.segments.some((seg) => seg.array) &&
+        c.segments[1]!.name === recordKey,
+    );
+  const named = chosen.get('id');
+  if (named !== undefined && key !== undefined && named.candidate.path === key.path)
+    named.score = Math.max(named.score, KEY_CONFIDENCE);
+  if (idField !== undefined && !chosen.has('id') && key !== undefined)
+    chosen.set('id', {
+      field: idField,
+      candidate: key,
+      score: KEY_CONFIDENCE,
+      exact: true,
+      evidence: [`the path parameter {${key.path}} names one record by this field`],
+    });
 
   return {
     entity,
@@ -637,6 +674,8 @@ export function locateRecords({
     return root.items === undefined ? null : { schema: root.items, recordPath: '[]' };
   const lists: [string, unknown][] = [];
   for (const [key, value] of root.properties) {
+    // `errors: [...]` or `links: [...]` beside the record are not its records.
+    if (ENVELOPE_METADATA.test(normalizeName(key))) continue;
     const items = shapeOf({ node: value, resolve, stack: new Set() }).items;
     if (
       items !== undefined &&
@@ -645,10 +684,39 @@ export function locateRecords({
       lists.push([key, items]);
   }
   const [only] = lists;
+  if (lists.length === 0) return singleRecordEnvelope({ root, resolve });
   if (lists.length !== 1 || only === undefined) return null;
   const [key, items] = only;
   const others = [...root.properties.keys()].filter((k) => k !== key);
   return isEnvelope({ key, others }) ? { schema: items, recordPath: `${key}[]` } : null;
+}
+
+/** Names of what an envelope carries beside its record: paging, status, links, diagnostics. */
+const ENVELOPE_METADATA =
+  /^(meta|metadata|links?|time|timestamp|success|ok|status|message|messages|errors?|warnings?|request ?id|trace ?id|type|object|included|jsonapi|version|api version|response ?metadata|pagination|paging|cursor)$/;
+
+/**
+ * A single record wrapped in an envelope: `{ data: {...} }`, `{ user: {...} }`,
+ * `{ Customer: {...}, time }`: the one object property of an object whose other properties are
+ * only envelope metadata. Its path has no `[]` (`data`, not `data[]`).
+ */
+function singleRecordEnvelope({
+  root,
+  resolve,
+}: {
+  root: Shape;
+  resolve: ResolveRef;
+}): RecordLocation | null {
+  const objects: [string, unknown][] = [];
+  for (const [key, value] of root.properties)
+    if (shapeOf({ node: value, resolve, stack: new Set() }).properties.size >= 2)
+      objects.push([key, value]);
+  const [only] = objects;
+  if (objects.length !== 1 || only === undefined) return null;
+  const [key, schema] = only;
+  const others = [...root.properties.keys()].filter((k) => k !== key);
+  if (!others.every((o) => ENVELOPE_METADATA.test(normalizeName(o)))) return null;
+  return { schema, recordPath: key };
 }
 
 /** The same, read from an example response when no schema is declared. */
@@ -657,10 +725,18 @@ export function locateRecordsInSample(sample: unknown): string | null {
   if (!isObject(sample)) return null;
   const keys = Object.keys(sample);
   const lists = keys.filter((k) => {
+    if (ENVELOPE_METADATA.test(normalizeName(k))) return false;
     const value = sample[k];
     return Array.isArray(value) && value.length > 0 && value.every((v) => isObject(v));
   });
   const [key] = lists;
+  if (lists.length === 0) {
+    const objects = keys.filter((k) => isObject(sample[k]) && Object.keys(sample[k]).length >= 2);
+    const [one] = objects;
+    if (objects.length !== 1 || one === undefined) return null;
+    const others = keys.filter((k) => k !== one);
+    return others.every((o) => ENVELOPE_METADATA.test(normalizeName(o))) ? one : null;
+  }
   if (lists.length !== 1 || key === undefined) return null;
   return isEnvelope({ key, others: keys.filter((k) => k !== key) }) ? `${key}[]` : null;
 }
@@ -677,58 +753,11 @@ export function recordsAt({
   recordPath: string;
 }): unknown[] {
   if (recordPath === '[]') return Array.isArray(sample) ? sample : [sample];
+  const list = recordPath.endsWith('[]');
   let current: unknown = sample;
-  for (const part of recordPath.slice(0, -2).split('.')) {
+  for (const part of (list ? recordPath.slice(0, -2) : recordPath).split('.')) {
     current = isObject(current) ? own({ record: current, key: part }) : undefined;
   }
+  if (!list) return isObject(current) ? [current] : [sample];
   return Array.isArray(current) ? current : [sample];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Whole specs
-
-/** The `components/schemas` (or Swagger 2 `definitions`) entry named `name`. */
-export function schemaNamed({ document, name }: { document: Json; name: string }): unknown {
-  const components = own({ record: document, key: 'components' });
-  const schemas = isObject(components) ? own({ record: components, key: 'schemas' }) : undefined;
-  if (isObject(schemas) && Object.hasOwn(schemas, name)) return schemas[name];
-  const definitions = own({ record: document, key: 'definitions' });
-  if (isObject(definitions) && Object.hasOwn(definitions, name)) return definitions[name];
-  return undefined;
-}
-
-export interface SpecSuggestion extends MappingSuggestion {
-  /** The resource schema the mapping reads. */
-  schema: string;
-}
-
-/**
- * Imports a spec and suggests a mapping for every resource the importer recognised as a CDM
- * entity. Postman collections carry no resource schemas, so they yield nothing.
- */
-export async function suggestForSpec({
-  specPath,
-  fetchText,
-}: {
-  specPath: string;
-  fetchText: FetchText;
-}): Promise<SpecSuggestion[]> {
-  const loaded = await loadSpec({ source: { kind: 'path', path: specPath }, fetchText });
-  if (loaded.format === 'postman-2.1') return [];
-  const extracted = extractOpenApi({
-    document: loaded.document,
-    format: loaded.format,
-    warnings: [...loaded.warnings],
-    ...(loaded.specUrl !== undefined && { specUrl: loaded.specUrl }),
-  });
-  const resolver = createResolver(loaded.document);
-  const resolve = (ref: string): unknown => resolver.target(ref);
-  return extracted.entities.flatMap((guess) => {
-    if (guess.cdmEntity === null) return [];
-    const schema = schemaNamed({ document: loaded.document, name: guess.schema });
-    if (schema === undefined) return [];
-    return [
-      { schema: guess.schema, ...suggestMapping({ entity: guess.cdmEntity, schema, resolve }) },
-    ];
-  });
 }

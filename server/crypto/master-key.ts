@@ -1,4 +1,5 @@
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import { createKeyring, generateMasterKey, parseMasterKey, type Keyring } from './envelope.ts';
@@ -52,8 +53,13 @@ export async function loadKeyring(config: Config): Promise<LoadedKeyring> {
   }
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const created = generateMasterKey();
+  // Written whole under a private name, then linked into place: a process starting at the same
+  // moment sees either no key file or a complete one, never an empty file mid-write.
+  const pending = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(pending, `${created}\n`, { mode: 0o600, flag: 'wx' });
   try {
-    await writeFile(file, `${created}\n`, { mode: 0o600, flag: 'wx' });
+    await chmod(pending, 0o600);
+    await link(pending, file);
   } catch (error) {
     // Another process created it first: use theirs.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -62,8 +68,9 @@ export async function loadKeyring(config: Config): Promise<LoadedKeyring> {
       source: 'file',
       file,
     };
+  } finally {
+    await unlink(pending);
   }
-  await chmod(file, 0o600);
   return {
     keyring: createKeyring({ active: parseMasterKey(created), previous }),
     source: 'file-created',

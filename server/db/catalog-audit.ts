@@ -6,6 +6,8 @@ export const SYSTEM_TABLES: ReadonlySet<string> = new Set([
   'installation',
   'org_registry',
   'schedule_hints',
+  // OAuth clients of MCP register before anyone signs in: they belong to no org.
+  'mcp_oauth_clients',
 ]);
 /** The column that names the tenant, where it is not `org_id`. */
 const TENANT_COLUMN: Readonly<Record<string, string>> = { organizations: 'id' };

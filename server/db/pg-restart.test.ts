@@ -185,7 +185,9 @@ describe.skipIf(!HAS_INITDB)('a Postgres restart under load (integration)', () =
         ...(tier === 'standard'
           ? {
               timeoutMs: 5_000,
-              retry: { maxAttempts: 5, initialIntervalMs: 1_000, maxIntervalMs: 2_000 },
+              // Room for a slow restart on a loaded machine: an attempt that meets the outage
+              // fails and is retried, and ten of them span about 40 s.
+              retry: { maxAttempts: 10, initialIntervalMs: 1_000, maxIntervalMs: 5_000 },
             }
           : {}),
       });
@@ -314,7 +316,7 @@ describe.skipIf(!HAS_INITDB)('a Postgres restart under load (integration)', () =
     const accepted = outcomes.filter((o) => o.kind === 'accepted');
     const ids = new Set(accepted.map((o) => o.executionId));
     expect(ids.size).toBe(accepted.length);
-    const settleBy = Date.now() + 30_000;
+    const settleBy = Date.now() + 60_000;
     let rows: { id: string; status: string; attempt: number }[] = [];
     for (;;) {
       rows = (
@@ -348,5 +350,5 @@ describe.skipIf(!HAS_INITDB)('a Postgres restart under load (integration)', () =
         expect(new Set(runs.map((r) => r.attempt)).size, o.executionId).toBe(runs.length);
       }
     }
-  }, 120_000);
+  }, 180_000);
 });

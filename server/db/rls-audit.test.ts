@@ -69,16 +69,16 @@ describe.each(TEST_DRIVERS)('row-level security catalog audit (%s)', (driver) =>
   it('a new table without RLS fails the audit', async () => {
     const problems = await t.db.owner((sql) =>
       scratch(sql, async () => {
-        await sql.exec('CREATE TABLE widgets (org_id uuid NOT NULL, id uuid PRIMARY KEY)');
+        await sql.exec('CREATE TABLE scratch_things (org_id uuid NOT NULL, id uuid PRIMARY KEY)');
         return auditTenancy(sql);
       }),
     );
     expect(problems).toEqual(
       expect.arrayContaining([
-        'table widgets: row-level security is not enabled',
-        'table widgets: row-level security is not forced',
-        'table widgets: no policy scopes rows by weft_current_org()',
-        'unique index widgets_pkey on widgets(id): spans tenants',
+        'table scratch_things: row-level security is not enabled',
+        'table scratch_things: row-level security is not forced',
+        'table scratch_things: no policy scopes rows by weft_current_org()',
+        'unique index scratch_things_pkey on scratch_things(id): spans tenants',
       ]),
     );
   });

@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import { IdSchema } from './common.ts';
+import { PERMISSIONS } from './tenant.ts';
+
+const NarrowingSchema = z
+  .array(z.enum(PERMISSIONS))
+  .max(PERMISSIONS.length)
+  .describe("The key acts with its person's role limited to these (omitted: the whole role)");
 
 export const ApiKeyKindSchema = z
   .enum(['test', 'live'])
@@ -15,6 +21,7 @@ export const ApiKeySchema = z
     createdAt: z.string(),
     lastUsedAt: z.string().nullable(),
     revokedAt: z.string().nullable(),
+    permissions: NarrowingSchema.nullable(),
   })
   .describe('An API key, without its secret');
 export type ApiKey = z.infer<typeof ApiKeySchema>;
@@ -23,6 +30,7 @@ export const CreateApiKeySchema = z
   .object({
     name: z.string().trim().min(1).max(100).describe('What the key is for'),
     kind: ApiKeyKindSchema,
+    permissions: NarrowingSchema.optional(),
   })
   .strict();
 export type CreateApiKey = z.infer<typeof CreateApiKeySchema>;

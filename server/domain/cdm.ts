@@ -42,17 +42,17 @@ export const MappingSchema = z.object({
 export const SuggestRequestSchema = z
   .object({
     connector: z.string().min(1).max(100),
-    action: z
-      .string()
-      .min(1)
-      .max(100)
-      .describe('An action whose output is the resource (a get or list action)'),
-    entity: EntityNameSchema.optional().describe("Defaults to the action's cdmEntity"),
+    action: z.string().min(1).max(100).describe('A get or list action returning the resource'),
+    entity: EntityNameSchema.optional().describe("Default: the action's cdmEntity"),
+    body: z
+      .boolean()
+      .default(false)
+      .describe('Suggest on the request body (a write-only resource) for a from_canonical mapping'),
     samples: z
       .array(z.unknown())
       .max(50)
       .default([])
-      .describe('Example records: they confirm or veto name matches'),
+      .describe('Example records to confirm name matches'),
   })
   .strict();
 
@@ -71,8 +71,16 @@ export const SuggestionSchema = z.object({
       sourcePath: z.string(),
       confidence: z.number(),
       evidence: z.array(z.string()),
+      expression: z.string().optional(),
+      note: z.string().optional(),
     }),
   ),
+  mapping: z
+    .record(z.string(), z.string())
+    .describe('Target field → expression: pass as `fields` to preview_mapping, then save_mapping'),
+  unmatchedEnumValues: z.record(z.string(), z.array(z.string())).optional(),
+  reason: z.string().optional().describe('Why nothing was suggested'),
+  nextStep: z.string().optional(),
 });
 
 export const PreviewSchema = z.object({
@@ -105,10 +113,31 @@ export const PreviewRequestSchema = z
     entity: EntityNameSchema,
     direction: MappingDirectionSchema,
     fields: MappingFieldsSchema.optional().describe(
-      'Expressions to try; without them the saved mapping of `connector` is used',
+      'Expressions to try; default: the saved mapping',
     ),
     connector: z.string().min(1).max(100).optional(),
-    customerId: z.uuid().optional().describe("Apply this customer's overrides on top"),
-    record: z.unknown(),
+    customerId: z.uuid().optional().describe("With this customer's overrides"),
+    record: z.unknown().optional().describe('Or give connectionId + action'),
+    connectionId: z.uuid().optional().describe('Fetch live records with it and action'),
+    action: z.string().min(1).max(100).optional().describe('Action (slug or id) to fetch with'),
+    input: z.record(z.string(), z.unknown()).optional(),
+    maxRecords: z.number().int().min(1).max(20).default(5),
   })
   .strict();
+
+export const LivePreviewSchema = PreviewSchema.extend({
+  samples: z
+    .array(
+      z.object({
+        index: z.number(),
+        errors: z.array(z.object({ field: z.string(), error: z.string() })),
+      }),
+    )
+    .optional()
+    .describe('Each live record previewed, with its failed fields (data shows the first)'),
+  traceId: z.string().optional(),
+});
+
+export const MappingListSchema = z.object({
+  data: z.array(MappingSchema.extend({ connector: z.string() })),
+});

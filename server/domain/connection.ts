@@ -44,20 +44,14 @@ const CredentialValue = z.string().min(1).max(16_384);
 export const CreateConnectionSchema = z
   .object({
     connector: z.string().min(1).max(100).describe('Connector id or slug'),
-    customerId: IdSchema.nullable()
-      .default(null)
-      .describe("The customer this connection belongs to; null for the org's test connection"),
+    customerId: IdSchema.nullable().default(null),
     name: z.string().trim().min(1).max(200).optional(),
-    authMethod: z
-      .string()
-      .max(41)
-      .optional()
-      .describe('Auth method key; defaults to the connector’s first method'),
+    authMethod: z.string().max(41).optional().describe("Default: the connector's first"),
     credentials: z
       .record(z.string().max(64), CredentialValue)
       .default({})
       .describe(
-        'Field values for the auth method (e.g. apiKey, username/password, token). Stored encrypted, never returned',
+        'apiKey for api_key, username/password for basic, token for bearer, the declared fields for custom',
       ),
     config: z
       .object({ serverVariables: z.record(z.string(), z.string().max(500)).optional() })
@@ -173,6 +167,10 @@ export const TraceSpanSchema = z.object({
   name: z.string(),
   method: z.string(),
   url: z.string(),
+  requestHeaders: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Headers sent; credentials masked to prefix + last 4 (Token ****1234)'),
   status: z.number().nullable(),
   durationMs: z.number(),
   attempts: z.number(),

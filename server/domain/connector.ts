@@ -258,7 +258,12 @@ export const SubscriptionSchema = z.discriminatedUnion('mode', [
 
 export const EventInputSchema = z
   .object({
-    name: z.string().regex(/^[a-zA-Z0-9_.:-]{1,200}$/, 'like order.created'),
+    name: z
+      .string()
+      .regex(
+        /^[a-zA-Z0-9_.:/-]{1,200}$/,
+        'like order.created or store/cart/created, as the provider sends it',
+      ),
     description: z.string().max(10_000).optional(),
     payloadSchema: JsonSchema.optional(),
     subscription: SubscriptionSchema.optional(),
@@ -294,12 +299,10 @@ const connectorFields = {
   slug: Slug.describe('Unique in the org; used in ctx.connectors.<slug>'),
   name: z.string().trim().min(1).max(200),
   description: z.string().max(10_000).optional(),
-  domain: z.string().max(253).optional().describe("The app's domain, e.g. stripe.com"),
+  domain: z.string().max(253).optional().describe('e.g. stripe.com'),
   visibility: z.enum(['private', 'public']).default('private'),
   iconUrl: HttpUrl.optional(),
-  baseUrl: UrlTemplate.optional().describe(
-    'API base URL; may use {variables} from serverVariables',
-  ),
+  baseUrl: UrlTemplate.optional().describe('May use {variables} from serverVariables'),
   serverVariables: z.record(z.string(), ServerVariableSchema).default({}),
   authMethods: z.array(AuthMethodSchema).max(10).default([]),
   rateLimit: RateLimitSchema.optional(),

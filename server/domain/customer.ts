@@ -21,15 +21,15 @@ export type Customer = z.infer<typeof CustomerSchema>;
 
 export const CreateCustomerSchema = z
   .object({
-    name: z.string().trim().min(1).max(255).describe('Display name'),
+    name: z.string().trim().min(1).max(255),
     externalId: z
       .string()
       .trim()
       .min(1)
       .max(255)
       .optional()
-      .describe('Your id for this customer; unique in the org, used to look it up'),
-    metadata: JsonObjectSchema.optional().describe('Free-form JSON object, at most 16 KiB'),
+      .describe('Your id for them, unique in the org'),
+    metadata: JsonObjectSchema.optional().describe('Any JSON object, ≤ 16 KiB'),
   })
   .strict();
 export type CreateCustomer = z.infer<typeof CreateCustomerSchema>;
@@ -54,12 +54,7 @@ export const ListCustomersQuerySchema = z
   .object({
     limit: LimitSchema,
     cursor: CursorSchema,
-    externalId: z
-      .string()
-      .min(1)
-      .max(255)
-      .optional()
-      .describe('Only the customer with this external id'),
+    externalId: z.string().min(1).max(255).optional(),
   })
   .strict();
 export type ListCustomersQuery = z.infer<typeof ListCustomersQuerySchema>;

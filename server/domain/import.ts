@@ -15,15 +15,15 @@ export const SelectionSchema = z
       .strict(),
     z.object({ mode: z.literal('top'), n: z.number().int().min(1).max(2000) }).strict(),
   ])
-  .describe(
-    'Which actions to import: all, those with a tag, a list of slugs, or the N most useful',
-  );
+  .describe('all, by tag, listed slugs, or the N most useful');
 export type Selection = z.infer<typeof SelectionSchema>;
 
 export const ImportRequestSchema = z
   .object({
     url: z
-      .url({ protocol: /^https?$/ })
+      .string()
+      .min(1)
+      .max(4000)
       .optional()
       .describe('Where to fetch the spec (OpenAPI 3.x, Swagger 2.0 or a Postman v2.1 collection)'),
     text: z
@@ -32,6 +32,7 @@ export const ImportRequestSchema = z
       .max(50 * 1024 * 1024)
       .optional()
       .describe('The spec itself, JSON or YAML'),
+    specId: z.uuid().optional().describe('A spec stored with POST /specs'),
     slug: z
       .string()
       .regex(/^[a-z][a-z0-9_-]{0,62}$/)
@@ -54,8 +55,8 @@ export const ImportRequestSchema = z
       .describe('Return what would be created or changed, write nothing'),
   })
   .strict()
-  .refine((r) => (r.url === undefined) !== (r.text === undefined), {
-    message: 'give exactly one of url or text',
+  .refine((r) => [r.url, r.text, r.specId].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of url, text or specId',
   });
 export type ImportRequest = z.infer<typeof ImportRequestSchema>;
 

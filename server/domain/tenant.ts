@@ -1,52 +1,124 @@
 import { AppError } from '../errors.ts';
 
-export const ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+/** The six roles every organization has; an org adds its own (custom roles, stored). */
+export const ROLES = ['owner', 'admin', 'developer', 'operator', 'viewer', 'end_user'] as const;
+export type SystemRole = (typeof ROLES)[number];
+/** A system role, or the slug of one of the org's custom roles. */
+export type Role = string;
+
+export function isSystemRole(role: string): role is SystemRole {
+  return (ROLES as readonly string[]).includes(role);
+}
 
 export const PERMISSIONS = [
+  // The five resource categories.
+  'connectors:create',
+  'connectors:read',
+  'connectors:update',
+  'connectors:delete',
+  'connectors:execute',
+  'connectors:share',
+  'connections:create',
+  'connections:read',
+  'connections:update',
+  'connections:delete',
+  'connections:execute',
+  'connections:share',
+  'workflows:create',
+  'workflows:read',
+  'workflows:update',
+  'workflows:delete',
+  'workflows:execute',
+  'workflows:deploy_test',
+  'workflows:deploy_prod',
+  'agents:create',
+  'agents:read',
+  'agents:update',
+  'agents:delete',
+  'agents:execute',
+  'tools:create',
+  'tools:read',
+  'tools:update',
+  'tools:delete',
+  'tools:execute',
+  // What the platform itself needs.
   'customers:read',
   'customers:write',
   'api_keys:read',
   'api_keys:write',
-  'audit:read',
-  'connectors:read',
-  'connectors:write',
-  'connections:read',
-  'connections:write',
-  'workflows:read',
-  'workflows:write',
-  'workflows:execute',
-  'executions:read',
-  'executions:write',
   'secrets:read',
   'secrets:write',
+  'people:read',
+  'people:write',
+  'settings:read',
+  'settings:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+const CATEGORY_READ: readonly Permission[] = [
+  'connectors:read',
+  'connections:read',
+  'workflows:read',
+  'agents:read',
+  'tools:read',
+];
+const CATEGORY_EXECUTE: readonly Permission[] = [
+  'connectors:execute',
+  'connections:execute',
+  'workflows:execute',
+  'agents:execute',
+  'tools:execute',
+];
+
+/**
+ * What each system role may do: the one table of it. Counts: owner 39, admin 39, developer 34,
+ * operator 18, viewer 7, end_user 9 (server/http/permissions.test.ts asserts them).
+ */
+export const ROLE_PERMISSIONS: Record<SystemRole, readonly Permission[]> = {
+  // Everything, plus what only the owner may do (transfer ownership), which no permission names.
   owner: PERMISSIONS,
+  // Everything a permission names: runs the org, its people and its settings.
   admin: PERMISSIONS,
-  member: [
+  // Builds: everything but people, settings and managing others' API keys (a developer still
+  // creates and revokes their own keys: api_keys:read is enough for one's own, see api-keys.service).
+  developer: PERMISSIONS.filter(
+    (p) =>
+      ![
+        'people:read',
+        'people:write',
+        'settings:read',
+        'settings:write',
+        'api_keys:write',
+      ].includes(p),
+  ),
+  // Runs what developers built: reads and executes everything, deploys workflows, connects
+  // customers' accounts, manages customers; reads secrets and keys, changes neither.
+  operator: [
+    ...CATEGORY_READ,
+    ...CATEGORY_EXECUTE,
+    'workflows:deploy_test',
+    'workflows:deploy_prod',
+    'connections:create',
+    'connections:update',
     'customers:read',
     'customers:write',
-    'api_keys:read',
-    'connectors:read',
-    'connectors:write',
-    'connections:read',
-    'connections:write',
-    'workflows:read',
-    'workflows:write',
-    'workflows:execute',
-    'executions:read',
-    'executions:write',
     'secrets:read',
+    'api_keys:read',
   ],
-  viewer: [
-    'customers:read',
+  // Looks: reads every category, the customers and the settings (the audit log), changes nothing.
+  viewer: [...CATEGORY_READ, 'customers:read', 'settings:read'],
+  // A customer's end user in the connect widget: sees connectors and workflows, manages their own
+  // connections, turns workflows on and off, sees the tools.
+  end_user: [
     'connectors:read',
+    'connections:create',
     'connections:read',
+    'connections:update',
+    'connections:delete',
+    'connections:execute',
     'workflows:read',
-    'executions:read',
+    'workflows:update',
+    'tools:read',
   ],
 };
 
@@ -73,7 +145,9 @@ export interface Tenant {
 
 export function requirePermission(tenant: Tenant, permission: Permission): void {
   if (!tenant.permissions.has(permission)) {
-    throw new AppError('forbidden', `this key lacks the permission ${permission}`, { permission });
+    throw new AppError('forbidden', `this caller lacks the permission ${permission}`, {
+      permission,
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CursorSchema, IdSchema, LimitSchema } from './common.ts';
-import { ENVIRONMENTS } from './workflow.ts';
+import { EnvironmentNameSchema } from './environment.ts';
 
 export const TRIGGER_TYPES = ['webhook', 'scheduler', 'app_event'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
@@ -18,7 +18,7 @@ export type EventVerdict = (typeof EVENT_VERDICTS)[number];
 export const RouteInputSchema = z
   .object({
     workflow: z.string().min(1).max(100).describe('Workflow id or slug'),
-    environment: z.enum(ENVIRONMENTS).default('production'),
+    environment: EnvironmentNameSchema.default('production'),
     headers: z
       .record(z.string().regex(/^[a-zA-Z0-9-]{1,100}$/), z.string().max(1000))
       .default({})
@@ -40,7 +40,7 @@ export const RouteSchema = z.object({
   id: IdSchema,
   workflowId: IdSchema,
   workflowSlug: z.string(),
-  environment: z.enum(ENVIRONMENTS),
+  environment: z.string(),
   headers: z.record(z.string(), z.string()),
   filter: z.string().nullable(),
   payload: z.unknown(),
@@ -194,7 +194,7 @@ export const UpdateTriggerSchema = z
     name: z.string().trim().min(1).max(255).optional(),
     description: z.string().max(4096).optional(),
     status: z.enum(['active', 'inactive']).optional(),
-    routes: z.array(RouteInputSchema).max(50).optional().describe('Replaces every route'),
+    routes: z.array(RouteInputSchema).max(50).optional(),
     webhook: WebhookConfigSchema.optional(),
     scheduler: SchedulerConfigSchema.optional(),
   })

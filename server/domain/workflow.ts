@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CursorSchema, IdSchema, LimitSchema } from './common.ts';
+import { BUILTIN_ENVIRONMENTS, EnvironmentNameSchema } from './environment.ts';
 
 export const TIERS = ['instant', 'standard', 'long'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -11,8 +12,10 @@ export const TIER_TIMEOUTS: Record<Tier, { min: number; max: number; default: nu
   long: { min: 30_000, max: 6 * 3_600_000, default: 3_600_000 },
 };
 
-export const ENVIRONMENTS = ['development', 'staging', 'production'] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
+/** The built-in environments; an org may add its own (server/modules/environments). */
+export const ENVIRONMENTS = BUILTIN_ENVIRONMENTS;
+/** An environment's name: a built-in one or one the org created. */
+export type Environment = string;
 
 export const TRIGGER_KINDS = [
   'agent-service',
@@ -46,7 +49,7 @@ export const RetryPatchSchema = z
   .object(retryFields)
   .partial()
   .strict()
-  .describe('Retry policy fields to set; defaults: 3 attempts, 5 s, doubling, at most 60 s');
+  .describe('Defaults: 3 attempts, 5 s, doubling, ≤ 60 s');
 export type RetryPatch = z.infer<typeof RetryPatchSchema>;
 export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
 
@@ -65,8 +68,7 @@ const SlugSchema = z
 const SourceSchema = z
   .string()
   .min(1)
-  .max(512 * 1024)
-  .describe('TS or JS source exporting `default async function (ctx)`');
+  .max(512 * 1024);
 
 export const WorkflowSchema = z
   .object({
@@ -93,14 +95,10 @@ export type Workflow = z.infer<typeof WorkflowSchema>;
 export const CreateWorkflowSchema = z
   .object({
     name: z.string().trim().min(1).max(255),
-    slug: SlugSchema.optional().describe('Defaults to one derived from the name'),
+    slug: SlugSchema.optional().describe('Default: from the name'),
     description: z.string().max(4096).optional(),
     tier: z.enum(TIERS).default('instant'),
-    timeoutMs: z
-      .number()
-      .int()
-      .optional()
-      .describe('Within the tier range; tier default if absent'),
+    timeoutMs: z.number().int().optional(),
     retry: RetryPatchSchema.optional(),
     status: z.enum(['active', 'inactive']).optional(),
     language: z.enum(['typescript', 'javascript']).default('typescript'),
@@ -118,7 +116,7 @@ export const UpdateWorkflowSchema = z
     retry: RetryPatchSchema.optional(),
     status: z.enum(['active', 'inactive']).optional(),
     language: z.enum(['typescript', 'javascript']).optional(),
-    source: SourceSchema.optional().describe('Replaces the draft; publish to make it a version'),
+    source: SourceSchema.optional(),
   })
   .strict();
 export type UpdateWorkflow = z.infer<typeof UpdateWorkflowSchema>;
@@ -140,31 +138,25 @@ export type WorkflowVersion = z.infer<typeof WorkflowVersionSchema>;
 export const PublishSchema = z
   .object({
     note: z.string().max(1024).optional(),
-    deployTo: z
-      .array(z.enum(ENVIRONMENTS))
-      .optional()
-      .describe('Environments to deploy the new version to at once'),
+    deployTo: z.array(EnvironmentNameSchema).optional(),
   })
   .strict();
 
 export const DeploySchema = z
   .object({
-    environment: z.enum(ENVIRONMENTS),
-    version: z.number().int().min(1).describe('A published version; an older one rolls back'),
+    environment: EnvironmentNameSchema.describe('development, staging, production or a custom one'),
+    version: z.number().int().min(1),
   })
   .strict();
 
 export const RunWorkflowSchema = z
   .object({
     input: z.unknown().optional().describe('Becomes ctx.input'),
-    environment: z
-      .enum(ENVIRONMENTS)
-      .optional()
-      .describe(
-        'Runs the version deployed there; production for live keys, development for test keys',
-      ),
-    version: z.number().int().min(1).optional().describe('Run this published version instead'),
-    customerId: IdSchema.optional().describe('The customer whose connections ctx.connectors uses'),
+    environment: EnvironmentNameSchema.optional().describe(
+      'Default: production for live keys, development for test keys',
+    ),
+    version: z.number().int().min(1).optional(),
+    customerId: IdSchema.optional().describe('Whose connections ctx.connectors uses'),
   })
   .strict();
 export type RunWorkflow = z.infer<typeof RunWorkflowSchema>;
@@ -174,7 +166,7 @@ export const RunResultSchema = z
     executionId: z.uuid(),
     workflowId: z.uuid(),
     version: z.number().int(),
-    environment: z.enum(ENVIRONMENTS),
+    environment: z.string(),
     tier: z.enum(TIERS),
     status: z.enum(EXECUTION_STATUSES),
     output: z.unknown().optional(),
@@ -209,7 +201,7 @@ export const ExecutionSchema = z
     workflowId: IdSchema,
     workflowSlug: z.string().optional(),
     version: z.number().int(),
-    environment: z.enum(ENVIRONMENTS),
+    environment: z.string(),
     tier: z.enum(TIERS),
     status: z.enum(EXECUTION_STATUSES),
     triggeredBy: z.enum(TRIGGER_KINDS),

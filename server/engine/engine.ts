@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts';
 import { applyAuth, redactedUrl } from './auth-apply.ts';
 import { compileSchema } from './json-schema.ts';
 import { credentialRedactor } from './redact.ts';
+import { maskedRequestHeaders } from './mask-headers.ts';
 import { itemsOf, nextPage } from './pagination.ts';
 import type { BudgetConfig, RateBudgets } from './rate-budget.ts';
 import { buildActionRequest } from './request-builder.ts';
@@ -121,6 +122,7 @@ export async function executeRequest({
   let attempts = 0;
   let lastUrl = '';
   let lastMethod = '';
+  let lastHeaders: Record<string, string> = {};
   // The span shows the URL and the name (a proxy path): no credential value, in any encoding.
   let redact = <T>(value: T): T => value;
   const attempt = async (): Promise<{
@@ -129,9 +131,11 @@ export async function executeRequest({
     foreign: boolean;
   }> => {
     const request = build();
+    let bareHeaders = request.headers;
     if (auth) {
       const values = await auth.values();
       const bare = copyRequest(request);
+      bareHeaders = bare.headers;
       const authorize = (target: OutboundRequest) =>
         applyAuth({ method: auth.method, values, request: target, context: auth.context });
       authorize(request);
@@ -142,6 +146,12 @@ export async function executeRequest({
     // Masked by parameter name, then by value in any encoding.
     lastUrl = redact(redactedUrl(request, auth?.method ?? null));
     lastMethod = request.method;
+    lastHeaders = maskedRequestHeaders({
+      sent: request.headers,
+      bare: bareHeaders,
+      method: auth?.method ?? null,
+      redact,
+    });
     const outcome = await sendWithRetry({
       send: deps.send,
       request,
@@ -169,6 +179,7 @@ export async function executeRequest({
       kind,
       method: lastMethod,
       url: lastUrl,
+      requestHeaders: lastHeaders,
       status,
       durationMs: performance.now() - started,
       attempts,

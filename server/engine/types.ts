@@ -75,6 +75,8 @@ export interface Span {
   kind: 'action' | 'proxy' | 'token' | 'test';
   method: string;
   url: string;
+  /** The headers sent, credentials masked to their prefix and last 4 characters. */
+  requestHeaders?: Record<string, string>;
   status: number | null;
   durationMs: number;
   attempts: number;

@@ -20,6 +20,18 @@ interface Tenancy {
   executionId: string;
   triggerId: string;
   triggerEventId: string;
+  specId: string;
+  agentRunId: string;
+  assistantSessionId: string;
+  alertRuleId: string;
+  environment: string;
+  widget: { id: string; slug: string };
+  embedTokenJti: string;
+  invitationId: string;
+  role: string;
+  /** A signed-in session of a person of the org, and an MCP OAuth grant of its owner. */
+  sessionId: string;
+  grantId: string;
 }
 
 type Probe = (
@@ -49,6 +61,63 @@ function workflowUrls(o: Tenancy, suffix: string): string[] {
 }
 
 const PROBES: Record<string, Probe> = {
+  'GET /api/v1/agent-runs/{runId}': (_, o) => ({ urls: [`/api/v1/agent-runs/${o.agentRunId}`] }),
+  'POST /api/v1/agent-runs/{runId}/approve': (_, o) => ({
+    urls: [`/api/v1/agent-runs/${o.agentRunId}/approve`],
+  }),
+  'POST /api/v1/agent-runs/{runId}/revise': (_, o) => ({
+    urls: [`/api/v1/agent-runs/${o.agentRunId}/revise`],
+    payload: { note: 'hijacked' },
+  }),
+  'POST /api/v1/agent-runs/{runId}/cancel': (_, o) => ({
+    urls: [`/api/v1/agent-runs/${o.agentRunId}/cancel`],
+  }),
+  'GET /api/v1/assistant/sessions/{sessionId}': (_, o) => ({
+    urls: [`/api/v1/assistant/sessions/${o.assistantSessionId}`],
+  }),
+  'POST /api/v1/assistant/sessions/{sessionId}/messages': (_, o) => ({
+    urls: [`/api/v1/assistant/sessions/${o.assistantSessionId}/messages`],
+    payload: { text: 'hijacked' },
+  }),
+  'GET /api/v1/assistant/sessions/{sessionId}/events': (_, o) => ({
+    urls: [`/api/v1/assistant/sessions/${o.assistantSessionId}/events`],
+  }),
+  'GET /api/v1/widgets/{widget}': (_, o) => ({
+    urls: [`/api/v1/widgets/${o.widget.id}`, `/api/v1/widgets/${o.widget.slug}`],
+  }),
+  'PATCH /api/v1/widgets/{widget}': (_, o) => ({
+    urls: [`/api/v1/widgets/${o.widget.id}`, `/api/v1/widgets/${o.widget.slug}`],
+    payload: { name: 'hijacked' },
+  }),
+  'DELETE /api/v1/widgets/{widget}': (_, o) => ({
+    urls: [`/api/v1/widgets/${o.widget.id}`, `/api/v1/widgets/${o.widget.slug}`],
+  }),
+  'DELETE /api/v1/embed/tokens/{jti}': (_, o) => ({
+    urls: [`/api/v1/embed/tokens/${o.embedTokenJti}`],
+  }),
+  'PATCH /api/v1/people/{id}': (_, o) => ({
+    urls: [`/api/v1/people/${o.org.owner.id}`],
+    payload: { role: 'viewer' },
+  }),
+  'DELETE /api/v1/people/{id}': (_, o) => ({ urls: [`/api/v1/people/${o.org.owner.id}`] }),
+  'DELETE /api/v1/people/invitations/{id}': (_, o) => ({
+    urls: [`/api/v1/people/invitations/${o.invitationId}`],
+  }),
+  'DELETE /api/v1/auth/sessions/{id}': (_, o) => ({
+    urls: [`/api/v1/auth/sessions/${o.sessionId}`],
+  }),
+  'DELETE /api/v1/auth/mcp-clients/{id}': (_, o) => ({
+    urls: [`/api/v1/auth/mcp-clients/${o.grantId}`],
+  }),
+  'PATCH /api/v1/roles/{slug}': (_, o) => ({
+    urls: [`/api/v1/roles/${o.role}`],
+    payload: { name: 'hijacked' },
+  }),
+  'DELETE /api/v1/roles/{slug}': (_, o) => ({ urls: [`/api/v1/roles/${o.role}`] }),
+  'POST /api/v1/roles/{slug}/duplicate': (_, o) => ({
+    urls: [`/api/v1/roles/${o.role}/duplicate`],
+    payload: { slug: 'copied', name: 'Copied' },
+  }),
   'GET /api/v1/customers/{id}': (_, o) => ({
     urls: o.customers.map((c) => `/api/v1/customers/${c.id}`),
   }),
@@ -123,6 +192,14 @@ const PROBES: Record<string, Probe> = {
     urls: [`/api/v1/connections/${o.connectionId}/spans`],
   }),
   'GET /api/v1/traces/{traceId}': (_, o) => ({ urls: [`/api/v1/traces/${o.traceId}`] }),
+  'GET /api/v1/specs/{specId}': (_, o) => ({ urls: [`/api/v1/specs/${o.specId}?text=true`] }),
+  'GET /api/v1/customers/{customerId}/gateway': (_, o) => ({
+    urls: o.customers.map((c) => `/api/v1/customers/${c.id}/gateway`),
+  }),
+  'PUT /api/v1/customers/{customerId}/gateway': (_, o) => ({
+    urls: o.customers.map((c) => `/api/v1/customers/${c.id}/gateway`),
+    payload: { workflows: [] },
+  }),
   'PUT /api/v1/secrets/{name}': (_, o) => ({
     urls: [`/api/v1/secrets/${o.secret.name}`],
     payload: { value: 'planted' },
@@ -165,6 +242,22 @@ const PROBES: Record<string, Probe> = {
   'POST /hooks/{id}': () => ({ urls: [], public: true }),
   'POST /api/v1/executions/{id}/rerun': (_, o) => ({
     urls: [`/api/v1/executions/${o.executionId}/rerun`],
+  }),
+  'GET /api/v1/alert-rules/{id}': (_, o) => ({ urls: [`/api/v1/alert-rules/${o.alertRuleId}`] }),
+  'PATCH /api/v1/alert-rules/{id}': (_, o) => ({
+    urls: [`/api/v1/alert-rules/${o.alertRuleId}`],
+    payload: { threshold: 99 },
+  }),
+  'DELETE /api/v1/alert-rules/{id}': (_, o) => ({ urls: [`/api/v1/alert-rules/${o.alertRuleId}`] }),
+  'DELETE /api/v1/environments/{name}': (_, o) => ({
+    urls: [`/api/v1/environments/${o.environment}`],
+  }),
+  'GET /api/v1/customers/{customerId}/quotas': (_, o) => ({
+    urls: o.customers.map((c) => `/api/v1/customers/${c.id}/quotas`),
+  }),
+  'PUT /api/v1/customers/{customerId}/quotas': (_, o) => ({
+    urls: o.customers.map((c) => `/api/v1/customers/${c.id}/quotas`),
+    payload: { executions: 1 },
   }),
 };
 
@@ -244,6 +337,13 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
           [orgId, traceId, connectionId],
         ),
       );
+      const spec = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/specs',
+        headers,
+        payload: { text: `{"openapi":"3.0.0","info":{"title":"${slug}","version":"1"}}` },
+      });
+      expect(spec.statusCode, spec.body).toBe(201);
       const secret = { name: `ONLY_${name.slice(-1)}`, value: `secret-value-of-${slug}` };
       const put = await t.app.inject({
         method: 'PUT',
@@ -292,7 +392,117 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
         payload: { from: name },
       });
       expect(received.statusCode, received.body).toBe(202);
+      const agentRun = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/agent-runs',
+        headers,
+        payload: { kind: 'connector', input: { source: `https://${slug}.example.test/spec.json` } },
+      });
+      expect(agentRun.statusCode, agentRun.body).toBe(202);
+      const session = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/assistant/sessions',
+        headers,
+      });
+      expect(session.statusCode, session.body).toBe(201);
+      const environment = `qa-${name.slice(-1).toLowerCase()}`;
+      const env = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/environments',
+        headers,
+        payload: { name: environment },
+      });
+      expect(env.statusCode, env.body).toBe(201);
+      const alertRule = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/alert-rules',
+        headers,
+        payload: { name: `errors ${name}`, condition: 'error_rate', threshold: 5 },
+      });
+      expect(alertRule.statusCode, alertRule.body).toBe(201);
+      const widget = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/widgets',
+        headers,
+        payload: {
+          slug: `widget-${name.slice(-1).toLowerCase()}`,
+          name: `widget ${name}`,
+          connectors: [{ connector: slug, workflows: [{ workflow: flow }] }],
+        },
+      });
+      expect(widget.statusCode, widget.body).toBe(201);
+      const embedToken = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/embed/tokens',
+        headers,
+        payload: { widget: widget.json<{ id: string }>().id, customerId: customers[0]?.id },
+      });
+      expect(embedToken.statusCode, embedToken.body).toBe(201);
+      const invitation = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/people/invitations',
+        headers,
+        payload: { email: `invited@${slug}.test`, role: 'viewer' },
+      });
+      expect(invitation.statusCode, invitation.body).toBe(201);
+      const role = `probe_${name.slice(-1).toLowerCase()}`;
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/roles',
+        headers,
+        payload: { slug: role, name: role, permissions: ['connectors:read'] },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const joining = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/people/invitations',
+        headers,
+        payload: { email: `joined@${slug}.test`, role: 'viewer' },
+      });
+      const joined = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/accept-invite',
+        payload: {
+          token: new URL(joining.json<{ link: string }>().link).hash.replace('#token=', ''),
+          password: 'a long enough password',
+        },
+      });
+      const sessions = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/auth/sessions',
+        headers: { cookie: `weft_session=${joined.cookies[0]?.value}` },
+      });
+      expect(sessions.statusCode, sessions.body).toBe(200);
+      // An MCP client's grant, as the token endpoint leaves it.
+      const grantId = crypto.randomUUID();
+      await t.database.db.owner(async (sql) => {
+        await sql.query(
+          `INSERT INTO mcp_oauth_clients (client_id, client_name, redirect_uris, metadata)
+           VALUES ($1, 'probe', '[]', '{}')`,
+          [`mcp_isolation_probe_${slug.replace(/\W/g, '_')}_client`],
+        );
+        await sql.query(
+          `INSERT INTO mcp_oauth_tokens (org_id, token_hash, kind, grant_id, client_id, user_id,
+             resource, expires_at)
+           VALUES ($1, encode(sha256(convert_to($2, 'UTF8')), 'hex'), 'refresh', $2::uuid, $3, $4,
+             'http://localhost/mcp', now() + interval '1 hour')`,
+          [
+            org.organization.id,
+            grantId,
+            `mcp_isolation_probe_${slug.replace(/\W/g, '_')}_client`,
+            org.owner.id,
+          ],
+        );
+      });
       tenants.push({
+        sessionId: sessions.json<{ data: { id: string }[] }>().data[0]?.id ?? '',
+        grantId,
+        invitationId: invitation.json<{ id: string }>().id,
+        role,
+        widget: widget.json<{ id: string; slug: string }>(),
+        embedTokenJti: embedToken.json<{ jti: string }>().jti,
+        alertRuleId: alertRule.json<{ id: string }>().id,
+        environment,
         triggerId,
         triggerEventId: received.json<{ eventId: string }>().eventId,
         workflow: { id: workflow.json<{ id: string }>().id, slug: flow },
@@ -306,6 +516,9 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
         eventId: events.json<{ data: { id: string }[] }>().data[0]?.id ?? '',
         connectionId,
         traceId,
+        specId: spec.json<{ specId: string }>().specId,
+        agentRunId: agentRun.json<{ runId: string }>().runId,
+        assistantSessionId: session.json<{ sessionId: string }>().sessionId,
       });
     }
   });
@@ -358,6 +571,12 @@ describe.each(TEST_DRIVERS)('cross-tenant isolation through every route (%s)', (
               other.executionId,
               other.triggerId,
               other.triggerEventId,
+              other.agentRunId,
+              other.assistantSessionId,
+              other.alertRuleId,
+              other.environment,
+              other.widget.id,
+              other.embedTokenJti,
             ]) {
               if (!url.includes(secret)) expect(res.body).not.toContain(secret);
             }

@@ -97,9 +97,9 @@ describe.each(TEST_DRIVERS)('a malformed id from outside is a client error (%s)'
       );
       try {
         for (const [name, args] of [
-          ['get_customer', { id }],
-          ['get_execution', { id }],
-          ['get_trigger', { id }],
+          ['get_customer', { customerId: id }],
+          ['get_execution', { executionId: id }],
+          ['get_trigger', { triggerId: id }],
           ['list_connections', { customerId: id }],
         ] as const) {
           const result = (await client.callTool({ name, arguments: args })) as {

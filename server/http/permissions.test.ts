@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, seedOrg, seedUserKey, withKey, type TestApp } from '../../test/app.ts';
 import { TEST_DRIVERS } from '../../test/db.ts';
 import { ADMIN_TOOLS } from '../../tools/index.ts';
-import { PERMISSIONS, ROLE_PERMISSIONS, ROLES, type Role } from '../domain/tenant.ts';
+import { PERMISSIONS, ROLE_PERMISSIONS, ROLES, type SystemRole } from '../domain/tenant.ts';
 import { enforceDeclaredPermissions } from './permissions.ts';
 
 type CallResult = { isError?: boolean; content: { type: string; text?: string }[] };
@@ -24,9 +24,92 @@ function concrete(url: string): string {
   return url.replace(/:[A-Za-z]+/g, () => randomUUID()).replace(/\*$/, 'x');
 }
 
-function holds(role: Role, permission: string): boolean {
+function holds(role: SystemRole, permission: string): boolean {
   return (ROLE_PERMISSIONS[role] as readonly string[]).includes(permission);
 }
+
+/** The matrix as decided, written out here independently of the table in tenant.ts. */
+const READS = [
+  'connectors:read',
+  'connections:read',
+  'workflows:read',
+  'agents:read',
+  'tools:read',
+];
+const EXECUTES = [
+  'connectors:execute',
+  'connections:execute',
+  'workflows:execute',
+  'agents:execute',
+  'tools:execute',
+];
+const EXPECTED: Record<SystemRole, readonly string[]> = {
+  owner: PERMISSIONS,
+  admin: PERMISSIONS,
+  developer: PERMISSIONS.filter(
+    (p) =>
+      ![
+        'people:read',
+        'people:write',
+        'settings:read',
+        'settings:write',
+        'api_keys:write',
+      ].includes(p),
+  ),
+  operator: [
+    ...READS,
+    ...EXECUTES,
+    'workflows:deploy_test',
+    'workflows:deploy_prod',
+    'connections:create',
+    'connections:update',
+    'customers:read',
+    'customers:write',
+    'secrets:read',
+    'api_keys:read',
+  ],
+  viewer: [...READS, 'customers:read', 'settings:read'],
+  end_user: [
+    'connectors:read',
+    'connections:create',
+    'connections:read',
+    'connections:update',
+    'connections:delete',
+    'connections:execute',
+    'workflows:read',
+    'workflows:update',
+    'tools:read',
+  ],
+};
+
+describe('the permission matrix', () => {
+  it('has 39 permissions: six per connector and connection, seven per workflow, five per agent and tool, ten for the platform', () => {
+    expect(new Set(PERMISSIONS).size).toBe(39);
+    const per = (prefix: string) => PERMISSIONS.filter((p) => p.startsWith(`${prefix}:`)).length;
+    expect(
+      ['connectors', 'connections', 'workflows', 'agents', 'tools'].map((c) => per(c)),
+    ).toEqual([6, 6, 7, 5, 5]);
+    expect(['customers', 'api_keys', 'secrets', 'people', 'settings'].map((c) => per(c))).toEqual([
+      2, 2, 2, 2, 2,
+    ]);
+  });
+
+  it('gives each system role exactly its permissions: owner 39, admin 39, developer 34, operator 18, viewer 7, end user 9', () => {
+    expect(ROLES).toEqual(['owner', 'admin', 'developer', 'operator', 'viewer', 'end_user']);
+    const counts = Object.fromEntries(ROLES.map((r) => [r, new Set(ROLE_PERMISSIONS[r]).size]));
+    expect(counts).toEqual({
+      owner: 39,
+      admin: 39,
+      developer: 34,
+      operator: 18,
+      viewer: 7,
+      end_user: 9,
+    });
+    for (const role of ROLES) {
+      expect([...ROLE_PERMISSIONS[role]].sort(), role).toEqual([...EXPECTED[role]].sort());
+    }
+  });
+});
 
 describe('routes must declare a permission', () => {
   it('a route that declares none cannot be registered', () => {
@@ -57,9 +140,10 @@ describe.each(TEST_DRIVERS)(
     const routes: RouteOptions[] = [];
     let t: TestApp;
     let url: string;
-    const keys = {} as Record<Role, string>;
-    const clients = {} as Record<Role, Client>;
+    const keys = {} as Record<SystemRole, string>;
+    const clients = {} as Record<SystemRole, Client>;
     let endpoints: Endpoint[];
+    let viewerSession: { cookie: string; csrf: string };
 
     beforeAll(async () => {
       t = await createTestApp(driver, {
@@ -78,6 +162,25 @@ describe.each(TEST_DRIVERS)(
         );
         clients[role] = client;
       }
+      // A viewer who signed in with a password: the session cookie is held to the same matrix.
+      const invited = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/people/invitations',
+        headers: withKey(keys.owner),
+        payload: { email: 'viewer-person@roles.test', role: 'viewer' },
+      });
+      const token = new URL(invited.json<{ link: string }>().link).hash.replace('#token=', '');
+      const accepted = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/accept-invite',
+        payload: { token, password: 'a long enough password' },
+      });
+      const cookie = accepted.cookies.find((c) => c.name === 'weft_session');
+      if (!cookie) throw new Error(`no session cookie: ${accepted.body}`);
+      viewerSession = {
+        cookie: `weft_session=${cookie.value}`,
+        csrf: accepted.json<{ csrfToken: string }>().csrfToken,
+      };
       endpoints = routes.flatMap((route) =>
         (Array.isArray(route.method) ? route.method : [route.method]).map((method) => ({
           method,
@@ -139,7 +242,15 @@ describe.each(TEST_DRIVERS)(
           if (e.permission === 'public' || e.permission === undefined) continue;
           const res = await send(e, keys[role]);
           const name = `${role} ${e.method} ${e.url}: ${res.statusCode} ${res.body.slice(0, 200)}`;
-          if (e.permission === 'any_key' || holds(role, e.permission)) {
+          if (e.permission === 'any_key') {
+            // It checks what it serves: a refusal must name a permission the role lacks.
+            if (res.statusCode === 403 && e.method !== 'HEAD') {
+              const missing = res.json<ErrorBody>().error.details?.permission ?? '';
+              expect.soft(holds(role, missing), `${name} (names ${missing})`).toBe(false);
+            }
+            continue;
+          }
+          if (holds(role, e.permission)) {
             expect.soft(res.statusCode, name).not.toBe(403);
             continue;
           }
@@ -153,10 +264,55 @@ describe.each(TEST_DRIVERS)(
       },
     );
 
+    it('a viewer signed in with a session cookie gets 403 exactly where the viewer role lacks the permission', async () => {
+      for (const e of endpoints) {
+        if (e.permission === 'public' || e.permission === undefined) continue;
+        // The session cookie is for the API (the MCP and widget endpoints take their own tokens).
+        if (!e.url.startsWith('/api/v1/')) continue;
+        const res = await t.app.inject({
+          method: e.method,
+          url: concrete(e.url),
+          headers: { cookie: viewerSession.cookie, 'x-weft-csrf': viewerSession.csrf },
+          ...(['POST', 'PUT', 'PATCH'].includes(e.method) && { payload: {} }),
+        });
+        const name = `viewer session ${e.method} ${e.url}: ${res.statusCode} ${res.body.slice(0, 200)}`;
+        expect.soft(res.statusCode, name).not.toBe(401);
+        if (e.permission === 'any_key' || holds('viewer', e.permission)) {
+          expect.soft(res.statusCode, name).not.toBe(403);
+        } else {
+          expect.soft(res.statusCode, name).toBe(403);
+          if (e.method !== 'HEAD') {
+            expect.soft(res.json<ErrorBody>().error.details?.permission, name).toBe(e.permission);
+          }
+        }
+      }
+    });
+
+    it('a write with the session cookie but without its CSRF token is refused before anything else', async () => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/customers',
+        headers: { cookie: viewerSession.cookie },
+        payload: { name: 'x' },
+      });
+      expect(res.statusCode).toBe(403);
+      expect(res.json<ErrorBody>().error.message).toContain('x-weft-csrf');
+      const read = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/customers',
+        headers: { cookie: viewerSession.cookie },
+      });
+      expect(read.statusCode).toBe(200);
+    });
+
     it('every admin tool declares a known permission', () => {
       expect(ADMIN_TOOLS.length).toBeGreaterThan(40);
-      for (const tool of ADMIN_TOOLS)
-        expect.soft(PERMISSIONS, tool.name).toContain(tool.permission);
+      // Only the session tools (toolsets and schemas: no tenant data) go without one.
+      const sessionTools = ['describe_tool', 'enable_toolset', 'list_toolsets'];
+      for (const tool of ADMIN_TOOLS) {
+        if (tool.permission === null) expect.soft(sessionTools, tool.name).toContain(tool.name);
+        else expect.soft(PERMISSIONS, tool.name).toContain(tool.permission);
+      }
     });
 
     it.each(ROLES)(
@@ -172,7 +328,8 @@ describe.each(TEST_DRIVERS)(
               ? (JSON.parse(result.content[1]?.text ?? '{}') as Partial<ErrorBody>).error
               : undefined;
             const name = `${role} ${tool.name} ${JSON.stringify(args)}: ${result.content[0]?.text ?? ''}`;
-            if (holds(role, tool.permission)) {
+            // Session tools (permission null) touch no tenant data: every role may use them.
+            if (tool.permission === null || holds(role, tool.permission)) {
               expect.soft(error?.code, name).not.toBe('forbidden');
               continue;
             }

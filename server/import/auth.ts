@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { AuthMethodSchema } from '../domain/connector.ts';
+import { placementFromProse } from './auth-prose.ts';
 import { authKeyOf, truncate, uniqueName } from './names.ts';
 import { isObject, own, type Json, type Resolver } from './schema.ts';
 import { addWarning, toPointer, type ImportWarning, type SpecFormat } from './types.ts';
@@ -218,6 +219,46 @@ function oauthMethods({
   return methods;
 }
 
+/**
+ * An apiKey scheme completed from its description: the prefix ("Token ") when the prose shows
+ * the header with a placeholder, and a warning when the prose disagrees or says nothing about
+ * an Authorization header's scheme word (the usual cause of a 401 with a valid key).
+ */
+function apiKeyWithProse({
+  name,
+  label,
+  where,
+  keyName,
+  description,
+  at,
+  warnings,
+}: {
+  name: string;
+  label: string;
+  where: 'header' | 'query' | 'cookie';
+  keyName: string;
+  description: unknown;
+  at: string;
+  warnings: ImportWarning[];
+}): AuthMethodInput {
+  const method: AuthMethodInput = { key: 'x', label, type: 'api_key', in: where, name: keyName };
+  const hint = placementFromProse(description);
+  const same =
+    hint !== null && hint.in === where && hint.name.toLowerCase() === keyName.toLowerCase();
+  if (same && hint.prefix !== '') return { ...method, prefix: hint.prefix };
+  if (hint !== null && !same)
+    addWarning(warnings, {
+      path: at,
+      reason: `${name}: the scheme says ${where} ${keyName} but its description says ${hint.in} ${hint.name}; kept ${where} ${keyName}, check with test_connection`,
+    });
+  else if (where === 'header' && keyName.toLowerCase() === 'authorization' && !same)
+    addWarning(warnings, {
+      path: at,
+      reason: `${name}: the key goes in the Authorization header but the spec does not say whether a scheme word (Bearer, Token…) comes first; sent without one, set the method's prefix if the API wants it`,
+    });
+  return method;
+}
+
 function methodsOfScheme({
   name,
   scheme,
@@ -245,7 +286,17 @@ function methodsOfScheme({
         keyName.trim() !== '' &&
         keyName.length <= 200
       )
-        return [{ key: 'x', label, type: 'api_key', in: where, name: keyName.trim() }];
+        return [
+          apiKeyWithProse({
+            name,
+            label,
+            where,
+            keyName: keyName.trim(),
+            description: scheme['description'],
+            at,
+            warnings,
+          }),
+        ];
       addWarning(warnings, {
         path: at,
         reason: `API key scheme ${name} has no usable "in" and "name"; imported as custom`,
@@ -258,7 +309,33 @@ function methodsOfScheme({
       const httpScheme = scheme['scheme'];
       const lower = typeof httpScheme === 'string' ? httpScheme.trim().toLowerCase() : '';
       if (lower === 'basic') return [{ key: 'x', label, type: 'basic' }];
-      if (lower === 'bearer') return [{ key: 'x', label, type: 'bearer' }];
+      if (lower === 'bearer') {
+        // "bearer" in the spec, "Authorization: Token <key>" in its prose: the prose wins,
+        // because that is what the API's own docs tell a person to send.
+        const hint = placementFromProse(scheme['description']);
+        if (
+          hint?.in === 'header' &&
+          hint.name.toLowerCase() === 'authorization' &&
+          hint.prefix !== '' &&
+          hint.prefix.trim().toLowerCase() !== 'bearer'
+        ) {
+          addWarning(warnings, {
+            path: at,
+            reason: `${name} says bearer but its description says "Authorization: ${hint.prefix}<token>"; imported as an API key header Authorization with prefix "${hint.prefix}"`,
+          });
+          return [
+            {
+              key: 'x',
+              label,
+              type: 'api_key',
+              in: 'header',
+              name: 'Authorization',
+              prefix: hint.prefix,
+            },
+          ];
+        }
+        return [{ key: 'x', label, type: 'bearer' }];
+      }
       const word = /^[A-Za-z0-9_-]{1,40}$/.test(String(httpScheme)) ? String(httpScheme) : 'Token';
       addWarning(warnings, {
         path: at,

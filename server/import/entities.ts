@@ -70,7 +70,7 @@ const SIGNALS: Record<CdmEntity, Signals> = {
       [/^(fulfil+mentstatus|financialstatus|paymentstatus|orderstatus)$/, 2],
       [/^(currency|currencycode|ordercurrencycode)$/, 1],
       [/^(customer|customerid|buyer|payer|customeremail)$/, 1],
-      [/^(quantity|shipdate|petid|orderdate)$/, 1],
+      [/^(quantity|shipdate|orderdate)$/, 1],
     ],
   },
   Invoice: {
@@ -487,6 +487,26 @@ export function entitiesOf({
       score: total,
       resource,
     });
+  }
+  // What an order is placed for is a product: a resource an Order refers to by `<name>Id`
+  // (an order's `petId` → Pet), when no other resource was taken for a Product.
+  if (!guesses.some((g) => g.cdmEntity === 'Product')) {
+    const orderFields = new Set(
+      guesses
+        .filter((g) => g.cdmEntity === 'Order')
+        .flatMap((g) => {
+          const view = schemaOf({ name: g.schema, resolver });
+          return view === undefined
+            ? []
+            : [...propertiesOf({ node: view.schema, resolver }).keys()].map(normalized);
+        }),
+    );
+    for (const guess of guesses)
+      if (guess.cdmEntity === null && orderFields.has(`${normalized(guess.schema)}id`)) {
+        guess.cdmEntity = 'Product';
+        guess.confidence = 0.5;
+        guess.score += MIN_SCORE;
+      }
   }
   // Resources nested under another (/accounts/{account}/people) rank below top-level ones.
   const shallowest = Math.min(...guesses.map((g) => g.depth));

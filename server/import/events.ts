@@ -24,7 +24,7 @@ import { addWarning, toPointer, type ImportWarning, type SpecFormat } from './ty
 
 export type EventDraft = z.input<typeof EventInputSchema>;
 
-const EVENT_NAME = /^[a-zA-Z0-9_.:-]{1,200}$/;
+const EVENT_NAME = /^[a-zA-Z0-9_.:/-]{1,200}$/;
 const MAX_EVENTS = 1000;
 const PAYLOAD_BUDGET = { maxRefDepth: 3, nodes: 800, description: 300 } as const;
 
@@ -40,17 +40,18 @@ const URL_PROPERTY =
   /^(url|target_?url|callback_?url|webhook_?url|endpoint|endpoint_?url|destination|address|notification_?url)$/i;
 
 /**
- * An event name the connector format accepts (`[a-zA-Z0-9_.:-]`): slashes and spaces become
- * dots (`store/cart/created` → `store.cart.created`), anything else an underscore.
+ * An event name the connector format accepts (`[a-zA-Z0-9_.:/-]`). Names are kept as the
+ * provider sends them (`store/cart/created` stays so: it is what one subscribes to and what
+ * deliveries carry); only whitespace becomes a dot and other characters an underscore.
  */
 export function eventNameOf(raw: string): string | undefined {
   if (EVENT_NAME.test(raw)) return raw;
   const cleaned = raw
     .trim()
     .slice(0, 400)
-    .replace(/[/\s]+/g, '.')
-    .replace(/[^a-zA-Z0-9_.:-]+/g, '_')
-    .replace(/^[._]+|[._]+$/g, '')
+    .replace(/\s+/g, '.')
+    .replace(/[^a-zA-Z0-9_.:/-]+/g, '_')
+    .replace(/^[._/]+|[._/]+$/g, '')
     .slice(0, 200);
   return cleaned === '' ? undefined : cleaned;
 }

@@ -231,15 +231,18 @@ function inlineNode({
       else if (refDepth >= state.budget.maxRefDepth)
         expanded = stubFor({ target, ref, why: 'not expanded' });
       else {
-        const level = state.stack.length;
+        const stackLevel = state.stack.length;
         const outerCut = state.cutAt;
         const before = state.budget.nodes;
         state.cutAt = Number.POSITIVE_INFINITY;
         state.stack.push(ref);
-        expanded = inlineNode({ node: target, state, depth: depth + 1, refDepth: refDepth + 1 });
+        // A named list (`Summaries = array of Summary`) is no level of its own: its items are
+        // the records, so they are reached at the depth the list was.
+        const level = isNamedList(target) ? refDepth : refDepth + 1;
+        expanded = inlineNode({ node: target, state, depth: depth + 1, refDepth: level });
         state.stack.pop();
         // Reusable when complete (the budget never ran out) and no cycle cut reached above it.
-        if (state.cutAt >= level && state.budget.nodes > 0)
+        if (state.cutAt >= stackLevel && state.budget.nodes > 0)
           state.resolver.inlined.set(key, { schema: expanded, nodes: before - state.budget.nodes });
         state.cutAt = Math.min(outerCut, state.cutAt);
       }
@@ -262,17 +265,26 @@ function inlineNode({
       out[key] = map;
     } else if (SCHEMA_SINGLE.has(key)) {
       if (key === 'items' && Array.isArray(value))
-        out['prefixItems'] = value
+        // A list of item schemas on something that is not an array (`user: { items: [A, B] }`)
+        // is how some specs write "one of these": read it as `anyOf`, not as a tuple.
+        out[isTupleHolder(node) ? 'prefixItems' : 'anyOf'] = value
           .slice(0, 50)
           .map((v) => inlineNode({ node: v, state, depth: depth + 1, refDepth }));
       else if (typeof value === 'boolean') out[key] = value;
       else if (isObject(value))
         out[key] = inlineNode({ node: value, state, depth: depth + 1, refDepth });
     } else if (SCHEMA_LISTS.has(key)) {
+      // A referenced part of an `allOf` is this object's own properties, not a nested one: it
+      // does not count towards the reference depth (`X = allOf [Base, {more}]` keeps Base).
       if (Array.isArray(value))
-        out[key] = value
-          .slice(0, 50)
-          .map((v) => inlineNode({ node: v, state, depth: depth + 1, refDepth }));
+        out[key] = value.slice(0, 50).map((v) =>
+          inlineNode({
+            node: v,
+            state,
+            depth: depth + 1,
+            refDepth: key === 'allOf' && isObject(v) && '$ref' in v ? refDepth - 1 : refDepth,
+          }),
+        );
     } else if (key === 'enum') {
       if (Array.isArray(value))
         out[key] = value.slice(0, MAX_ENUM).map((v) => copyData({ value: v }));
@@ -299,6 +311,22 @@ function inlineNode({
       (r): r is string => typeof r === 'string',
     );
   return out;
+}
+
+/** A schema that is only an array of referenced items. */
+function isNamedList(node: unknown): boolean {
+  return (
+    isObject(node) && node['type'] === 'array' && isObject(node['items']) && '$ref' in node['items']
+  );
+}
+
+/** Whether a schema with a list of `items` is an array (a tuple) rather than a record. */
+function isTupleHolder(node: Json): boolean {
+  const type = node['type'];
+  if (type === 'array' || (Array.isArray(type) && type.includes('array'))) return true;
+  return type === undefined && node['properties'] === undefined
+    ? ['minItems', 'maxItems', 'additionalItems', 'uniqueItems'].some((k) => k in node)
+    : false;
 }
 
 /**
@@ -351,7 +379,7 @@ export function viewOf({
 
 /**
  * Top-level properties of a schema, `allOf` parts merged (and, for unions, the first
- * alternative), references followed. Bounded: a property map, not a full dereference.
+ * alternative, `items: [A, B]` on a non-array being one), references followed. Bounded: a property map, not a full dereference.
  */
 export function propertiesOf({
   node,
@@ -376,8 +404,10 @@ export function propertiesOf({
     for (const part of allOf.slice(0, 20))
       for (const [key, value] of propertiesOf({ node: part, resolver, depth: depth + 1 }))
         if (!out.has(key)) out.set(key, value);
-  for (const union of ['anyOf', 'oneOf']) {
+  for (const union of ['anyOf', 'oneOf', 'items']) {
     const parts = own({ record: schema, key: union });
+    // `items: [A, B]` on what is not an array is "one of these", as the inlining reads it.
+    if (union === 'items' && isTupleHolder(schema)) continue;
     if (out.size === 0 && Array.isArray(parts) && parts.length > 0)
       for (const [key, value] of propertiesOf({ node: parts[0], resolver, depth: depth + 1 }))
         out.set(key, value);

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { AppError } from '../errors.ts';
-import { guardedFetch } from './ssrf.ts';
+import { guardedFetch, SsrfError } from './ssrf.ts';
 
 /**
  * Fetches a document a user pointed at (a spec URL, a remote `$ref`) through the SSRF guard,
@@ -27,6 +27,13 @@ export function createFetchText({
         { dispatcher },
       );
     } catch (error) {
+      // Say which guard refused and what works instead: the agent cannot see our config.
+      if (error instanceof SsrfError)
+        throw new AppError(
+          'bad_request',
+          `the SSRF guard refused ${new URL(url).origin} (${error.message}): Weft fetches only public http(s) addresses unless WEFT_EGRESS_ALLOW lists the host; hand the spec over with create_spec { text }, or upload_spec { path } in weft mcp, then import { specId }`,
+          { guard: 'ssrf', host: new URL(url).host },
+        );
       throw new AppError(
         'bad_request',
         `could not fetch ${new URL(url).origin}: ${(error as Error).message}`,

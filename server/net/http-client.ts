@@ -7,6 +7,7 @@ import {
   type Send,
 } from '../engine/types.ts';
 import { SsrfError } from './ssrf.ts';
+import { injectTraceHeaders, inSpan, SpanKind } from '../telemetry/tracing.ts';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
@@ -119,10 +120,32 @@ export function createHttpClient({ dispatcher }: { dispatcher: Dispatcher }): Se
     const onAbort = () => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    const once = async (hop: OutboundRequest): Promise<OutboundResponse> => {
+    // One CLIENT span per request sent (each retry and redirect hop), its `traceparent` sent along.
+    const once = (hop: OutboundRequest): Promise<OutboundResponse> =>
+      inSpan({
+        name: hop.method,
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': hop.method,
+          // Without the query: credentials may be placed there.
+          'url.full': `${hop.url.origin}${hop.url.pathname}`,
+          'server.address': hop.url.hostname,
+          'server.port': Number(hop.url.port || (hop.url.protocol === 'https:' ? 443 : 80)),
+        },
+        run: async (span) => {
+          const response = await sendOnce(hop);
+          span.setAttribute('http.response.status_code', response.status);
+          if (response.status >= 400) span.fail(String(response.status));
+          return response;
+        },
+      });
+
+    const sendOnce = async (hop: OutboundRequest): Promise<OutboundResponse> => {
+      const sentHeaders = { ...hop.headers };
+      injectTraceHeaders(sentHeaders);
       const res = await undiciRequest(hop.url, {
         method: hop.method,
-        headers: hop.headers,
+        headers: sentHeaders,
         body: hop.body ?? null,
         dispatcher: direct,
         signal: controller.signal,

@@ -4,12 +4,12 @@ import type { Database } from '../db/database.ts';
 import type { RetryPolicy as WorkflowRetry, Tier } from '../domain/workflow.ts';
 import { deadLetterQueueOf, openQueue, type JobQueue, type RetryPolicy } from './queue/queue.ts';
 import { createSandboxPool, type SandboxPool } from './sandbox/pool.ts';
-import type { Config } from '../config.ts';
-import { createConnectionRuntime, type ConnectionRuntime } from '../modules/connections/runtime.ts';
+import type { ConnectionRuntime } from '../modules/connections/runtime.ts';
 import { readSecretValue } from '../modules/secrets/secrets.service.ts';
 import { deleteState, getState, setState } from '../modules/state/state.service.ts';
 import type { RunServices } from './host.ts';
 import { createWorkflowRunner, type QueuedJob, type WorkflowRunner } from './runner.ts';
+import { contextFromHeaders, injectTraceHeaders, withContext } from '../telemetry/tracing.ts';
 
 /** One pg-boss queue per async tier, so Long runs never hold up Standard ones. */
 export const TIER_QUEUES: Record<Exclude<Tier, 'instant'>, string> = {
@@ -114,10 +114,18 @@ export async function openWorkflowEngine({
       logger,
       queue: {
         async enqueue(job: QueuedJob) {
+          // The trace the run was started in (a request's), continued by the worker that runs it.
+          const trace: Record<string, string> = {};
+          injectTraceHeaders(trace);
           await jobs.send({
             queue: TIER_QUEUES[job.tier as Exclude<Tier, 'instant'>],
             id: job.executionId,
-            data: { orgId: job.orgId, executionId: job.executionId, timeoutMs: job.timeoutMs },
+            data: {
+              orgId: job.orgId,
+              executionId: job.executionId,
+              timeoutMs: job.timeoutMs,
+              ...(Object.keys(trace).length > 0 && { trace }),
+            },
             expireInSeconds: expirySeconds(job.timeoutMs),
             retry: queueRetry(job.retry),
           });
@@ -141,58 +149,6 @@ export async function openWorkflowEngine({
   }
 }
 
-/**
- * What runs connector calls and workflows in one process: a connection runtime and the
- * workflow engine on it. `weft start` shares one between the API and the workers.
- */
-export interface Engines {
-  readonly runtime: ConnectionRuntime;
-  readonly engine: WorkflowEngine;
-  close(): Promise<void>;
-}
-
-export async function openEngines({
-  config,
-  db,
-  keyring,
-  logger,
-  queueOptions = queueOptionsOf(config),
-}: {
-  config: Config;
-  db: Database;
-  keyring: Keyring;
-  logger: Logger;
-  queueOptions?: { pollingIntervalSeconds?: number; maintenanceIntervalSeconds?: number };
-}): Promise<Engines> {
-  const runtime = await createConnectionRuntime({
-    config,
-    db,
-    keyring,
-    onError: (message, error) => logger.error({ err: error }, message),
-  });
-  try {
-    const engine = await openWorkflowEngine({
-      db,
-      keyring,
-      runtime,
-      logger,
-      sandboxProcesses: config.sandboxProcesses,
-      queueOptions,
-    });
-    return {
-      runtime,
-      engine,
-      async close() {
-        await engine.close();
-        await runtime.close();
-      },
-    };
-  } catch (error) {
-    await runtime.close();
-    throw error;
-  }
-}
-
 /** Registers this process as a worker of the async tiers and their dead-letter queues. */
 export async function workWorkflowQueues({
   engine,
@@ -210,12 +166,15 @@ export async function workWorkflowQueues({
         queue: name,
         concurrency,
         handler: async (job) => {
-          const { orgId, executionId, timeoutMs } = job.data as {
+          const { orgId, executionId, timeoutMs, trace } = job.data as {
             orgId: string;
             executionId: string;
             timeoutMs: number;
+            trace?: Record<string, string>;
           };
-          const outcome = await engine.runner.runAttempt({ orgId, executionId, timeoutMs });
+          const outcome = await withContext(contextFromHeaders(trace ?? {}), () =>
+            engine.runner.runAttempt({ orgId, executionId, timeoutMs }),
+          );
           logger.debug({ executionId, outcome: outcome.kind }, 'workflow attempt');
           // A throw hands the job back to pg-boss: retried per its policy, or dead-lettered.
           if (outcome.kind === 'retry' || outcome.kind === 'failed') {

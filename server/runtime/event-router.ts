@@ -282,7 +282,7 @@ export async function createEventRouter({
             orgId,
             actorId: event.id,
             label: 'trigger',
-            permissions: ['workflows:read', 'executions:write'],
+            permissions: ['workflows:read', 'workflows:execute'],
             requestId: event.id,
           }),
           ref: r.workflowId,

@@ -8,6 +8,7 @@ import { applyMapping } from '../modules/cdm/cdm.service.ts';
 import { runAction } from '../modules/connections/actions.service.ts';
 import { listConnections } from '../modules/connections/connections.service.ts';
 import type { ConnectionRuntime } from '../modules/connections/runtime.ts';
+import { inSpan, WEFT_ATTRS } from '../telemetry/tracing.ts';
 
 const MAX_SPANS = 500;
 const MAX_FETCH_BYTES = 10 * 1024 * 1024;
@@ -107,7 +108,7 @@ export function runTenant(scope: RunScope): Tenant {
     mode: scope.mode,
     actorId: scope.executionId,
     label: `workflow ${scope.workflowSlug}`,
-    permissions: ['connections:read', 'connectors:read'],
+    permissions: ['connections:read', 'connections:execute', 'connectors:read'],
     requestId: scope.executionId,
   });
 }
@@ -338,7 +339,16 @@ export function createRunHost({
       const startedAt = new Date();
       const started = performance.now();
       try {
-        const result = await handler(args);
+        const result = kind
+          ? await inSpan({
+              name: `ctx.${name} ${spanName(name, args)}`,
+              attributes: {
+                [WEFT_ATTRS.ctxOperation]: name,
+                [WEFT_ATTRS.executionId]: scope.executionId,
+              },
+              run: () => handler(args),
+            })
+          : await handler(args);
         if (kind) {
           const status = (result as { status?: unknown } | null)?.status;
           record.span({

@@ -7,7 +7,7 @@ import * as triggersRepo from '../db/repositories/triggers.repo.ts';
 import type { ExecutionError, NewExecution } from '../db/repositories/executions.repo.ts';
 import * as workflowsRepo from '../db/repositories/workflows.repo.ts';
 import type { Runnable } from '../db/repositories/workflows.repo.ts';
-import { requireEnvironmentAllowed, type Tenant } from '../domain/tenant.ts';
+import { requireEnvironmentAllowed, requirePermission, type Tenant } from '../domain/tenant.ts';
 import {
   type Environment,
   type ExecutionStatus,
@@ -28,6 +28,8 @@ import {
   type StepStore,
 } from './host.ts';
 import { WORKFLOWS_CHANNEL } from '../modules/workflows/workflows.service.ts';
+import { activeContext, inSpan, WEFT_ATTRS, withContext } from '../telemetry/tracing.ts';
+import { enforceQuota } from '../modules/usage/usage.service.ts';
 
 /** Inputs, outputs and errors above this size are stored as a truncated preview. */
 const MAX_STORED_JSON_BYTES = 64 * 1024;
@@ -343,21 +345,53 @@ export async function createWorkflowRunner({
       signal: ended.signal,
       onError: (error) => logger.error({ err: error, executionId }, 'workflow host call failed'),
     });
+    const attributes = {
+      [WEFT_ATTRS.executionId]: executionId,
+      [WEFT_ATTRS.orgId]: orgId,
+      [WEFT_ATTRS.workflowSlug]: runnable.slug,
+      [WEFT_ATTRS.workflowVersion]: runnable.version,
+      [WEFT_ATTRS.tier]: runnable.tier,
+      [WEFT_ATTRS.attempt]: attempt,
+      [WEFT_ATTRS.triggeredBy]: triggeredBy,
+    };
     try {
-      const result = await pool.run({
-        orgId,
-        code: runnable.compiled,
-        context: {
-          input: input ?? null,
-          headers,
-          trigger: { type: triggeredBy, ...trigger },
-          customer,
-          env: { name: environment },
-          executionId,
-          attempt,
-        },
-        host,
-        limits: { memoryMb: MEMORY_MB, cpuMs: runnable.timeoutMs, wallMs: runnable.timeoutMs },
+      const result = await inSpan({
+        name: `workflow.run ${runnable.slug}`,
+        attributes,
+        run: (span) =>
+          inSpan({
+            name: 'sandbox.run',
+            attributes: { [WEFT_ATTRS.executionId]: executionId },
+            run: async (sandboxSpan) => {
+              // Host calls arrive from the sandbox process, outside this async context: each one
+              // runs in the sandbox span's, so its spans (an upstream request) nest under it.
+              const inRun = activeContext();
+              const outcome = await pool.run({
+                orgId,
+                code: runnable.compiled,
+                context: {
+                  input: input ?? null,
+                  headers,
+                  trigger: { type: triggeredBy, ...trigger },
+                  customer,
+                  env: { name: environment },
+                  executionId,
+                  attempt,
+                },
+                host: { ...host, call: (request) => withContext(inRun, () => host.call(request)) },
+                limits: {
+                  memoryMb: MEMORY_MB,
+                  cpuMs: runnable.timeoutMs,
+                  wallMs: runnable.timeoutMs,
+                },
+              });
+              if (!outcome.ok) {
+                sandboxSpan.fail(outcome.error.kind);
+                span.fail(outcome.error.kind);
+              }
+              return outcome;
+            },
+          }),
       });
       return { result, record };
     } finally {
@@ -674,6 +708,9 @@ export async function createWorkflowRunner({
 
   return {
     async start(run) {
+      // The one way into a run: whoever starts it (a route, a tool, a trigger's route) must hold
+      // the permission, checked here rather than trusted to each caller.
+      requirePermission(run.tenant, 'workflows:execute');
       const environment =
         run.environment ?? (run.tenant.mode === 'test' ? 'development' : 'production');
       if (run.customerId !== undefined && run.tenant.customerId !== null) {
@@ -692,6 +729,10 @@ export async function createWorkflowRunner({
           'conflict',
           `workflow '${runnable.slug}' is inactive; set its status to active to run it`,
         );
+      }
+      const customerId = run.customerId ?? run.tenant.customerId;
+      if (customerId !== null) {
+        await enforceQuota({ db, orgId: run.tenant.orgId, customerId, metric: 'executions' });
       }
       return runnable.tier === 'instant'
         ? startInstant(run, runnable, environment)

@@ -176,8 +176,10 @@ export function startTriggerWorkers({
     onError: (error) => logger.error({ err: error }, 'scheduler error'),
     fire: async ({ sql, orgId, triggerId, tickAt, type }): Promise<Fired> => {
       if (type === 'app_event') return { kind: 'poll', orgId, triggerId };
+      // A schedule made for one customer (the connect widget's) runs as that customer.
+      const customerId = (await triggersRepo.find(sql, { id: triggerId }))?.customerId ?? null;
       const event = newEvent({
-        trigger: { orgId, id: triggerId, type: 'scheduler', customerId: null },
+        trigger: { orgId, id: triggerId, type: 'scheduler', customerId },
         payload: { tickAt: tickAt.toISOString() },
         tickAt,
         leaseUntil: new Date(Date.now() + ROUTING_LEASE_MS),

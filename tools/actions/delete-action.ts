@@ -4,7 +4,7 @@ import { deleteAction } from '../../server/modules/connectors/connectors.service
 
 export default defineTool({
   name: 'delete_action',
-  title: 'Delete an action',
+  title: 'Delete action',
   description: 'Deletes one action from a connector.',
   input: z
     .object({ connector: z.string().min(1).max(100), action: z.string().min(1).max(100) })
@@ -12,7 +12,7 @@ export default defineTool({
   output: z.object({ deleted: z.literal(true), action: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   write: true,
-  permission: 'connectors:write',
+  permission: 'connectors:update',
   handler: async (input, ctx) => {
     await deleteAction({
       db: ctx.db,

@@ -5,13 +5,12 @@ import { getAction } from '../../server/modules/connectors/connectors.service.ts
 
 export default defineTool({
   name: 'get_action',
-  title: 'Get an action',
-  description:
-    'Gets one action with its parameters, input JSON Schema, output schema and pagination.',
+  title: 'Get action',
+  description: 'One action with its parameters, input and output schemas and pagination.',
   input: z
     .object({
       connector: z.string().min(1).max(100),
-      action: z.string().min(1).max(100).describe('Action slug or id'),
+      action: z.string().min(1).max(100),
     })
     .strict(),
   output: ActionSchema,

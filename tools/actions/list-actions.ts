@@ -4,12 +4,12 @@ import { listActions } from '../../server/modules/connectors/connectors.service.
 
 export default defineTool({
   name: 'list_actions',
-  title: 'List a connector’s actions',
+  title: 'List connector actions',
   description:
-    'Lists the actions of a connector (slug, method, path, summary). Use get_action for the full input schema of one, and run_action to call it with a connection.',
+    "Lists a connector's actions (slug, method, path, summary); get_action shows one in full.",
   input: z
     .object({
-      connector: z.string().min(1).max(100).describe('Connector slug or id'),
+      connector: z.string().min(1).max(100),
       tag: z.string().max(100).optional(),
     })
     .strict(),

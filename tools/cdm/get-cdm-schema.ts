@@ -4,16 +4,12 @@ import { getEntitySchema } from '../../server/modules/cdm/cdm.service.ts';
 
 export default defineTool({
   name: 'get_cdm_schema',
-  title: 'Get a canonical entity’s schema',
+  title: 'Get canonical schema',
   description:
-    "Returns the JSON Schema of a canonical entity, with the org's custom fields under `custom`. Target fields of a to_canonical mapping must exist here.",
+    "A canonical entity's JSON Schema, the org's custom fields under `custom`: what to_canonical mappings may target.",
   input: z
     .object({
-      entity: z
-        .string()
-        .min(1)
-        .max(50)
-        .describe('Contact, Product, Order, Invoice, InventoryLevel or Fulfillment'),
+      entity: z.string().min(1).max(50),
     })
     .strict(),
   output: z.object({ schema: z.record(z.string(), z.unknown()) }),

@@ -5,9 +5,9 @@ import { listEntities } from '../../server/modules/cdm/cdm.service.ts';
 
 export default defineTool({
   name: 'list_cdm_entities',
-  title: 'List the canonical entities',
+  title: 'List canonical entities',
   description:
-    'Lists the Canonical Data Model entities (Contact, Product, Order, Invoice, InventoryLevel, Fulfillment) with their core fields. Data moves between connectors through these. Next: get_cdm_schema for one, or suggest_mapping for an action.',
+    'Lists the canonical entities (Contact, Order, …) and their core fields: the shapes data takes between connectors.',
   input: z.object({}).strict(),
   output: EntityListSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },

@@ -1,25 +1,18 @@
 import { defineTool } from '../define-tool.ts';
-import { PreviewRequestSchema, PreviewSchema } from '../../server/domain/cdm.ts';
-import { previewMapping } from '../../server/modules/cdm/cdm.service.ts';
+import { LivePreviewSchema, PreviewRequestSchema } from '../../server/domain/cdm.ts';
+import { previewRequest } from '../../server/modules/cdm/mapping-live.ts';
 
 export default defineTool({
   name: 'preview_mapping',
-  title: 'Preview a mapping on a record',
+  title: 'Preview mapping',
   description:
-    'Runs mapping expressions (given, or the saved mapping of a connector) on one sample record and shows source, expression and result side by side, with per-field errors. Nothing is saved.',
+    "Runs mapping expressions (given, or the saved ones) on a record, or on live records via connectionId + action: each field's result or error. Saves nothing.",
   input: PreviewRequestSchema,
-  output: PreviewSchema,
+  output: LivePreviewSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
   permission: 'connectors:read',
   handler: (input, ctx) =>
-    previewMapping({
-      db: ctx.db,
-      tenant: ctx.tenant,
-      ...input,
-      fields: input.fields,
-      connector: input.connector,
-      customerId: input.customerId ?? null,
-    }),
+    previewRequest({ runtime: ctx.runtime, tenant: ctx.tenant, body: input }),
   summarize: (o) =>
-    `${o.data.length} fields, ${o.data.filter((r) => r.error !== undefined).length} with errors${o.warnings.map((w) => `; warning: ${w}`).join('')}`,
+    `${o.samples === undefined ? '' : `${o.samples.length} live records, ${o.samples.filter((s) => s.errors.length > 0).length} with errors; first: `}${o.data.length} fields, ${o.data.filter((r) => r.error !== undefined).length} with errors${o.warnings.map((w) => `; warning: ${w}`).join('')}`,
 });

@@ -5,15 +5,15 @@ import { saveMapping } from '../../server/modules/cdm/cdm.service.ts';
 
 export default defineTool({
   name: 'save_mapping',
-  title: 'Save a mapping',
+  title: 'Save mapping',
   description:
-    'Saves a new version of the mapping between a connector and a canonical entity in one direction (to_canonical or from_canonical): target field → JSONata expression over the source record, with helpers $toIso, $toMinor, $fromMinor, $mapEnum, $splitName, $joinName. Every expression and target field is checked first; a bad one names the field and nothing is saved. Try it with preview_mapping first.',
+    "Saves a new version of a connector's mapping to or from a canonical entity: target field → JSONata (helpers: weft://docs/mapping-helpers). Nothing is saved on an error.",
   input: SaveMappingSchema,
   // The published tool contract advertises the direction as plain text.
   output: MappingSchema.extend({ direction: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   write: true,
-  permission: 'connectors:write',
+  permission: 'connectors:update',
   handler: (input, ctx) =>
     saveMapping({ db: ctx.db, tenant: ctx.tenant, ...input, note: input.note ?? null }),
   summarize: (o) => `saved ${o.entity} ${o.direction} mapping v${o.version}`,

@@ -4,9 +4,9 @@ import { suggestForAction } from '../../server/modules/cdm/cdm.service.ts';
 
 export default defineTool({
   name: 'suggest_mapping',
-  title: 'Suggest a mapping to a canonical entity',
+  title: 'Suggest mapping',
   description:
-    "Proposes, from an action's output schema (and optional sample records), which source field feeds each core field of a canonical entity, with a confidence and the evidence for each. Deterministic; nothing is saved. Check low-confidence fields, then save_mapping with JSONata expressions (a plain source path is a valid expression).",
+    "Proposes how an action's output (or sample records) maps to a canonical entity, with evidence and ready expressions; saves nothing. Then preview_mapping and save_mapping.",
   input: SuggestRequestSchema,
   output: SuggestionSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
@@ -14,5 +14,7 @@ export default defineTool({
   handler: (input, ctx) =>
     suggestForAction({ db: ctx.db, tenant: ctx.tenant, ...input, entity: input.entity }),
   summarize: (o) =>
-    `${o.fields.length} fields suggested for ${o.entity}${o.recordPath === null ? '' : `, for one record at ${o.recordPath}`}`,
+    o.fields.length === 0
+      ? `no field suggested for ${o.entity}: ${o.reason ?? 'nothing matched'}; ${o.nextStep ?? 'write the fields by hand'}`
+      : `${o.fields.length} fields suggested for ${o.entity}${o.recordPath === null ? '' : `, for one record at ${o.recordPath}`}; pass mapping to preview_mapping`,
 });

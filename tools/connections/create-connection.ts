@@ -4,14 +4,14 @@ import { createConnection } from '../../server/modules/connections/connections.s
 
 export default defineTool({
   name: 'create_connection',
-  title: 'Create a connection',
+  title: 'Create connection',
   description:
-    'Authorizes a connector for a customer (customerId) or for your org (customerId null) with credentials for one of its auth methods: apiKey for api_key, username/password for basic, token for bearer, the declared fields for custom. Credentials are stored encrypted and never returned. For OAuth 2.0 authorization code use start_oauth instead. Next: test_connection or run_action.',
+    "Authorizes a connector for a customer (customerId; null: your org's test connection) with credentials for one auth method, stored encrypted. OAuth 2.0 code flow: start_oauth.",
   input: CreateConnectionSchema,
   output: ConnectionSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   write: true,
-  permission: 'connections:write',
+  permission: 'connections:create',
   handler: (input, ctx) =>
     createConnection({
       runtime: { ...ctx.runtime, db: ctx.db },

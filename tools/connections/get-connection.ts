@@ -5,14 +5,14 @@ import { getConnection } from '../../server/modules/connections/connections.serv
 
 export default defineTool({
   name: 'get_connection',
-  title: 'Get a connection',
+  title: 'Get connection',
   description:
-    'Gets one connection: status and reason, auth method, which credential fields are stored (never their values), token expiry, reconnect link when expired.',
-  input: z.object({ id: z.uuid() }).strict(),
+    'One connection: status and reason, auth method, stored credential fields (never values), token expiry.',
+  input: z.object({ connectionId: z.uuid() }).strict(),
   output: ConnectionSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
   permission: 'connections:read',
   handler: (input, ctx) =>
-    getConnection({ runtime: ctx.runtime, tenant: ctx.tenant, id: input.id }),
+    getConnection({ runtime: ctx.runtime, tenant: ctx.tenant, id: input.connectionId }),
   summarize: (o) => `${o.connector} connection ${o.id}: ${o.status}`,
 });

@@ -6,8 +6,7 @@ import { listConnections } from '../../server/modules/connections/connections.se
 export default defineTool({
   name: 'list_connections',
   title: 'List connections',
-  description:
-    'Lists connections (a connector authorized for a customer), optionally for one customer or connector, with status (active, pending, error, expired, revoked) and the reason. Credentials are never shown.',
+  description: 'Lists connections (of a customer or connector) with status and reason.',
   input: z
     .object({ customerId: z.uuid().optional(), connector: z.string().max(100).optional() })
     .strict(),

@@ -5,14 +5,14 @@ import { putOAuthApp } from '../../server/modules/connections/oauth.service.ts';
 
 export default defineTool({
   name: 'set_oauth_app',
-  title: 'Set the OAuth client of a connector',
+  title: 'Set OAuth app',
   description:
-    'Stores your OAuth client (client id, secret, optional authorize/token URLs and scopes) for a connector. The secret is encrypted and never returned. Next: start_oauth.',
+    'Stores your OAuth client (id, secret, optional URLs and scopes) for a connector, before start_oauth.',
   input: z.object({ connector: z.string().min(1).max(100), app: PutOAuthAppSchema }).strict(),
   output: OAuthAppSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
-  permission: 'connectors:write',
+  permission: 'connectors:update',
   handler: (input, ctx) =>
     putOAuthApp({
       runtime: { ...ctx.runtime, db: ctx.db },

@@ -5,9 +5,9 @@ import { startAuthorization } from '../../server/modules/connections/oauth.servi
 
 export default defineTool({
   name: 'start_oauth',
-  title: 'Start an OAuth 2.0 authorization',
+  title: 'Start OAuth',
   description:
-    'Starts an OAuth 2.0 authorization-code flow (PKCE, one-time state) for a customer, or re-authorizes an expired connection (connectionId). Returns the provider URL to send the user to; when they approve, the connection becomes active. Needs set_oauth_app first.',
+    'Starts an OAuth 2.0 code flow (PKCE) for a customer, or re-authorizes an expired connection; answers the URL to send the user to.',
   input: z
     .object({
       connector: z.string().min(1).max(100).optional(),
@@ -16,9 +16,7 @@ export default defineTool({
       redirectUri: z
         .url({ protocol: /^https?$/ })
         .optional()
-        .describe(
-          'Callback registered at the provider; default: this server’s /api/v1/oauth/callback',
-        ),
+        .describe("Default: this server's /api/v1/oauth/callback"),
       returnUrl: z.url({ protocol: /^https?$/ }).optional(),
     })
     .strict(),
@@ -30,7 +28,7 @@ export default defineTool({
     openWorldHint: true,
   },
   write: true,
-  permission: 'connections:write',
+  permission: 'connections:create',
   handler: (input, ctx) =>
     startAuthorization({
       runtime: { ...ctx.runtime, db: ctx.db },

@@ -4,14 +4,14 @@ import { createConnector } from '../../server/modules/connectors/connectors.serv
 
 export default defineTool({
   name: 'create_connector',
-  title: 'Create a connector',
+  title: 'Create connector',
   description:
-    'Creates an empty connector by hand: slug, name, base URL and auth methods. When the app has an OpenAPI document or Postman collection, use import_openapi instead. Next: upsert_action for each endpoint.',
+    'Creates an empty connector by hand (slug, base URL, auth methods), then upsert_action; with an API spec, import_openapi instead.',
   input: CreateConnectorSchema,
   output: ConnectorSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   write: true,
-  permission: 'connectors:write',
+  permission: 'connectors:create',
   handler: (input, ctx) => createConnector({ db: ctx.db, tenant: ctx.tenant, input }),
   summarize: (o) => `created connector ${o.slug}`,
 });

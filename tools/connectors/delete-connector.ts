@@ -4,16 +4,13 @@ import { deleteConnector } from '../../server/modules/connectors/connectors.serv
 
 export default defineTool({
   name: 'delete_connector',
-  title: 'Delete a connector',
-  description:
-    'Deletes a connector with its actions, events and every customer connection to it. Cannot be undone: try it with dryRun first.',
-  input: z
-    .object({ connector: z.string().min(1).max(100).describe('Connector slug or id') })
-    .strict(),
+  title: 'Delete connector',
+  description: 'Deletes a connector with its actions, events and every connection to it.',
+  input: z.object({ connector: z.string().min(1).max(100) }).strict(),
   output: z.object({ deleted: z.literal(true), connector: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   write: true,
-  permission: 'connectors:write',
+  permission: 'connectors:delete',
   handler: async (input, ctx) => {
     await deleteConnector({ db: ctx.db, tenant: ctx.tenant, ref: input.connector });
     return { deleted: true as const, connector: input.connector };

@@ -5,12 +5,10 @@ import { exportConnector } from '../../server/modules/connectors/connectors.serv
 
 export default defineTool({
   name: 'export_connector',
-  title: 'Export a connector',
+  title: 'Export connector',
   description:
-    'Returns the whole connector definition (auth, actions, events) as one versioned JSON document, suitable for keeping in git and for import_connector_definition.',
-  input: z
-    .object({ connector: z.string().min(1).max(100).describe('Connector slug or id') })
-    .strict(),
+    'The whole connector (auth, actions, events) as one versioned JSON document, for git and import_connector_definition.',
+  input: z.object({ connector: z.string().min(1).max(100) }).strict(),
   output: ConnectorDocumentSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
   permission: 'connectors:read',

@@ -5,11 +5,9 @@ import { getConnector } from '../../server/modules/connectors/connectors.service
 
 export default defineTool({
   name: 'get_connector',
-  title: 'Get a connector',
-  description: 'Gets one connector by slug or id: base URL, auth methods, rate limit, counts.',
-  input: z
-    .object({ connector: z.string().min(1).max(100).describe('Connector slug or id') })
-    .strict(),
+  title: 'Get connector',
+  description: 'One connector: base URL, auth methods, rate limit, counts.',
+  input: z.object({ connector: z.string().min(1).max(100) }).strict(),
   output: ConnectorSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
   permission: 'connectors:read',

@@ -5,16 +5,16 @@ import { importConnectorDocument } from '../../server/modules/connectors/connect
 
 export default defineTool({
   name: 'import_connector_definition',
-  title: 'Import a connector definition',
+  title: 'Import connector definition',
   description:
-    'Creates a connector from a document produced by export_connector (format version 1). With replace=true, overwrites the connector with the same slug, removing actions and events the document does not have. All or nothing.',
+    "Creates a connector from a Weft connector document (export_connector's); replace=true overwrites the one with its slug. API specs: import_openapi.",
   input: z
     .object({ document: ConnectorDocumentSchema, replace: z.boolean().default(false) })
     .strict(),
   output: ConnectorSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   write: true,
-  permission: 'connectors:write',
+  permission: 'connectors:create',
   handler: (input, ctx) =>
     importConnectorDocument({
       db: ctx.db,

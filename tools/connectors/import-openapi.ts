@@ -1,36 +1,37 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
 import { ImportOutcomeSchema, SelectionSchema } from '../../server/domain/import.ts';
-import { importSpecIntoConnector } from '../../server/modules/connectors/import.service.ts';
+import {
+  importSpecIntoConnector,
+  specSourceOf,
+} from '../../server/modules/connectors/import.service.ts';
 
 export default defineTool({
   name: 'import_openapi',
-  title: 'Import an API spec',
+  title: 'Import API spec',
   description:
-    'Builds a connector from an OpenAPI 3.x, Swagger 2.0 or Postman v2.1 document, given by URL or as text: base URL, auth methods, one action per operation, webhook events, entity guesses. Big APIs: pass selection {mode:"top",n:30} (most useful first) or {mode:"tag",tags:[...]}. If the connector already exists, the answer is a diff; call again with apply=true to apply it. Next: create_connection, then run_action to test.',
+    'Builds a connector from an OpenAPI 3, Swagger 2 or Postman 2.1 spec (url, text or specId): auth, actions, events; big APIs: selection. For an existing connector: a diff, applied with apply=true.',
   input: z
     .object({
-      url: z
-        .url({ protocol: /^https?$/ })
-        .optional()
-        .describe('Where to fetch the spec'),
+      url: z.string().min(1).max(4000).optional(),
       text: z
         .string()
         .min(2)
         .max(50 * 1024 * 1024)
         .optional()
-        .describe('The spec itself (JSON or YAML)'),
+        .describe('JSON or YAML'),
+      specId: z.uuid().optional().describe('From create_spec or upload_spec'),
       slug: z
         .string()
         .regex(/^[a-z][a-z0-9_-]{0,62}$/)
         .optional()
-        .describe('Connector slug; by default from the spec title'),
+        .describe('Default: from the spec title'),
       selection: SelectionSchema.default({ mode: 'all' }),
-      apply: z.boolean().default(false).describe('Apply the diff when the connector exists'),
+      apply: z.boolean().default(false),
       removeMissing: z
         .boolean()
         .default(false)
-        .describe('When applying, remove what the new spec no longer has'),
+        .describe('On apply, drop what the spec no longer has'),
     })
     .strict(),
   // Every field of the HTTP answer, in the order the tool contract was published with.
@@ -52,19 +53,18 @@ export default defineTool({
     openWorldHint: true,
   },
   write: true,
-  permission: 'connectors:write',
+  permission: 'connectors:create',
   handler: async (input, ctx) => {
-    if ((input.url === undefined) === (input.text === undefined)) {
-      const { AppError } = await import('../../server/errors.ts');
-      throw new AppError('validation_failed', 'give exactly one of url or text');
-    }
     const outcome = await importSpecIntoConnector({
       db: ctx.db,
       tenant: ctx.tenant,
-      source:
-        input.url !== undefined
-          ? { kind: 'url', url: input.url }
-          : { kind: 'text', text: input.text ?? '' },
+      source: await specSourceOf({
+        db: ctx.db,
+        tenant: ctx.tenant,
+        url: input.url,
+        text: input.text,
+        specId: input.specId,
+      }),
       fetchText: ctx.runtime.fetchText,
       selection: input.selection,
       slug: input.slug,

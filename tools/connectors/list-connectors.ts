@@ -6,8 +6,7 @@ import { listConnectors } from '../../server/modules/connectors/connectors.servi
 export default defineTool({
   name: 'list_connectors',
   title: 'List connectors',
-  description:
-    'Lists the connectors of the org (third-party apps Weft can call), with their auth methods and action and event counts. Next: list_actions for one of them.',
+  description: 'Lists connectors with their auth methods and action and event counts.',
   input: z.object({}).strict(),
   output: z.object({ data: z.array(ConnectorSchema) }),
   annotations: { readOnlyHint: true, idempotentHint: true },

@@ -4,9 +4,9 @@ import { createCustomer } from '../../server/modules/customers/customers.service
 
 export default defineTool({
   name: 'create_customer',
-  title: 'Create a customer',
+  title: 'Create customer',
   description:
-    'Creates a customer: one tenant of your product who will connect their own apps. Give `externalId` (your id for them) so you can find them again with list_customers. Next: create_connection or start_oauth for this customer.',
+    'Creates a customer, a tenant of your product who connects their own apps; externalId (your id) finds them in list_customers.',
   input: CreateCustomerSchema,
   output: CustomerSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },

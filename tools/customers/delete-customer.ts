@@ -4,17 +4,16 @@ import { deleteCustomer } from '../../server/modules/customers/customers.service
 
 export default defineTool({
   name: 'delete_customer',
-  title: 'Delete a customer',
-  description:
-    'Deletes a customer and everything that belongs to them, including their connections. Cannot be undone: try it with dryRun first.',
-  input: z.object({ id: z.uuid() }).strict(),
+  title: 'Delete customer',
+  description: 'Deletes a customer and everything of theirs, their connections included.',
+  input: z.object({ customerId: z.uuid() }).strict(),
   output: z.object({ deleted: z.literal(true), id: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   write: true,
   permission: 'customers:write',
   handler: async (input, ctx) => {
-    await deleteCustomer({ db: ctx.db, tenant: ctx.tenant, id: input.id });
-    return { deleted: true as const, id: input.id };
+    await deleteCustomer({ db: ctx.db, tenant: ctx.tenant, id: input.customerId });
+    return { deleted: true as const, id: input.customerId };
   },
   summarize: (o) => `deleted customer ${o.id}`,
 });

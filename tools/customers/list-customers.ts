@@ -6,8 +6,7 @@ import { listCustomers } from '../../server/modules/customers/customers.service.
 export default defineTool({
   name: 'list_customers',
   title: 'List customers',
-  description:
-    'Lists the customers (tenants of your product) newest first, 50 per page by default. Pass `externalId` to find one by your own id, and `cursor` from the previous answer for the next page. Customer ids are what connections and the customer gateway need.',
+  description: 'Lists customers, or finds one by externalId.',
   input: ListCustomersQuerySchema.partial({ limit: true }),
   output: z.object({ data: z.array(CustomerSchema), nextCursor: z.string().nullable() }),
   annotations: { readOnlyHint: true, idempotentHint: true },

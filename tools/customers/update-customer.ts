@@ -5,11 +5,11 @@ import { updateCustomer } from '../../server/modules/customers/customers.service
 
 export default defineTool({
   name: 'update_customer',
-  title: 'Update a customer',
-  description: 'Changes a customer’s name, externalId or metadata (metadata is replaced whole).',
+  title: 'Update customer',
+  description: "Changes a customer's name, externalId or metadata (replaced whole).",
   input: z
     .object({
-      id: z.uuid(),
+      customerId: z.uuid(),
       name: z.string().trim().min(1).max(255).optional(),
       externalId: z.string().trim().min(1).max(255).nullable().optional(),
       metadata: z.record(z.string(), z.unknown()).optional(),
@@ -19,7 +19,7 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
   permission: 'customers:write',
-  handler: ({ id, ...rest }, ctx) =>
-    updateCustomer({ db: ctx.db, tenant: ctx.tenant, id, input: rest }),
+  handler: ({ customerId, ...rest }, ctx) =>
+    updateCustomer({ db: ctx.db, tenant: ctx.tenant, id: customerId, input: rest }),
   summarize: (o) => `updated customer ${o.name}`,
 });

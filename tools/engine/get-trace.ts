@@ -5,9 +5,9 @@ import { getTrace } from '../../server/modules/connections/actions.service.ts';
 
 export default defineTool({
   name: 'get_trace',
-  title: 'Read a call’s trace',
+  title: 'Read call trace',
   description:
-    'Returns the spans of one call (traceId from run_action or proxy_request): each outbound request with method, URL (secrets masked), status, duration and attempts.',
+    'The spans of one API call (traceId from run_action, proxy_request, test_connection): requests, masked headers, status, timing. Workflow runs: get_execution.',
   input: z.object({ traceId: z.string().min(1).max(100) }).strict(),
   output: z.object({
     data: z.array(
@@ -29,6 +29,7 @@ export default defineTool({
       name: s.name,
       method: s.method,
       url: s.url,
+      ...(s.requestHeaders !== undefined && { requestHeaders: s.requestHeaders }),
       status: s.status,
       durationMs: s.durationMs,
       attempts: s.attempts,

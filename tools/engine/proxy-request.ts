@@ -5,9 +5,9 @@ import { proxyRequest } from '../../server/modules/connections/actions.service.t
 
 export default defineTool({
   name: 'proxy_request',
-  title: 'Send a raw request through a connection',
+  title: 'Send raw request',
   description:
-    'Sends any request (method, path relative to the connector base URL, query, headers, body) with a connection’s auth, for endpoints no action covers yet. The path cannot leave the base URL.',
+    "Sends a raw request (a path under the base URL) with a connection's auth, for endpoints no action covers; no validation or pagination.",
   input: z.object({ connectionId: z.uuid(), request: ProxyRequestSchema }).strict(),
   output: CallResultSchema,
   annotations: {
@@ -16,7 +16,7 @@ export default defineTool({
     idempotentHint: false,
     openWorldHint: true,
   },
-  permission: 'connections:write',
+  permission: 'connections:execute',
   handler: (input, ctx) =>
     proxyRequest({
       runtime: ctx.runtime,

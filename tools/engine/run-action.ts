@@ -5,13 +5,13 @@ import { runAction } from '../../server/modules/connections/actions.service.ts';
 
 export default defineTool({
   name: 'run_action',
-  title: 'Run an action',
+  title: 'Run action',
   description:
-    'Calls a connector action with a connection’s credentials and returns the API’s status and body. The input is checked against the action’s schema first (get_action shows it). allPages follows pagination. A 429 comes back as an error with retryAfterSeconds. Read the call with get_trace.',
+    "Calls a connector action with a connection's credentials, input checked against its schema; allPages follows pagination. No action yet: proxy_request.",
   input: z
     .object({
       connectionId: z.uuid(),
-      action: z.string().min(1).max(100).describe('Action slug'),
+      action: z.string().min(1).max(100),
       input: z.record(z.string(), z.unknown()).default({}),
       allPages: z.boolean().default(false),
       maxItems: z.number().int().min(1).max(10_000).default(1000),
@@ -24,7 +24,7 @@ export default defineTool({
     idempotentHint: false,
     openWorldHint: true,
   },
-  permission: 'connections:read',
+  permission: 'connections:execute',
   handler: (input, ctx) =>
     runAction({
       runtime: ctx.runtime,

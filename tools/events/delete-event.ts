@@ -4,7 +4,7 @@ import { deleteEvent } from '../../server/modules/connectors/connectors.service.
 
 export default defineTool({
   name: 'delete_event',
-  title: 'Delete an event',
+  title: 'Delete event',
   description: 'Deletes one event declaration from a connector.',
   input: z
     .object({
@@ -15,7 +15,7 @@ export default defineTool({
   output: z.object({ deleted: z.literal(true), event: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   write: true,
-  permission: 'connectors:write',
+  permission: 'connectors:update',
   handler: async (input, ctx) => {
     await deleteEvent({ db: ctx.db, tenant: ctx.tenant, ref: input.connector, event: input.event });
     return { deleted: true as const, event: input.event };

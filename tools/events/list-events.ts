@@ -5,9 +5,9 @@ import { listEvents } from '../../server/modules/connectors/connectors.service.t
 
 export default defineTool({
   name: 'list_events',
-  title: 'List a connector’s events',
+  title: 'List connector events',
   description:
-    'Lists the events a connector can deliver (like order.created), with payload schema, subscription and signature scheme.',
+    'Lists the event types a connector declares, like order.created. Received events: list_trigger_events.',
   input: z.object({ connector: z.string().min(1).max(100) }).strict(),
   output: z.object({ data: z.array(EventSchema) }),
   annotations: { readOnlyHint: true, idempotentHint: true },

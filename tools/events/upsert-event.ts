@@ -5,14 +5,14 @@ import { putEvent } from '../../server/modules/connectors/connectors.service.ts'
 
 export default defineTool({
   name: 'upsert_event',
-  title: 'Create or replace an event',
+  title: 'Create or replace event',
   description:
-    'Declares an event of a connector (or replaces the one with the same name): payload schema, how to subscribe (webhook registration actions, polling, manual) and how deliveries are signed.',
+    'Declares a connector event, or replaces the one with its name: payload schema, how to subscribe, how deliveries are signed.',
   input: z.object({ connector: z.string().min(1).max(100), event: EventInputSchema }).strict(),
   output: EventSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
-  permission: 'connectors:write',
+  permission: 'connectors:update',
   handler: (input, ctx) =>
     putEvent({ db: ctx.db, tenant: ctx.tenant, ref: input.connector, input: input.event }),
   summarize: (o) => `saved event ${o.name}`,

@@ -20,13 +20,8 @@ const Input = z
     description: z.string().max(4096).optional(),
     status: z.enum(['active', 'inactive']).optional(),
     routes: z.array(RouteInputSchema).max(50).default([]),
-    webhook: WebhookConfigSchema.optional().describe("type 'webhook'"),
-    secret: z
-      .string()
-      .min(16)
-      .max(256)
-      .optional()
-      .describe("type 'webhook': API key or HMAC secret"),
+    webhook: WebhookConfigSchema.optional(),
+    secret: z.string().min(16).max(256).optional().describe('Webhook API key or HMAC secret'),
     scheduler: SchedulerConfigSchema.optional().describe("type 'scheduler' (required)"),
     appEvent: AppEventConfigSchema.optional().describe("type 'app_event' (required)"),
   })
@@ -34,9 +29,9 @@ const Input = z
 
 export default defineTool({
   name: 'create_trigger',
-  title: 'Create a trigger',
+  title: 'Create trigger',
   description:
-    "Creates a trigger that starts workflows through its routes (each: workflow, optional JSONata `filter` over { body, headers }, headers to add, scheduler `payload`). type 'webhook': a public URL (answer `webhook.url`), auth none / api_key / hmac (Standard Webhooks; the generated secret is in this answer only), mode parallel or sequential, optional dedup { path, windowSeconds }. type 'scheduler': schedule preset interval / daily / weekly / monthly / cron with a time zone. type 'app_event': a connection and one of its connector's events; subscribes to the provider or polls.",
+    "Creates a trigger whose routes start workflows (each with an optional JSONata filter): webhook (public URL; auth none, api_key or hmac), scheduler, or app_event (a connection's event).",
   input: Input,
   output: TriggerSchema,
   annotations: {
@@ -47,7 +42,7 @@ export default defineTool({
   },
   write: true,
   external: true,
-  permission: 'workflows:write',
+  permission: 'workflows:create',
   handler: (input, ctx) => {
     const parsed = CreateTriggerSchema.safeParse(input);
     if (!parsed.success) {
@@ -56,7 +51,7 @@ export default defineTool({
         parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
       );
     }
-    return createTrigger({ deps: ctx.triggers, tenant: ctx.tenant, input: parsed.data });
+    return createTrigger({ ...ctx.triggers, tenant: ctx.tenant, input: parsed.data });
   },
   summarize: (o) =>
     `created ${o.type} trigger ${o.name} (${o.id})${o.webhook ? ` at ${o.webhook.url}` : ''}${o.secret ? '; its secret is shown this once' : ''}`,

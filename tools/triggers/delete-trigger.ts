@@ -4,10 +4,10 @@ import { deleteTrigger } from '../../server/modules/triggers/triggers.service.ts
 
 export default defineTool({
   name: 'delete_trigger',
-  title: 'Delete a trigger',
+  title: 'Delete trigger',
   description:
-    'Deletes a trigger, its routes and its events; an app-event trigger unsubscribes from the provider first.',
-  input: z.object({ id: z.uuid() }).strict(),
+    'Deletes a trigger with its routes and events, unsubscribing an app-event trigger first.',
+  input: z.object({ triggerId: z.uuid() }).strict(),
   output: z.object({ deleted: z.literal(true), id: z.string() }),
   annotations: {
     readOnlyHint: false,
@@ -17,10 +17,10 @@ export default defineTool({
   },
   write: true,
   external: true,
-  permission: 'workflows:write',
+  permission: 'workflows:delete',
   handler: async (input, ctx) => {
-    await deleteTrigger({ deps: ctx.triggers, tenant: ctx.tenant, id: input.id });
-    return { deleted: true as const, id: input.id };
+    await deleteTrigger({ ...ctx.triggers, tenant: ctx.tenant, id: input.triggerId });
+    return { deleted: true as const, id: input.triggerId };
   },
   summarize: (o) => `deleted trigger ${o.id}`,
 });

@@ -5,13 +5,12 @@ import { getTrigger } from '../../server/modules/triggers/triggers.service.ts';
 
 export default defineTool({
   name: 'get_trigger',
-  title: 'Get a trigger',
-  description:
-    'One trigger with its routes, its webhook URL, its schedule and next run, or its app-event subscription state.',
-  input: z.object({ id: z.uuid() }).strict(),
+  title: 'Get trigger',
+  description: 'One trigger: routes, and its webhook URL, schedule or subscription state.',
+  input: z.object({ triggerId: z.uuid() }).strict(),
   output: TriggerSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
   permission: 'workflows:read',
-  handler: (input, ctx) => getTrigger({ deps: ctx.triggers, tenant: ctx.tenant, id: input.id }),
+  handler: (input, ctx) => getTrigger({ ...ctx.triggers, tenant: ctx.tenant, id: input.triggerId }),
   summarize: (o) => `${o.type} trigger ${o.name}: ${o.status}, ${o.routes.length} routes`,
 });

@@ -7,11 +7,11 @@ export default defineTool({
   name: 'list_trigger_events',
   title: 'List received events',
   description:
-    'Events received by triggers (Activity → Events), newest first, with their verdict (routed, filtered_out, duplicate, rejected, failed, pending), matched routes and executions. deadLetter=true lists the dead letter queue.',
+    "Events received by triggers: verdict, routes, executions; deadLetter=true for dead letters. A connector's event types: list_events.",
   input: ListEventsQuerySchema.partial({ limit: true }),
   output: z.object({ data: z.array(TriggerEventSchema), nextCursor: z.string().nullable() }),
   annotations: { readOnlyHint: true, idempotentHint: true },
-  permission: 'executions:read',
+  permission: 'workflows:read',
   handler: (input, ctx) =>
     listEvents({ db: ctx.db, tenant: ctx.tenant, query: { ...input, limit: input.limit ?? 50 } }),
   summarize: (o) => `${o.data.length} events${o.nextCursor ? ' (more: pass nextCursor)' : ''}`,

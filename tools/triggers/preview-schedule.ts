@@ -7,9 +7,8 @@ import { previewSchedule } from '../../server/modules/triggers/triggers.service.
 
 export default defineTool({
   name: 'preview_schedule',
-  title: 'Preview a schedule',
-  description:
-    'The next runs of a schedule (interval, daily, weekly, monthly or cron, in a time zone), to check it before creating a scheduler trigger.',
+  title: 'Preview schedule',
+  description: 'The next runs of a schedule, to check it before a scheduler trigger.',
   input: SchedulePreviewRequestSchema.strict(),
   output: SchedulePreviewSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },

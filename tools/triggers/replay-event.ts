@@ -5,10 +5,10 @@ import { replayEvent } from '../../server/modules/triggers/events.service.ts';
 
 export default defineTool({
   name: 'replay_trigger_event',
-  title: 'Replay an event',
+  title: 'Replay event',
   description:
-    'Routes a received event again (typically a dead letter after fixing the workflow), creating new executions; answers with the event and its new verdict.',
-  input: z.object({ id: z.uuid() }).strict(),
+    'Routes a received event again, like a dead letter after a fix, starting new executions.',
+  input: z.object({ triggerEventId: z.uuid() }).strict(),
   output: TriggerEventSchema,
   annotations: {
     readOnlyHint: false,
@@ -20,6 +20,11 @@ export default defineTool({
   external: true,
   permission: 'workflows:execute',
   handler: async (input, ctx) =>
-    replayEvent({ db: ctx.db, router: await ctx.events(), tenant: ctx.tenant, id: input.id }),
+    replayEvent({
+      db: ctx.db,
+      router: await ctx.events(),
+      tenant: ctx.tenant,
+      id: input.triggerEventId,
+    }),
   summarize: (o) => `event ${o.id}: ${o.verdict}${o.error ? ` (${o.error})` : ''}`,
 });

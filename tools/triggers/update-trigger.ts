@@ -5,15 +5,15 @@ import { updateTrigger } from '../../server/modules/triggers/triggers.service.ts
 
 export default defineTool({
   name: 'update_trigger',
-  title: 'Update a trigger',
+  title: 'Update trigger',
   description:
-    'Changes a trigger: name, description, status (inactive stops it), webhook or scheduler settings, or its routes (the given list replaces every route). Filters are checked on save.',
-  input: UpdateTriggerSchema.extend({ id: z.uuid() }).strict(),
+    'Changes a trigger; routes, when given, replace every route. Status inactive stops it.',
+  input: UpdateTriggerSchema.extend({ triggerId: z.uuid() }).strict(),
   output: TriggerSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
-  permission: 'workflows:write',
-  handler: ({ id, ...input }, ctx) =>
-    updateTrigger({ deps: ctx.triggers, tenant: ctx.tenant, id, input }),
+  permission: 'workflows:update',
+  handler: ({ triggerId, ...input }, ctx) =>
+    updateTrigger({ ...ctx.triggers, tenant: ctx.tenant, id: triggerId, input }),
   summarize: (o) => `updated trigger ${o.name}`,
 });

@@ -5,16 +5,15 @@ import { deployWorkflow } from '../../server/modules/workflows/workflows.service
 
 export default defineTool({
   name: 'deploy_workflow',
-  title: 'Deploy a workflow version',
-  description:
-    'Points an environment (development, staging, production) at a published version. Deploying an older version is a rollback.',
+  title: 'Deploy workflow version',
+  description: 'Points an environment at a published version; an older one is a rollback.',
   input: DeploySchema.extend({
-    workflow: z.string().min(1).max(100).describe('Id or slug'),
+    workflow: z.string().min(1).max(100),
   }).strict(),
   output: WorkflowSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
-  permission: 'workflows:write',
+  permission: 'workflows:deploy_test',
   handler: (input, ctx) =>
     deployWorkflow({
       db: ctx.db,

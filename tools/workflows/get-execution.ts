@@ -5,14 +5,14 @@ import { getExecution } from '../../server/modules/workflows/executions.service.
 
 export default defineTool({
   name: 'get_execution',
-  title: 'Get an execution',
+  title: 'Get execution',
   description:
-    'One execution with its input, output or error, logs, spans (each connector call, fetch, step and mapping) and recorded steps. Secret values are redacted.',
-  input: z.object({ id: z.uuid() }).strict(),
+    'One workflow run: input, output or error, logs, spans, steps; secrets redacted. A single API call: get_trace.',
+  input: z.object({ executionId: z.uuid() }).strict(),
   output: ExecutionDetailSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
-  permission: 'executions:read',
-  handler: (input, ctx) => getExecution({ db: ctx.db, tenant: ctx.tenant, id: input.id }),
+  permission: 'workflows:read',
+  handler: (input, ctx) => getExecution({ db: ctx.db, tenant: ctx.tenant, id: input.executionId }),
   summarize: (o) =>
     `execution ${o.id}: ${o.status} (attempt ${o.attempt}/${o.maxAttempts}${o.error ? `, ${o.error.message}` : ''})`,
 });

@@ -5,10 +5,9 @@ import { getWorkflow } from '../../server/modules/workflows/workflows.service.ts
 
 export default defineTool({
   name: 'get_workflow',
-  title: 'Get a workflow',
-  description:
-    'One workflow by id or slug, with its draft source, settings and deployments. Edit the draft with update_workflow, then publish_workflow.',
-  input: z.object({ workflow: z.string().min(1).max(100).describe('Id or slug') }).strict(),
+  title: 'Get workflow',
+  description: 'One workflow with its draft source, settings and deployments.',
+  input: z.object({ workflow: z.string().min(1).max(100) }).strict(),
   output: WorkflowSchema,
   annotations: { readOnlyHint: true, idempotentHint: true },
   permission: 'workflows:read',

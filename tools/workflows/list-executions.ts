@@ -7,16 +7,23 @@ export default defineTool({
   name: 'list_executions',
   title: 'List executions',
   description:
-    'The execution log, newest first: filter by status (queued, running, completed, failed, timeout), workflowId, tier, customerId and a from/to time range. get_execution shows one with its logs, spans and steps.',
-  input: ListExecutionsQuerySchema.partial({ limit: true }),
+    'The execution log (workflow runs), filtered by status, workflow, tier, customer or time.',
+  input: ListExecutionsQuerySchema.omit({ workflowId: true })
+    .partial({ limit: true })
+    .extend({ workflow: z.string().min(1).max(100).optional().describe('Workflow id or slug') })
+    .strict(),
   output: z.object({ data: z.array(ExecutionSchema), nextCursor: z.string().nullable() }),
   annotations: { readOnlyHint: true, idempotentHint: true },
-  permission: 'executions:read',
-  handler: (input, ctx) =>
+  permission: 'workflows:read',
+  handler: ({ workflow, ...rest }, ctx) =>
     listExecutions({
       db: ctx.db,
       tenant: ctx.tenant,
-      query: { ...input, limit: input.limit ?? 50 },
+      query: {
+        ...rest,
+        ...(workflow !== undefined && { workflowId: workflow }),
+        limit: rest.limit ?? 50,
+      },
     }),
   summarize: (o) => `${o.data.length} executions${o.nextCursor ? ' (more: pass nextCursor)' : ''}`,
 });

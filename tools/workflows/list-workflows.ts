@@ -6,8 +6,7 @@ import { listWorkflows } from '../../server/modules/workflows/workflows.service.
 export default defineTool({
   name: 'list_workflows',
   title: 'List workflows',
-  description:
-    'Lists workflows newest first with their tier, status, latest published version and the version deployed to each environment. Pass `cursor` from the previous answer for the next page.',
+  description: 'Lists workflows with tier, status, latest version and what each environment runs.',
   input: ListWorkflowsQuerySchema.partial({ limit: true }),
   output: z.object({ data: z.array(WorkflowSchema), nextCursor: z.string().nullable() }),
   annotations: { readOnlyHint: true, idempotentHint: true },

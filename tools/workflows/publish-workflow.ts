@@ -9,16 +9,16 @@ import { publishWorkflow } from '../../server/modules/workflows/workflows.servic
 
 export default defineTool({
   name: 'publish_workflow',
-  title: 'Publish a workflow',
+  title: 'Publish workflow',
   description:
-    'Compiles the draft into the next immutable version (v1, v2, …) and, with deployTo, deploys it at once. A compile error comes back with the line and column of each problem: fix the draft with update_workflow and publish again.',
+    'Compiles the draft into the next immutable version, deployed at once with deployTo; compile errors come with line and column.',
   input: PublishSchema.extend({
-    workflow: z.string().min(1).max(100).describe('Id or slug'),
+    workflow: z.string().min(1).max(100),
   }).strict(),
   output: z.object({ version: WorkflowVersionSchema, workflow: WorkflowSchema }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   write: true,
-  permission: 'workflows:write',
+  permission: 'workflows:update',
   handler: (input, ctx) =>
     publishWorkflow({
       db: ctx.db,

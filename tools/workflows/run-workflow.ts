@@ -5,11 +5,11 @@ import { runWorkflow } from '../../server/modules/workflows/executions.service.t
 
 export default defineTool({
   name: 'run_workflow',
-  title: 'Run a workflow',
+  title: 'Run workflow',
   description:
-    'Runs the version deployed to an environment (production for live keys, development for test keys), or a given version. Instant workflows answer with status and output; Standard and Long ones with a queued execution id to follow with get_execution. Pass customerId for ctx.connectors to use that customer’s connections.',
+    'Runs the version deployed to an environment, or a given one. Instant workflows answer the output, others an execution id for get_execution.',
   input: RunWorkflowSchema.extend({
-    workflow: z.string().min(1).max(100).describe('Id or slug'),
+    workflow: z.string().min(1).max(100),
   }).strict(),
   output: RunResultSchema,
   annotations: {
@@ -36,6 +36,7 @@ export default defineTool({
         trigger: { tool: 'run_workflow' },
       },
     }),
+  failed: (o) => o.status === 'failed' || o.status === 'timeout',
   summarize: (o) =>
     o.status === 'queued'
       ? `queued execution ${o.executionId}`

@@ -5,16 +5,16 @@ import { updateWorkflow } from '../../server/modules/workflows/workflows.service
 
 export default defineTool({
   name: 'update_workflow',
-  title: 'Update a workflow',
+  title: 'Update workflow',
   description:
-    'Changes settings (tier, timeoutMs, retry, status, name, description) or replaces the draft `source`. Published versions never change: publish_workflow makes the draft the next version.',
+    "Changes a workflow's settings or replaces its draft source; publish_workflow makes the draft a version.",
   input: UpdateWorkflowSchema.extend({
-    workflow: z.string().min(1).max(100).describe('Id or slug'),
+    workflow: z.string().min(1).max(100),
   }).strict(),
   output: WorkflowSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   write: true,
-  permission: 'workflows:write',
+  permission: 'workflows:update',
   handler: ({ workflow, ...input }, ctx) =>
     updateWorkflow({ db: ctx.db, tenant: ctx.tenant, ref: workflow, input }),
   summarize: (o) => `updated workflow ${o.slug}`,

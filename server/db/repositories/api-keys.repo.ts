@@ -1,6 +1,6 @@
 import type { Database, Sql } from '../database.ts';
 import type { ApiKey } from '../../domain/api-key.ts';
-import type { Mode, Role } from '../../domain/tenant.ts';
+import type { Mode } from '../../domain/tenant.ts';
 
 interface ApiKeyRow {
   readonly id: string;
@@ -11,9 +11,11 @@ interface ApiKeyRow {
   readonly created_at: Date;
   readonly last_used_at: Date | null;
   readonly revoked_at: Date | null;
+  readonly permissions: string[] | null;
 }
 
-const COLUMNS = 'id, user_id, name, kind, prefix, created_at, last_used_at, revoked_at';
+const COLUMNS =
+  'id, user_id, name, kind, prefix, created_at, last_used_at, revoked_at, permissions';
 
 function toApiKey(row: ApiKeyRow): ApiKey {
   return {
@@ -25,6 +27,7 @@ function toApiKey(row: ApiKeyRow): ApiKey {
     createdAt: row.created_at.toISOString(),
     lastUsedAt: row.last_used_at?.toISOString() ?? null,
     revokedAt: row.revoked_at?.toISOString() ?? null,
+    permissions: row.permissions as ApiKey['permissions'],
   };
 }
 
@@ -37,12 +40,13 @@ export async function insert(
     kind: Mode;
     prefix: string;
     keyHash: string;
+    permissions: readonly string[] | null;
   },
 ): Promise<ApiKey> {
   const rows = await db.query<ApiKeyRow>(
-    `INSERT INTO api_keys (org_id, user_id, name, kind, prefix, key_hash)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-    [args.orgId, args.userId, args.name, args.kind, args.prefix, args.keyHash],
+    `INSERT INTO api_keys (org_id, user_id, name, kind, prefix, key_hash, permissions)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+    [args.orgId, args.userId, args.name, args.kind, args.prefix, args.keyHash, args.permissions],
   );
   return toApiKey(rows[0] as ApiKeyRow);
 }
@@ -82,7 +86,11 @@ export interface KeyHolderRow {
   readonly kind: Mode;
   readonly revoked_at: Date | null;
   readonly last_used_at: Date | null;
-  readonly role: Role | null;
+  readonly role: string | null;
+  /** The key's own narrowing (null: none). */
+  readonly permissions: string[] | null;
+  /** The custom role's permissions (null for a system role). */
+  readonly role_permissions: string[] | null;
 }
 
 /**
@@ -97,9 +105,11 @@ export async function findByHash(
     { keyHash },
     `SELECT set_config('weft.org_id',
         coalesce((SELECT org_id::text FROM api_keys WHERE key_hash = weft_current_key_hash() LIMIT 1), ''), true);
-     SELECT k.id, k.org_id, k.user_id, k.kind, k.revoked_at, k.last_used_at, m.role
+     SELECT k.id, k.org_id, k.user_id, k.kind, k.revoked_at, k.last_used_at, m.role,
+            k.permissions, r.permissions AS role_permissions
        FROM api_keys k
        LEFT JOIN memberships m ON m.org_id = k.org_id AND m.user_id = k.user_id
+       LEFT JOIN roles r ON r.org_id = m.org_id AND r.slug = m.role
       WHERE k.key_hash = weft_current_key_hash()
       LIMIT 1`,
   );

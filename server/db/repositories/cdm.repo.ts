@@ -144,3 +144,21 @@ export async function insertCustomField(
     [f.orgId, f.entity, f.name, f.type],
   );
 }
+
+/** The latest version of each mapping, optionally of one connector or entity. */
+export async function listLatest(
+  db: Sql,
+  { connectorId, entity }: { connectorId: string | null; entity: string | null },
+): Promise<(StoredMapping & { connectorSlug: string })[]> {
+  const rows = await db.query<MappingRow & { connector_slug: string }>(
+    `SELECT DISTINCT ON (m.connector_id, m.entity, m.direction)
+            m.id, m.connector_id, m.entity, m.direction, m.version, m.fields, m.note, m.created_at,
+            c.slug AS connector_slug
+       FROM cdm_mappings m JOIN connectors c ON c.id = m.connector_id
+      WHERE ($1::uuid IS NULL OR m.connector_id = $1) AND ($2::text IS NULL OR m.entity = $2)
+      ORDER BY m.connector_id, m.entity, m.direction, m.version DESC
+      LIMIT 500`,
+    [connectorId, entity],
+  );
+  return rows.map((r) => ({ ...toMapping(r), connectorSlug: r.connector_slug }));
+}

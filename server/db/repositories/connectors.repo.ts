@@ -232,6 +232,18 @@ export async function listActions(
   return rows.map(toAction);
 }
 
+/** The paths of a connector's actions the import took for `entity`. */
+export async function listEntityPaths(
+  db: Sql,
+  { connectorId, entity }: { connectorId: string; entity: string },
+): Promise<string[]> {
+  const rows = await db.query<{ path: string }>(
+    'SELECT DISTINCT path FROM connector_actions WHERE connector_id = $1 AND cdm_entity = $2 ORDER BY path',
+    [connectorId, entity],
+  );
+  return rows.map((r) => r.path);
+}
+
 export async function findAction(
   db: Sql,
   { connectorId, ref }: { connectorId: string; ref: string },

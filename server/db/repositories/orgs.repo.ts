@@ -42,7 +42,10 @@ export async function insertUser(
   { orgId, email, name }: { orgId: string; email: string; name: string | null },
 ): Promise<User> {
   const rows = await db.query<User>(
-    'INSERT INTO users (org_id, email, name) VALUES ($1, lower($2), $3) RETURNING id, email, name',
+    // email_key: what a sign-in looks the person up by (people.repo findSignInCandidates).
+    `INSERT INTO users (org_id, email, name, email_key)
+     VALUES ($1, lower($2), $3, encode(sha256(convert_to('sign-in:' || lower($2), 'UTF8')), 'hex'))
+     RETURNING id, email, name`,
     [orgId, email, name],
   );
   return rows[0] as User;

@@ -29,12 +29,13 @@ export async function insertMany(
       s.attempts,
       s.error,
       s.startedAt,
+      s.requestHeaders === undefined ? null : JSON.stringify(s.requestHeaders),
     );
-    const base = i * 14;
-    return `(${Array.from({ length: 14 }, (_, j) => `$${base + j + 1}`).join(', ')})`;
+    const base = i * 15;
+    return `(${Array.from({ length: 15 }, (_, j) => `$${base + j + 1}`).join(', ')})`;
   });
   await db.query(
-    `INSERT INTO trace_spans (org_id, trace_id, customer_id, connection_id, connector_id, kind, name, method, url, status, duration_ms, attempts, error, started_at)
+    `INSERT INTO trace_spans (org_id, trace_id, customer_id, connection_id, connector_id, kind, name, method, url, status, duration_ms, attempts, error, started_at, request_headers)
      VALUES ${tuples.join(', ')}`,
     values,
   );
@@ -54,6 +55,7 @@ interface SpanRow {
   attempts: number;
   error: string | null;
   started_at: Date;
+  request_headers: Record<string, string> | null;
 }
 
 function toSpan(r: SpanRow): StoredSpan {
@@ -71,11 +73,12 @@ function toSpan(r: SpanRow): StoredSpan {
     attempts: r.attempts,
     error: r.error,
     startedAt: r.started_at,
+    ...(r.request_headers !== null && { requestHeaders: r.request_headers }),
   };
 }
 
 const COLUMNS =
-  'trace_id, customer_id, connection_id, connector_id, kind, name, method, url, status, duration_ms, attempts, error, started_at';
+  'trace_id, customer_id, connection_id, connector_id, kind, name, method, url, status, duration_ms, attempts, error, started_at, request_headers';
 
 export async function listByTrace(
   db: Sql,

@@ -541,3 +541,20 @@ export async function deadLetterEvent(
     [id, toStoredText(error)],
   );
 }
+
+/** Every sealed webhook secret of the org, locked for re-wrapping under a new master key. */
+export async function lockAllSealedSecrets(
+  sql: Sql,
+): Promise<{ id: string; orgId: string; secretSealed: string }[]> {
+  const rows = await sql.query<{ id: string; org_id: string; secret_sealed: string }>(
+    'SELECT id, org_id, secret_sealed FROM triggers WHERE secret_sealed IS NOT NULL FOR UPDATE',
+  );
+  return rows.map((r) => ({ id: r.id, orgId: r.org_id, secretSealed: r.secret_sealed }));
+}
+
+export async function updateSecretSealed(
+  sql: Sql,
+  { id, secretSealed }: { id: string; secretSealed: string },
+): Promise<void> {
+  await sql.query('UPDATE triggers SET secret_sealed = $2 WHERE id = $1', [id, secretSealed]);
+}

@@ -26,6 +26,9 @@ const ITEMS_NAMES = [
 
 const WRAPPERS = ['data', 'result', 'response', 'payload', 'body'];
 
+/** Lists an envelope carries beside its results: never the results themselves. */
+const NOT_ITEMS = /^(errors?|warnings?|messages?|links)$/i;
+
 /** Dot path of the array of results in a list response, when there is one clear candidate. */
 export function itemsPathOf({
   schema,
@@ -39,7 +42,12 @@ export function itemsPathOf({
   if (depth > 2 || typeOf({ node: schema, resolver }) === 'array') return undefined;
   const properties = propertiesOf({ node: schema, resolver });
   const arrays = [...properties]
-    .filter(([name, value]) => isPathSegment(name) && typeOf({ node: value, resolver }) === 'array')
+    .filter(
+      ([name, value]) =>
+        isPathSegment(name) &&
+        !NOT_ITEMS.test(name) &&
+        typeOf({ node: value, resolver }) === 'array',
+    )
     .map(([name]) => name);
   const preferred = ITEMS_NAMES.find((n) => arrays.includes(n));
   if (preferred !== undefined) return preferred;

@@ -37,10 +37,11 @@ export function apiKeysRoutes(app: App, { db }: AppDeps): void {
   });
 
   app.post('/api-keys', {
-    config: { permission: 'api_keys:write' },
+    config: { permission: 'api_keys:read' },
     schema: {
       tags,
-      summary: 'Create an API key; the secret is in this response only',
+      summary:
+        'Create an API key of your own (acting with your role, optionally narrowed); the secret is in this response only',
       body: CreateApiKeySchema,
       response: { 201: CreatedApiKeySchema, ...errors },
     },
@@ -51,10 +52,11 @@ export function apiKeysRoutes(app: App, { db }: AppDeps): void {
   });
 
   app.post('/api-keys/:id/revoke', {
-    config: { permission: 'api_keys:write' },
+    config: { permission: 'api_keys:read' },
     schema: {
       tags,
-      summary: 'Revoke an API key; it stops working at once',
+      summary:
+        "Revoke an API key; it stops working at once (your own with api_keys:read, anyone's with api_keys:write)",
       params: IdParamsSchema,
       response: { 200: ApiKeySchema, 404: ErrorBodySchema, ...errors },
     },

@@ -149,19 +149,64 @@ describe.each(TEST_DRIVERS)('API keys (%s)', (driver) => {
     expect(all.json<{ data: ApiKey[] }>().data.some((k) => k.id === created.id)).toBe(true);
   });
 
-  it('lets a member list keys but not create them', async () => {
-    const memberKey = await seedUserKey(t, org, 'member');
-    expect(
-      (await t.app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: withKey(memberKey) }))
-        .statusCode,
-    ).toBe(200);
-    const denied = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/api-keys',
-      headers: withKey(memberKey),
-      payload: { name: 'x', kind: 'test' },
+  it("lets a developer make and revoke keys of their own, not revoke anyone else's; a viewer makes none", async () => {
+    const developer = await seedUserKey(t, org, 'developer');
+    const call = (method: 'GET' | 'POST', url: string, key: string, payload?: object) =>
+      t.app.inject({ method, url, headers: withKey(key), ...(payload && { payload }) });
+    expect((await call('GET', '/api/v1/api-keys', developer)).statusCode).toBe(200);
+    const own = await call('POST', '/api/v1/api-keys', developer, { name: 'mine', kind: 'test' });
+    expect(own.statusCode, own.body).toBe(201);
+    const ownId = own.json<CreatedApiKey>().id;
+    const ownerKey = await call('POST', '/api/v1/api-keys', org.testKey, {
+      name: "the owner's",
+      kind: 'test',
     });
+    const denied = await call(
+      'POST',
+      `/api/v1/api-keys/${ownerKey.json<CreatedApiKey>().id}/revoke`,
+      developer,
+    );
     expect(denied.statusCode).toBe(403);
+    expect(denied.json()).toMatchObject({ error: { details: { permission: 'api_keys:write' } } });
+    const revoked = await call('POST', `/api/v1/api-keys/${ownId}/revoke`, developer);
+    expect(revoked.statusCode, revoked.body).toBe(200);
+    const viewer = await seedUserKey(t, org, 'viewer');
+    const none = await call('POST', '/api/v1/api-keys', viewer, { name: 'x', kind: 'test' });
+    expect(none.statusCode).toBe(403);
+    expect(none.json()).toMatchObject({ error: { details: { permission: 'api_keys:read' } } });
+  });
+
+  it("narrows a key to some of its person's permissions; a narrowed key cannot mint a wider one", async () => {
+    const call = (method: 'GET' | 'POST', url: string, key: string, payload?: object) =>
+      t.app.inject({ method, url, headers: withKey(key), ...(payload && { payload }) });
+    const made = await call('POST', '/api/v1/api-keys', org.testKey, {
+      name: 'read connectors, see keys',
+      kind: 'test',
+      permissions: ['connectors:read', 'api_keys:read'],
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    const narrow = made.json<CreatedApiKey>();
+    expect(narrow.permissions).toEqual(['connectors:read', 'api_keys:read']);
+    expect((await call('GET', '/api/v1/connectors', narrow.key)).statusCode).toBe(200);
+    const refused = await call('GET', '/api/v1/customers', narrow.key);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ error: { details: { permission: 'customers:read' } } });
+    // Asking for more than it holds is refused; asking for nothing in particular copies its list.
+    const wider = await call('POST', '/api/v1/api-keys', narrow.key, {
+      name: 'wider',
+      kind: 'test',
+      permissions: ['customers:read'],
+    });
+    expect(wider.statusCode).toBe(403);
+    const copy = await call('POST', '/api/v1/api-keys', narrow.key, { name: 'copy', kind: 'test' });
+    expect(copy.statusCode, copy.body).toBe(201);
+    expect(copy.json<CreatedApiKey>().permissions?.sort()).toEqual([
+      'api_keys:read',
+      'connectors:read',
+    ]);
+    expect(
+      (await call('GET', '/api/v1/customers', copy.json<CreatedApiKey>().key)).statusCode,
+    ).toBe(403);
   });
 
   it('never writes a key into a log line or the audit log', async () => {

@@ -1,38 +1,48 @@
-import { z } from 'zod';
-import { ErrorBodySchema, LimitSchema } from '../../domain/common.ts';
+import { ErrorBodySchema, pageOf } from '../../domain/common.ts';
+import { AuditEntrySchema, AuditQuerySchema, AuditRetentionSchema } from '../../domain/audit.ts';
 import { tenantOf, type App, type AppDeps } from '../../http/types.ts';
-import { listAudit } from './audit.service.ts';
+import { getAuditRetention, queryAudit, setAuditRetention } from './audit.service.ts';
 
-const AuditEntrySchema = z.object({
-  id: z.string(),
-  customerId: z.string().nullable(),
-  actorType: z.string(),
-  actorId: z.string().nullable(),
-  actorLabel: z.string().nullable(),
-  action: z.string(),
-  resourceType: z.string(),
-  resourceId: z.string().nullable(),
-  requestId: z.string().nullable(),
-  mode: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()),
-  createdAt: z.string(),
-});
+const errors = {
+  400: ErrorBodySchema,
+  401: ErrorBodySchema,
+  403: ErrorBodySchema,
+  422: ErrorBodySchema,
+  429: ErrorBodySchema,
+};
+const tags = ['Audit log'];
 
 export function auditRoutes(app: App, { db }: AppDeps): void {
   app.get('/audit-log', {
-    config: { permission: 'audit:read' },
+    config: { permission: 'settings:read' },
     schema: {
-      tags: ['Audit log'],
-      summary: 'Recent writes, newest first',
-      querystring: z.object({ limit: LimitSchema }).strict(),
-      response: {
-        200: z.object({ data: z.array(AuditEntrySchema) }),
-        401: ErrorBodySchema,
-        403: ErrorBodySchema,
-      },
+      tags,
+      summary: 'Writes, newest first, by actor, action, resource and time',
+      querystring: AuditQuerySchema,
+      response: { 200: pageOf(AuditEntrySchema), ...errors },
     },
-    handler: async (request) => ({
-      data: await listAudit({ db, tenant: tenantOf(request), limit: request.query.limit }),
-    }),
+    handler: (request) => queryAudit({ db, tenant: tenantOf(request), query: request.query }),
+  });
+
+  app.get('/audit-log/retention', {
+    config: { permission: 'settings:read' },
+    schema: {
+      tags,
+      summary: 'How long audit entries are kept',
+      response: { 200: AuditRetentionSchema, ...errors },
+    },
+    handler: (request) => getAuditRetention({ db, tenant: tenantOf(request) }),
+  });
+
+  app.put('/audit-log/retention', {
+    config: { permission: 'settings:write' },
+    schema: {
+      tags,
+      summary: 'Set how long audit entries are kept (30 to 3650 days)',
+      body: AuditRetentionSchema.strict(),
+      response: { 200: AuditRetentionSchema, ...errors },
+    },
+    handler: (request) =>
+      setAuditRetention({ db, tenant: tenantOf(request), days: request.body.days }),
   });
 }

@@ -8,6 +8,7 @@ import {
 } from '../../../test/app.ts';
 import { createTestDatabase, TEST_DRIVERS, type TestDatabase } from '../../../test/db.ts';
 import { buildApp } from '../../../app/http.ts';
+import { createServices } from '../../../app/services.ts';
 import { createKeyring, generateMasterKey, parseMasterKey } from '../../crypto/envelope.ts';
 import type { App } from '../../http/types.ts';
 import { createLogger } from '../../logger.ts';
@@ -26,7 +27,7 @@ describe.each(TEST_DRIVERS)('auth cache (%s)', (driver) => {
     orgId: 'o1',
     userId: 'u1',
     kind: 'test' as const,
-    role: 'owner' as const,
+    permissions: [],
     lastUsedAt: null,
   };
 
@@ -90,15 +91,17 @@ describe.skipIf(!TEST_DRIVERS.includes('pg'))(
         LOG_LEVEL: 'silent',
         WEFT_RATE_LIMIT_PER_MINUTE: '100000',
       });
-      b = await buildApp(
-        {
-          config,
-          db: dbB,
-          keyring: createKeyring({ active: parseMasterKey(generateMasterKey()) }),
-        },
-        { logger: createLogger('silent') },
-      );
-      b.addHook('onClose', () => dbB.close());
+      const servicesB = await createServices({
+        config,
+        logger: createLogger('silent'),
+        db: dbB,
+        keyring: createKeyring({ active: parseMasterKey(generateMasterKey()) }),
+      });
+      b = await buildApp(servicesB);
+      b.addHook('onClose', async () => {
+        await servicesB.close();
+        await dbB.close();
+      });
       await b.ready();
     });
     afterAll(async () => {

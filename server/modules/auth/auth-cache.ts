@@ -1,5 +1,5 @@
 import type { Database, Listener, TxSql } from '../../db/database.ts';
-import type { Mode, Role } from '../../domain/tenant.ts';
+import type { Mode, Permission } from '../../domain/tenant.ts';
 
 export const AUTH_CHANNEL = 'weft_auth';
 
@@ -8,7 +8,8 @@ export interface CachedKey {
   readonly orgId: string;
   readonly userId: string;
   readonly kind: Mode;
-  readonly role: Role;
+  /** The person's role's permissions, narrowed by the key's own list. */
+  readonly permissions: readonly Permission[];
   lastUsedAt: number | null;
   readonly expiresAt: number;
 }

@@ -1,8 +1,9 @@
 import type { Database } from '../../db/database.ts';
 import * as apiKeysRepo from '../../db/repositories/api-keys.repo.ts';
-import { ROLE_PERMISSIONS, type Tenant } from '../../domain/tenant.ts';
+import type { Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
 import { hashKey, parseKeyKind } from '../api-keys/key-format.ts';
+import { permissionsOfRole } from '../people/roles.service.ts';
 import type { AuthCache, CachedKey } from './auth-cache.ts';
 
 const TOUCH_INTERVAL_MS = 60_000;
@@ -20,7 +21,10 @@ async function lookup(db: Database, keyHash: string): Promise<Omit<CachedKey, 'e
     orgId: row.org_id,
     userId: row.user_id,
     kind: row.kind,
-    role: row.role,
+    // A key acts with its person's current role, narrowed to its own list when it has one.
+    permissions: permissionsOfRole(row.role, row.role_permissions).filter(
+      (p) => row.permissions === null || row.permissions.includes(p),
+    ),
     lastUsedAt: row.last_used_at?.getTime() ?? null,
   };
 }
@@ -57,7 +61,7 @@ export async function authenticateApiKey({
     customerId: null,
     mode: entry.kind,
     actor: { type: 'api_key', id: entry.keyId, label: null, userId: entry.userId },
-    permissions: new Set(ROLE_PERMISSIONS[entry.role]),
+    permissions: new Set(entry.permissions),
     requestId,
   };
   const now = Date.now();

@@ -6,8 +6,9 @@ import {
   MappingDirectionSchema,
   MappingFieldsSchema,
   MappingSchema,
+  LivePreviewSchema,
+  MappingListSchema,
   PreviewRequestSchema,
-  PreviewSchema,
   SaveMappingSchema,
   SuggestRequestSchema,
   SuggestionSchema,
@@ -21,11 +22,12 @@ import {
   getEntitySchema,
   getMapping,
   listEntities,
-  previewMapping,
   saveMapping,
   setCustomerOverride,
   suggestForAction,
 } from './cdm.service.ts';
+import type { ConnectionRuntime } from '../connections/runtime.ts';
+import { listMappings, previewRequest } from './mapping-live.ts';
 
 const errors = {
   400: ErrorBodySchema,
@@ -42,7 +44,7 @@ const ApplyOut = z.object({
   errors: z.array(z.object({ field: z.string(), expression: z.string(), message: z.string() })),
 });
 
-export function cdmRoutes(app: App, { db }: AppDeps): void {
+export function cdmRoutes(app: App, { db }: AppDeps, runtime: ConnectionRuntime): void {
   app.get('/cdm/entities', {
     config: { permission: 'connectors:read' },
     schema: {
@@ -64,7 +66,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       getEntitySchema({ db, tenant: tenantOf(request), entity: request.query.entity }),
   });
   app.post('/cdm/custom-fields', {
-    config: { permission: 'connectors:write' },
+    config: { permission: 'connectors:update' },
     schema: {
       tags,
       summary: 'Add an org custom field to an entity (under `custom`)',
@@ -99,7 +101,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
       }),
   });
   app.post('/cdm/mappings', {
-    config: { permission: 'connectors:write' },
+    config: { permission: 'connectors:update' },
     schema: {
       tags,
       summary: 'Save a new version of a mapping (every expression and field is checked first)',
@@ -139,6 +141,28 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
         version: request.query.version ?? null,
       }),
   });
+  app.get('/cdm/mappings/all', {
+    config: { permission: 'connectors:read' },
+    schema: {
+      tags,
+      summary: 'The saved mappings: latest version of each connector × entity × direction',
+      querystring: z
+        .object({
+          connector: z.string().min(1).max(100).optional(),
+          entity: EntityNameSchema.optional(),
+        })
+        .strict(),
+      response: { 200: MappingListSchema, ...errors },
+    },
+    handler: async (request) => ({
+      data: await listMappings({
+        db,
+        tenant: tenantOf(request),
+        connector: request.query.connector,
+        entity: request.query.entity,
+      }),
+    }),
+  });
   app.get('/cdm/mappings/diff', {
     config: { permission: 'connectors:read' },
     schema: {
@@ -167,7 +191,7 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
     handler: (request) => diffMappingVersions({ db, tenant: tenantOf(request), ...request.query }),
   });
   app.post('/cdm/overrides', {
-    config: { permission: 'connectors:write' },
+    config: { permission: 'connectors:update' },
     schema: {
       tags,
       summary: "Set a customer's own expressions on top of the org mapping",
@@ -191,19 +215,13 @@ export function cdmRoutes(app: App, { db }: AppDeps): void {
     config: { permission: 'connectors:read' },
     schema: {
       tags,
-      summary: 'Source, expression and result side by side for one record; nothing is saved',
+      summary:
+        'Source, expression and result side by side for a record, or for live records fetched through connectionId + action; nothing is saved',
       body: PreviewRequestSchema,
-      response: { 200: PreviewSchema, ...errors },
+      response: { 200: LivePreviewSchema, ...errors },
     },
     handler: (request) =>
-      previewMapping({
-        db,
-        tenant: tenantOf(request),
-        ...request.body,
-        fields: request.body.fields,
-        connector: request.body.connector,
-        customerId: request.body.customerId ?? null,
-      }),
+      previewRequest({ runtime, tenant: tenantOf(request), body: request.body }),
   });
   app.post('/cdm/apply', {
     config: { permission: 'connectors:read' },

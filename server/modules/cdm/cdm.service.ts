@@ -24,11 +24,13 @@ import {
   suggestMapping,
   type MappingSuggestion,
 } from '../../cdm/suggest.ts';
+import { expandRefs, expressionsFor, localResolver } from '../../cdm/suggest-expressions.ts';
 import type { Database, Sql } from '../../db/database.ts';
 import * as cdmRepo from '../../db/repositories/cdm.repo.ts';
 import type { Direction, StoredMapping } from '../../db/repositories/cdm.repo.ts';
 import * as connectorsRepo from '../../db/repositories/connectors.repo.ts';
 import * as customersRepo from '../../db/repositories/customers.repo.ts';
+import type { Action } from '../../domain/connector.ts';
 import { requirePermission, type Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
 import { didYouMean } from '../../text.ts';
@@ -81,7 +83,7 @@ export async function addCustomField({
   entity: string;
   field: CustomField;
 }): Promise<{ entity: CdmEntity; customFields: CustomField[] }> {
-  requirePermission(tenant, 'connectors:write');
+  requirePermission(tenant, 'connectors:update');
   const name = requireEntity(entity);
   withCustomFields({ entity: name, fields: [field] });
   return db.tenant(tenant, async (sql) => {
@@ -126,10 +128,17 @@ function recordSchema(
   return found ?? { schema: outputSchema, recordPath: null };
 }
 
-export interface ActionSuggestion extends MappingSuggestion {
+export interface ActionSuggestion extends Omit<MappingSuggestion, 'fields'> {
+  fields: (MappingSuggestion['fields'][number] & { expression?: string; note?: string })[];
+  /** Target field → expression, ready for preview_mapping and save_mapping as `fields`. */
+  mapping: Record<string, string>;
+  unmatchedEnumValues?: Record<string, string[]>;
   /** Where one record sits in the action's response (`data[]`, `[]`); null: the response is one. */
   recordPath: string | null;
   note?: string;
+  /** When nothing was suggested: why, and what to do instead. */
+  reason?: string;
+  nextStep?: string;
 }
 
 /**
@@ -144,6 +153,7 @@ export async function suggestForAction({
   action: actionRef,
   entity,
   samples,
+  body = false,
 }: {
   db: Database;
   tenant: Tenant;
@@ -151,9 +161,11 @@ export async function suggestForAction({
   action: string;
   entity: string | undefined;
   samples: readonly unknown[];
+  /** Suggest on the request body instead of the answer (a resource the API only takes). */
+  body?: boolean;
 }): Promise<ActionSuggestion> {
   requirePermission(tenant, 'connectors:read');
-  const { action } = await db.tenant(tenant, async (sql) => {
+  const { action, productPaths } = await db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, connectorRef);
     const found = await connectorsRepo.findAction(sql, {
       connectorId: connector.id,
@@ -161,18 +173,33 @@ export async function suggestForAction({
     });
     if (!found)
       throw new AppError('not_found', `connector '${connector.slug}' has no action '${actionRef}'`);
-    return { action: found };
+    // What the API calls its products only matters to an entity with a product id field.
+    const named = entity ?? found.cdmEntity ?? '';
+    const paths = coreFields(requireEntity(named)).some((f) => f.endsWith('productId'))
+      ? await connectorsRepo.listEntityPaths(sql, { connectorId: connector.id, entity: 'Product' })
+      : [];
+    return { action: found, productPaths: paths };
   });
   const target = requireEntity(entity ?? action.cdmEntity ?? '');
+  if (body) return suggestForBody({ action, entity: target });
+  // Stored schemas may still hold `$ref`s (cut cycles, $defs): expanded so that a list
+  // action's item schema is seen through its pagination items path.
+  const outputSchema =
+    action.outputSchema === undefined
+      ? undefined
+      : (expandRefs(action.outputSchema, localResolver(action.outputSchema)) as Record<
+          string,
+          unknown
+        >);
   const declared = recordSchema(
-    action.outputSchema,
+    outputSchema,
     action.pagination?.style === 'link' ? undefined : action.pagination?.itemsPath,
   );
   const { schema } = declared;
   if (schema === undefined && samples.length === 0) {
     throw new AppError(
       'bad_request',
-      `action ${action.slug} declares no output schema; pass sample records to suggest from`,
+      `action ${action.slug} declares no output schema; pass samples (run_action on it and give its result), or write the mapping by hand (get_cdm_schema lists the target fields)`,
     );
   }
   const recordPath = schema === undefined ? locateRecordsInSample(samples[0]) : declared.recordPath;
@@ -184,13 +211,105 @@ export async function suggestForAction({
     schema: schema ?? {},
     resolve: () => undefined,
     samples: records,
+    // An item read's last path parameter names one record (`/items/{asin}`).
+    recordKey: /\{([^}]+)\}$/.exec(action.path)?.[1],
+    productNouns: productNounsOf(productPaths),
   });
-  if (recordPath === null) return { ...suggestion, recordPath };
-  return {
+  const expressions = expressionsFor({
+    entity: target,
+    fields: suggestion.fields,
+    schema: schema ?? {},
+    samples: records,
+  });
+  const byField = new Map(expressions.fields.map((f) => [f.cdmField, f]));
+  const result: ActionSuggestion = {
     ...suggestion,
+    fields: suggestion.fields.map((f) => {
+      const e = byField.get(f.cdmField);
+      return e === undefined
+        ? f
+        : { ...f, expression: e.expression, ...(e.note && { note: e.note }) };
+    }),
+    mapping: Object.fromEntries(expressions.fields.map((f) => [f.cdmField, f.expression])),
+    ...(Object.keys(expressions.unmatchedEnumValues).length > 0 && {
+      unmatchedEnumValues: expressions.unmatchedEnumValues,
+    }),
     recordPath,
-    note: `${action.slug} returns a list (records at ${recordPath}): the source paths are relative to one record. A mapping is applied to one record at a time, so save these paths as they are, and preview with one record of the list, not the whole response.`,
   };
+  if (suggestion.fields.length === 0) {
+    const fieldsSeen =
+      schema === undefined
+        ? 0
+        : Object.keys((schema as { properties?: object }).properties ?? {}).length;
+    result.reason =
+      schema === undefined
+        ? `${action.slug} declares no output schema and no sample field matched a ${target} field`
+        : `none of the ${fieldsSeen} top-level fields of one ${action.slug} record${recordPath === null ? '' : ` (at ${recordPath})`} matched a ${target} field by name and type`;
+    result.nextStep = `pass samples from run_action on ${action.slug}, try another entity, or write the fields by hand (get_cdm_schema { entity: "${target}" } lists the targets) and check them with preview_mapping`;
+  }
+  if (recordPath === null) return result;
+  if (!recordPath.endsWith('[]'))
+    return {
+      ...result,
+      note: `${action.slug} wraps its record in \`${recordPath}\`: the source paths are relative to it, and the mapping is applied to the record there.`,
+    };
+  return {
+    ...result,
+    note: `${action.slug} returns a list (records at ${recordPath}): the source paths are relative to one record. A mapping is applied to one record at a time; preview_mapping with connectionId + action fetches live records and previews each.`,
+  };
+}
+
+/**
+ * What this API calls its products, from the collections the import took for Product (`pet` of
+ * `/pet/{petId}`): an order's `petId` is then its product's id.
+ */
+function productNounsOf(paths: readonly string[]): string[] {
+  const nouns = paths.flatMap((path) => {
+    const last = path
+      .split('/')
+      .filter((s) => s !== '' && !s.startsWith('{'))
+      .at(-1);
+    return last === undefined ? [] : [last.replace(/s$/, '')];
+  });
+  return [...new Set(nouns)].slice(0, 5);
+}
+
+/**
+ * Where each core field goes in an action's request body (the input schema without its path,
+ * query and header parameters): for a resource the API only takes (a shipment's tracking sent
+ * to the order), mapped `from_canonical`.
+ */
+function suggestForBody({
+  action,
+  entity,
+}: {
+  action: Action;
+  entity: CdmEntity;
+}): ActionSuggestion {
+  const input = (action.inputSchema ?? {}) as {
+    properties?: Record<string, unknown>;
+    required?: unknown;
+  };
+  const params = new Set(action.parameters.filter((p) => p.in !== 'body').map((p) => p.name));
+  const properties = Object.fromEntries(
+    Object.entries(input.properties ?? {}).filter(([name]) => !params.has(name)),
+  );
+  const suggestion = suggestMapping({
+    entity,
+    schema: { type: 'object', properties },
+    resolve: () => undefined,
+  });
+  const result: ActionSuggestion = {
+    ...suggestion,
+    mapping: Object.fromEntries(suggestion.fields.map((f) => [f.cdmField, f.sourcePath])),
+    recordPath: null,
+    note: `fields of ${action.slug}'s request body: save them from_canonical, body path ← canonical field`,
+  };
+  if (suggestion.fields.length === 0) {
+    result.reason = `none of the ${Object.keys(properties).length} fields of ${action.slug}'s request body matched a ${entity} field`;
+    result.nextStep = `try another action or entity, or write the fields by hand`;
+  }
+  return result;
 }
 
 function mappingErrors(errors: FieldError[]): AppError {
@@ -221,7 +340,7 @@ export async function saveMapping({
   fields: Record<string, string>;
   note: string | null;
 }): Promise<StoredMapping> {
-  requirePermission(tenant, 'connectors:write');
+  requirePermission(tenant, 'connectors:update');
   const name = requireEntity(entity);
   return db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, connectorRef);
@@ -347,7 +466,7 @@ export async function setCustomerOverride({
   customerId: string;
   fields: Record<string, string>;
 }): Promise<{ customerId: string; fields: Record<string, string> }> {
-  requirePermission(tenant, 'connectors:write');
+  requirePermission(tenant, 'connectors:update');
   const name = requireEntity(entity);
   return db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, connectorRef);

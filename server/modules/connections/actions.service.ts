@@ -14,11 +14,13 @@ import type { AuthMethod, Connector } from '../../domain/connector.ts';
 import { requirePermission, type Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
 import { executeAction, executeRequest, publicHeaders } from '../../engine/engine.ts';
+import { describePlacement } from '../../engine/mask-headers.ts';
 import { joinUrl, resolveBaseUrl } from '../../engine/request-builder.ts';
 import { requireAction, requireConnector } from '../connectors/connectors.service.ts';
 import { describe, load, requireRecord, spanRecorder, usable } from './records.ts';
 import type { ConnectionRuntime } from './runtime.ts';
 import { callAuthFor, findMethod } from './tokens.ts';
+import { enforceQuota } from '../usage/usage.service.ts';
 
 function budgetKey(record: ConnectionRecord): string {
   return `${record.orgId}|${record.customerId ?? 'org'}|${record.connectorId}`;
@@ -43,27 +45,38 @@ async function noteOutcome({
   method,
   status,
   foreign,
+  traceId,
+  body,
 }: {
   runtime: ConnectionRuntime;
   record: ConnectionRecord;
   method: AuthMethod;
   status: number;
   foreign: boolean;
+  traceId: string;
+  /** The answer's body, already scrubbed of the connection's secrets. */
+  body: unknown;
 }): Promise<void> {
   if (foreign) return;
   if ((status === 401 || status === 403) && method.type !== 'none') {
     const reason = `the API rejected the credentials (HTTP ${status})`;
+    const placement = describePlacement(method);
     if (record.status !== 'error' || record.statusReason !== reason) {
       await runtime.db.tenant({ orgId: record.orgId }, (sql) =>
         connectionsRepo.setStatus(sql, { id: record.id, status: 'error', reason }),
       );
     }
+    // A valid key in the wrong place (or without the scheme word the API wants) is as common
+    // as a wrong key: the answer names where the credential went and shows what the API said.
     throw new AppError(
       'credentials_rejected',
-      `${describe(record)}: ${reason}; update the credentials or reconnect`,
+      `${describe(record)}: ${reason}; sent as ${placement}. Check the placement and prefix against the API's docs (get_trace shows the masked headers sent; change them with update_connector authMethods), then the credential itself (update the connection's credentials or reconnect)`,
       {
         connectionId: record.id,
         status,
+        traceId,
+        placement,
+        bodyExcerpt: excerptOf(body),
       },
     );
   }
@@ -72,6 +85,11 @@ async function noteOutcome({
       connectionsRepo.setStatus(sql, { id: record.id, status: 'active', reason: null }),
     );
   }
+}
+
+function excerptOf(body: unknown): string {
+  const text = typeof body === 'string' ? body : JSON.stringify(body ?? null);
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }
 
 export async function runAction({
@@ -91,7 +109,7 @@ export async function runAction({
   allPages: boolean;
   maxItems: number;
 }): Promise<CallResult> {
-  requirePermission(tenant, 'connections:read');
+  requirePermission(tenant, 'connections:execute');
   const { record, connector, action } = await runtime.db.tenant(tenant, async (sql) => {
     const record = await requireRecord(sql, connectionId);
     const connector = await requireConnector(sql, record.connectorId);
@@ -99,6 +117,14 @@ export async function runAction({
     return { record, connector, action };
   });
   usable(record);
+  if (record.customerId !== null) {
+    await enforceQuota({
+      db: runtime.db,
+      orgId: tenant.orgId,
+      customerId: record.customerId,
+      metric: 'action_calls',
+    });
+  }
   const method = findMethod(connector, record.authMethod);
   const trace = spanRecorder(runtime, record);
   const auth = callAuthFor({ runtime, tenant, record, method });
@@ -113,9 +139,18 @@ export async function runAction({
     allPages,
     maxItems,
   });
-  await noteOutcome({ runtime, record, method, status: result.status, foreign });
   // An API that echoes a credential back (in an error, say) must not hand it out through us.
-  return auth.redact(result);
+  const redacted = auth.redact(result);
+  await noteOutcome({
+    runtime,
+    record,
+    method,
+    status: result.status,
+    foreign,
+    traceId: result.traceId,
+    body: redacted.body,
+  });
+  return redacted;
 }
 
 const STRIPPED_PROXY_HEADERS = new Set([
@@ -141,7 +176,7 @@ export async function proxyRequest({
   connectionId: string;
   request: ProxyRequest;
 }): Promise<CallResult> {
-  requirePermission(tenant, 'connections:write');
+  requirePermission(tenant, 'connections:execute');
   const { record, connector } = await load(runtime, tenant, connectionId);
   usable(record);
   const method = findMethod(connector, record.authMethod);
@@ -186,6 +221,8 @@ export async function proxyRequest({
     method,
     status: outcome.response.status,
     foreign: outcome.foreign,
+    traceId,
+    body: auth.redact({ body: outcome.body }).body,
   });
   return auth.redact({
     status: outcome.response.status,

@@ -64,7 +64,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
     }),
   });
   app.post('/connections', {
-    config: { permission: 'connections:write' },
+    config: { permission: 'connections:create' },
     schema: {
       tags,
       summary:
@@ -78,7 +78,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
         .send(await createConnection({ runtime, tenant: tenantOf(request), input: request.body })),
   });
   app.get('/connections/oauth/start', {
-    config: { permission: 'connections:write' },
+    config: { permission: 'connections:create' },
     schema: {
       tags,
       summary: 'Start an OAuth 2.0 authorization: returns the provider URL to send the user to',
@@ -110,7 +110,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       getConnection({ runtime, tenant: tenantOf(request), id: request.params.id }),
   });
   app.delete('/connections/:id', {
-    config: { permission: 'connections:write' },
+    config: { permission: 'connections:delete' },
     schema: {
       tags,
       summary: 'Delete a connection and its stored credentials',
@@ -135,6 +135,9 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
           message: z.string(),
           durationMs: z.number(),
           traceId: z.string().nullable(),
+          placement: z.string().optional(),
+          bodyExcerpt: z.string().optional(),
+          nextSteps: z.array(z.string()).optional(),
         }),
         ...errors,
       },
@@ -143,7 +146,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       testConnection({ runtime, tenant: tenantOf(request), connectionId: request.params.id }),
   });
   app.post('/connections/:id/actions/:action', {
-    config: { permission: 'connections:read' },
+    config: { permission: 'connections:execute' },
     schema: {
       tags,
       summary: "Run a connector action with this connection's credentials",
@@ -165,7 +168,7 @@ export function connectionsRoutes(app: App, runtime: ConnectionRuntime): void {
       }),
   });
   app.post('/connections/:id/proxy', {
-    config: { permission: 'connections:write' },
+    config: { permission: 'connections:execute' },
     schema: {
       tags,
       summary: "Send a request through this connection's auth, within the connector's base URL",

@@ -35,7 +35,7 @@ export async function createConnection({
   /** False for a dry run: grants that need no user are not asked for a token. */
   obtainToken?: boolean;
 }): Promise<Connection> {
-  requirePermission(tenant, 'connections:write');
+  requirePermission(tenant, 'connections:create');
   const id = randomUUID();
   const { record, connector, method } = await runtime.db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, input.connector);
@@ -201,7 +201,7 @@ export async function deleteConnection({
   tenant: Tenant;
   id: string;
 }): Promise<void> {
-  requirePermission(tenant, 'connections:write');
+  requirePermission(tenant, 'connections:delete');
   await runtime.db.tenant(tenant, async (sql) => {
     const record = await requireRecord(sql, id);
     await connectionsRepo.remove(sql, { id });
@@ -233,6 +233,11 @@ export async function testConnection({
   message: string;
   durationMs: number;
   traceId: string | null;
+  /** Where the credential went (`header Authorization, prefix "Bearer "`), on a 401/403. */
+  placement?: string;
+  /** The start of the API's answer on a 401/403, secrets scrubbed. */
+  bodyExcerpt?: string;
+  nextSteps?: string[];
 }> {
   requirePermission(tenant, 'connections:read');
   const started = performance.now();
@@ -273,6 +278,27 @@ export async function testConnection({
     };
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
+    const details = error.details ?? {};
+    if (error.code === 'credentials_rejected') {
+      const traceId = typeof details['traceId'] === 'string' ? details['traceId'] : null;
+      const placement = typeof details['placement'] === 'string' ? details['placement'] : '';
+      return {
+        ok: false,
+        status: typeof details['status'] === 'number' ? details['status'] : null,
+        message: error.message,
+        durationMs: elapsed(),
+        traceId,
+        placement,
+        bodyExcerpt: typeof details['bodyExcerpt'] === 'string' ? details['bodyExcerpt'] : '',
+        nextSteps: [
+          `Check where the API wants the credential: it was sent as ${placement}. If the docs say another header, query parameter or scheme word (Token, Bearer…), change the auth method with update_connector.`,
+          ...(traceId !== null
+            ? [`get_trace { traceId: "${traceId}" } shows the headers sent, secrets masked.`]
+            : []),
+          'If the placement is right, the credential is wrong or lacks access: update the connection with a valid one.',
+        ],
+      };
+    }
     return {
       ok: false,
       status: null,

@@ -52,7 +52,7 @@ export async function putOAuthApp({
   connector: string;
   input: PutOAuthApp;
 }): Promise<OAuthApp> {
-  requirePermission(tenant, 'connectors:write');
+  requirePermission(tenant, 'connectors:update');
   return runtime.db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, ref);
     const existing = await connectionsRepo.findOAuthApp(sql, { connectorId: connector.id });
@@ -130,7 +130,7 @@ export async function startAuthorization({
   redirectUri: string;
   returnUrl: string | null;
 }): Promise<{ url: string; connectionId: string; expiresAt: string }> {
-  requirePermission(tenant, 'connections:write');
+  requirePermission(tenant, 'connections:create');
   const state = randomBytes(32).toString('base64url');
   const { verifier, challenge } = pkcePair();
   const expiresAt = new Date(Date.now() + AUTHORIZATION_TTL_MS);
@@ -257,7 +257,7 @@ export async function completeAuthorization({
     orgId,
     actorId: null,
     label: 'oauth callback',
-    permissions: ['connections:read', 'connections:write', 'connectors:read'],
+    permissions: ['connections:read', 'connections:update', 'connectors:read'],
   });
   const { record, connector } = await load(runtime, tenant, row.connectionId);
   if (error !== undefined || code === undefined) {

@@ -13,7 +13,7 @@ import {
 import { OAuthAppSchema, PutOAuthAppSchema } from '../../domain/connection.ts';
 import { ImportOutcomeSchema, ImportRequestSchema } from '../../domain/import.ts';
 import { tenantOf, type App, type AppDeps } from '../../http/types.ts';
-import { importSpecIntoConnector } from './import.service.ts';
+import { importSpecIntoConnector, specSourceOf } from './import.service.ts';
 import { getOAuthApp, putOAuthApp } from '../connections/oauth.service.ts';
 import type { ConnectionRuntime } from '../connections/runtime.ts';
 import {
@@ -68,7 +68,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
     handler: async (request) => ({ data: await listConnectors({ db, tenant: tenantOf(request) }) }),
   });
   app.post('/connectors', {
-    config: { permission: 'connectors:write' },
+    config: { permission: 'connectors:create' },
     schema: {
       tags,
       summary: 'Create a connector',
@@ -81,7 +81,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
         .send(await createConnector({ db, tenant: tenantOf(request), input: request.body })),
   });
   app.post('/connectors/import-definition', {
-    config: { permission: 'connectors:write' },
+    config: { permission: 'connectors:create' },
     schema: {
       tags,
       summary:
@@ -101,12 +101,12 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
       ),
   });
   app.post('/connectors/import', {
-    config: { permission: 'connectors:write' },
+    config: { permission: 'connectors:create' },
     bodyLimit: 60 * 1024 * 1024,
     schema: {
       tags,
       summary:
-        'Import an OpenAPI 3.x, Swagger 2.0 or Postman v2.1 spec (by URL or as text) into a connector; re-importing shows a diff and applies it only when asked',
+        'Import an OpenAPI 3.x, Swagger 2.0 or Postman v2.1 spec (by URL, as text or by specId) into a connector; re-importing shows a diff and applies it only when asked',
       body: ImportRequestSchema,
       response: {
         200: ImportOutcomeSchema,
@@ -120,10 +120,13 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
       const outcome = await importSpecIntoConnector({
         db,
         tenant: tenantOf(request),
-        source:
-          body.url !== undefined
-            ? { kind: 'url', url: body.url }
-            : { kind: 'text', text: body.text ?? '' },
+        source: await specSourceOf({
+          db,
+          tenant: tenantOf(request),
+          url: body.url,
+          text: body.text,
+          specId: body.specId,
+        }),
         fetchText: runtime.fetchText,
         selection: body.selection,
         slug: body.slug,
@@ -146,7 +149,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
       getConnector({ db, tenant: tenantOf(request), ref: request.params.connector }),
   });
   app.patch('/connectors/:connector', {
-    config: { permission: 'connectors:write' },
+    config: { permission: 'connectors:update' },
     schema: {
       tags,
       summary: 'Update a connector',
@@ -163,7 +166,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
       }),
   });
   app.delete('/connectors/:connector', {
-    config: { permission: 'connectors:write' },
+    config: { permission: 'connectors:delete' },
     schema: {
       tags,
       summary: 'Delete a connector with its actions, events and connections',
@@ -200,7 +203,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
     }),
   });
   app.post('/connectors/:connector/actions', {
-    config: { permission: 'connectors:write' },
+    config: { permission: 'connectors:update' },
     schema: {
       tags,
       summary: 'Create or replace (by slug) an action',
@@ -233,7 +236,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
       }),
   });
   app.delete('/connectors/:connector/actions/:action', {
-    config: { permission: 'connectors:write' },
+    config: { permission: 'connectors:update' },
     schema: {
       tags,
       summary: 'Delete an action',
@@ -264,7 +267,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
     }),
   });
   app.post('/connectors/:connector/events', {
-    config: { permission: 'connectors:write' },
+    config: { permission: 'connectors:update' },
     schema: {
       tags,
       summary: 'Create or replace (by name) an event',
@@ -281,7 +284,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
       }),
   });
   app.delete('/connectors/:connector/events/:event', {
-    config: { permission: 'connectors:write' },
+    config: { permission: 'connectors:update' },
     schema: {
       tags,
       summary: 'Delete an event',
@@ -300,7 +303,7 @@ export function connectorsRoutes(app: App, { db }: AppDeps, runtime: ConnectionR
   });
 
   app.put('/connectors/:connector/oauth-app', {
-    config: { permission: 'connectors:write' },
+    config: { permission: 'connectors:update' },
     schema: {
       tags,
       summary:

@@ -85,7 +85,7 @@ export async function createConnector({
   tenant: Tenant;
   input: CreateConnector;
 }): Promise<Connector> {
-  requirePermission(tenant, 'connectors:write');
+  requirePermission(tenant, 'connectors:create');
   try {
     return await db.tenant(tenant, async (sql) => {
       const id = await connectorsRepo.insert(sql, { orgId: tenant.orgId, input });
@@ -139,7 +139,7 @@ export async function updateConnector({
   ref: string;
   input: UpdateConnector;
 }): Promise<Connector> {
-  requirePermission(tenant, 'connectors:write');
+  requirePermission(tenant, 'connectors:update');
   return db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, ref);
     await connectorsRepo.update(sql, { id: connector.id, input });
@@ -163,7 +163,7 @@ export async function deleteConnector({
   tenant: Tenant;
   ref: string;
 }): Promise<void> {
-  requirePermission(tenant, 'connectors:write');
+  requirePermission(tenant, 'connectors:delete');
   await db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, ref);
     await connectorsRepo.remove(sql, { id: connector.id });
@@ -221,7 +221,7 @@ export async function putAction({
   ref: string;
   input: ActionInput;
 }): Promise<Action> {
-  requirePermission(tenant, 'connectors:write');
+  requirePermission(tenant, 'connectors:update');
   checkAction(input);
   return db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, ref);
@@ -253,7 +253,7 @@ export async function deleteAction({
   ref: string;
   action: string;
 }): Promise<void> {
-  requirePermission(tenant, 'connectors:write');
+  requirePermission(tenant, 'connectors:update');
   await db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, ref);
     const found = await requireAction(sql, connector, action);
@@ -294,7 +294,7 @@ export async function putEvent({
   ref: string;
   input: EventInput;
 }): Promise<ConnectorEvent> {
-  requirePermission(tenant, 'connectors:write');
+  requirePermission(tenant, 'connectors:update');
   return db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, ref);
     const event = await connectorsRepo.upsertEvent(sql, {
@@ -324,7 +324,7 @@ export async function deleteEvent({
   ref: string;
   event: string;
 }): Promise<void> {
-  requirePermission(tenant, 'connectors:write');
+  requirePermission(tenant, 'connectors:update');
   await db.tenant(tenant, async (sql) => {
     const connector = await requireConnector(sql, ref);
     const found = await connectorsRepo.findEvent(sql, { connectorId: connector.id, ref: event });
@@ -407,7 +407,7 @@ export async function importConnectorDocument({
   document: ConnectorDocument;
   replace: boolean;
 }): Promise<Connector> {
-  requirePermission(tenant, 'connectors:write');
+  requirePermission(tenant, 'connectors:create');
   document.actions.forEach(checkAction);
   try {
     return await db.tenant(tenant, async (sql) => {

@@ -5,6 +5,9 @@ import { requirePermission, type Tenant } from '../../domain/tenant.ts';
 import { AppError } from '../../errors.ts';
 import type { ConnectorDiff } from '../../import/diff.ts';
 import type { ImportResult } from '../../import/types.ts';
+import { specUrlProblem } from '../../domain/spec.ts';
+import { specText } from '../specs/specs.service.ts';
+import { keepConnectorSpec } from '../action-tests/action-tests.service.ts';
 import { exportConnector, importConnectorDocument } from './connectors.service.ts';
 
 export type SpecSource =
@@ -23,6 +26,39 @@ export interface SpecImportOutcome {
   stats: ImportResult['stats'];
   entities: ImportResult['entities'];
   ranking: ImportResult['ranking'];
+}
+
+/**
+ * The source an import request names: exactly one of a URL (checked here, so a refused URL
+ * says what is accepted instead), inline text, or a stored spec's id.
+ */
+export async function specSourceOf({
+  db,
+  tenant,
+  url,
+  text,
+  specId,
+}: {
+  db: Database;
+  tenant: Tenant;
+  url: string | undefined;
+  text: string | undefined;
+  specId: string | undefined;
+}): Promise<SpecSource> {
+  const given = [url, text, specId].filter((v) => v !== undefined).length;
+  if (given !== 1)
+    throw new AppError(
+      'validation_failed',
+      'give exactly one of url (http/https), text (the spec itself) or specId (a stored spec)',
+    );
+  if (url !== undefined) {
+    const problem = specUrlProblem(url);
+    if (problem !== null) throw new AppError('validation_failed', problem, { field: 'url' });
+    return { kind: 'url', url };
+  }
+  if (text !== undefined) return { kind: 'text', text };
+  const stored = await specText({ db, tenant, specId: specId ?? '' });
+  return { kind: 'text', text: stored.text, ...(stored.name !== null && { name: stored.name }) };
 }
 
 /**
@@ -53,7 +89,7 @@ export async function importSpecIntoConnector({
   dryRun: boolean;
   onProgress?: (phase: string) => void;
 }): Promise<SpecImportOutcome> {
-  requirePermission(tenant, 'connectors:write');
+  requirePermission(tenant, 'connectors:create');
   // The importer (spec parsing, $ref resolution) is loaded on first use: most processes never need it.
   const [{ importSpec }, { applyDiff, diffDocuments, isEmptyDiff, summarizeDiff }] =
     await Promise.all([import('../../import/index.ts'), import('../../import/diff.ts')]);
@@ -100,6 +136,7 @@ export async function importSpecIntoConnector({
       document: incoming,
       replace: false,
     });
+    await keepConnectorSpec({ db, tenant, slug: targetSlug, source });
     return {
       ...base,
       outcome: 'created',
@@ -111,11 +148,15 @@ export async function importSpecIntoConnector({
 
   const diff = diffDocuments({ current, incoming });
   const summary = summarizeDiff(diff);
-  if (isEmptyDiff(diff))
+  if (isEmptyDiff(diff)) {
+    // The same connector from this spec: keep the spec (connectors imported before specs were).
+    if (!dryRun) await keepConnectorSpec({ db, tenant, slug: targetSlug, source });
     return { ...base, outcome: 'unchanged', connector: null, diff, summary: 'no changes' };
+  }
   if (!apply || dryRun) return { ...base, outcome: 'preview', connector: null, diff, summary };
   onProgress?.('save');
   const merged = applyDiff({ current, incoming, diff, options: { removeMissing } });
   const connector = await importConnectorDocument({ db, tenant, document: merged, replace: true });
+  await keepConnectorSpec({ db, tenant, slug: targetSlug, source });
   return { ...base, outcome: 'updated', connector, diff, summary };
 }

@@ -5,6 +5,10 @@ import { createKeyring, generateMasterKey, parseMasterKey } from '../../crypto/e
 import { createOrganization } from '../orgs/orgs.service.ts';
 import { operatorTenant } from '../../domain/tenant.ts';
 import { openCredentials, sealCredentials } from '../connections/credentials.ts';
+import { sealInput, inputOfRun } from '../agent-runs/sealed-input.ts';
+import { triggerSecretAad } from '../triggers/triggers.service.ts';
+import { alertSecretAad } from '../alerts/alerts.service.ts';
+import { open, seal } from '../../crypto/envelope.ts';
 import { rotateSecrets } from './rotation.ts';
 import { putSecret, readSecretValues } from './secrets.service.ts';
 
@@ -166,5 +170,73 @@ describe.each(TEST_DRIVERS)('master key rotation (%s)', (driver) => {
       names: ['SEALED_WITH_LOST_KEY'],
     });
     expect(values.get('SEALED_WITH_LOST_KEY')).toBe('lost-value-123');
+  });
+  it('re-wraps webhook trigger secrets, alert signing secrets and sealed agent-run inputs too', async () => {
+    const orgId = orgIds[0] ?? '';
+    const old = createKeyring({ active: oldKey });
+    const triggerId = randomUUID();
+    const given = { source: 'https://example.test/spec.json', credentials: { token: 'tk-1' } };
+    const ruleId = randomUUID();
+    const runId = await t.db.tenant({ orgId }, async (sql) => {
+      await sql.query(
+        `INSERT INTO alert_rules (id, org_id, name, condition, threshold, window_seconds, signing_secret_sealed)
+         VALUES ($1, $2, 'r', 'failure_count', 1, 300, $3)`,
+        [
+          ruleId,
+          orgId,
+          seal({ keyring: old, plaintext: 'whsec_alert', aad: alertSecretAad({ orgId, ruleId }) }),
+        ],
+      );
+      await sql.query(
+        `INSERT INTO triggers (id, org_id, type, name, secret_sealed) VALUES ($1, $2, 'webhook', 'w', $3)`,
+        [
+          triggerId,
+          orgId,
+          seal({ keyring: old, plaintext: 'whsec-1', aad: triggerSecretAad({ orgId, triggerId }) }),
+        ],
+      );
+      const [run] = await sql.query<{ id: string }>(
+        `INSERT INTO agent_runs (org_id, kind, actor_type) VALUES ($1, 'connector', 'api_key') RETURNING id`,
+        [orgId],
+      );
+      const id = run?.id ?? '';
+      await sql.query('UPDATE agent_runs SET input_sealed = $2 WHERE id = $1', [
+        id,
+        sealInput({ keyring: old, orgId, runId: id, input: given }),
+      ]);
+      return id;
+    });
+    const report = await rotateSecrets({
+      db: t.db,
+      keyring: createKeyring({ active: newKey, previous: [oldKey] }),
+    });
+    expect(report.rewrapped).toBe(3);
+    expect(report.failed.map((f) => f.where)).toEqual(['secret SEALED_WITH_LOST_KEY']);
+
+    const onlyNew = createKeyring({ active: newKey });
+    const [row] = await t.db.tenant({ orgId }, (sql) =>
+      sql.query<{ trigger: string; run: string; rule: string }>(
+        `SELECT (SELECT secret_sealed FROM triggers WHERE id = $1) AS trigger,
+                (SELECT input_sealed FROM agent_runs WHERE id = $2) AS run,
+                (SELECT signing_secret_sealed FROM alert_rules WHERE id = $3) AS rule`,
+        [triggerId, runId, ruleId],
+      ),
+    );
+    expect(
+      open({ keyring: onlyNew, sealed: row?.rule ?? '', aad: alertSecretAad({ orgId, ruleId }) }),
+    ).toBe('whsec_alert');
+    expect(
+      open({
+        keyring: onlyNew,
+        sealed: row?.trigger ?? '',
+        aad: triggerSecretAad({ orgId, triggerId }),
+      }),
+    ).toBe('whsec-1');
+    expect(
+      inputOfRun({
+        keyring: onlyNew,
+        run: { id: runId, orgId, input: {}, inputSealed: row?.run ?? null },
+      }),
+    ).toEqual(given);
   });
 });

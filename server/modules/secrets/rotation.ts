@@ -1,9 +1,15 @@
 import { rewrap, sealedKeyId, type Keyring } from '../../crypto/envelope.ts';
+import * as alertsRepo from '../../db/repositories/alerts.repo.ts';
+import { alertSecretAad } from '../alerts/alerts.service.ts';
 import type { Database, Sql } from '../../db/database.ts';
+import * as agentRunsRepo from '../../db/repositories/agent-runs.repo.ts';
 import * as connectionsRepo from '../../db/repositories/connections.repo.ts';
 import { listRegisteredOrgs } from '../../db/repositories/orgs.repo.ts';
 import * as secretsRepo from '../../db/repositories/secrets.repo.ts';
+import * as triggersRepo from '../../db/repositories/triggers.repo.ts';
+import { agentRunInputAad } from '../agent-runs/sealed-input.ts';
 import { oauthSecretAad, verifierAad } from '../connections/credentials.ts';
+import { triggerSecretAad } from '../triggers/triggers.service.ts';
 import { secretValueAad } from './secrets.service.ts';
 
 export interface RotationReport {
@@ -83,6 +89,33 @@ async function rotateOrg({
     );
     if (next !== secret.valueSealed)
       await secretsRepo.updateSealed(sql, { id: secret.id, valueSealed: next });
+  }
+  for (const trigger of await triggersRepo.lockAllSealedSecrets(sql)) {
+    const next = one(
+      trigger.secretSealed,
+      triggerSecretAad({ orgId, triggerId: trigger.id }),
+      `trigger ${trigger.id}`,
+    );
+    if (next !== trigger.secretSealed)
+      await triggersRepo.updateSecretSealed(sql, { id: trigger.id, secretSealed: next });
+  }
+  for (const rule of await alertsRepo.lockAllSigningSecrets(sql)) {
+    const next = one(
+      rule.signingSecretSealed,
+      alertSecretAad({ orgId, ruleId: rule.id }),
+      `alert rule ${rule.id}`,
+    );
+    if (next !== rule.signingSecretSealed)
+      await alertsRepo.setSigningSecret(sql, { id: rule.id, signingSecretSealed: next });
+  }
+  for (const run of await agentRunsRepo.lockAllSealedInputs(sql)) {
+    const next = one(
+      run.inputSealed,
+      agentRunInputAad({ orgId, runId: run.id }),
+      `agent run ${run.id}`,
+    );
+    if (next !== run.inputSealed)
+      await agentRunsRepo.setInputSealed(sql, { id: run.id, sealed: next });
   }
 }
 

@@ -168,16 +168,16 @@ describe.each(TEST_DRIVERS)('org secrets (%s)', (driver) => {
     expect((await call('DELETE', `/api/v1/secrets/${longest}`, orgA.testKey)).statusCode).toBe(204);
   });
 
-  it('needs secrets:read to list and secrets:write to change; a viewer and a member write nothing', async () => {
+  it('needs secrets:read to list and secrets:write to change; a viewer reads nothing, an operator reads and writes nothing', async () => {
     expect((await put('GUARDED', fresh('guarded'))).statusCode).toBe(201);
     const viewer = await seedUserKey(t, orgA, 'viewer');
-    const member = await seedUserKey(t, orgA, 'member');
+    const operator = await seedUserKey(t, orgA, 'operator');
     const denied = await call('GET', '/api/v1/secrets', viewer);
     expect(denied.statusCode).toBe(403);
     expect(denied.json()).toMatchObject({ error: { details: { permission: 'secrets:read' } } });
-    expect((await call('GET', '/api/v1/secrets', member)).statusCode).toBe(200);
+    expect((await call('GET', '/api/v1/secrets', operator)).statusCode).toBe(200);
     const before = await rowCounts(t);
-    for (const key of [viewer, member]) {
+    for (const key of [viewer, operator]) {
       const write = await put('GUARDED', fresh('overwrite'), key);
       expect(write.statusCode).toBe(403);
       expect(write.json()).toMatchObject({ error: { details: { permission: 'secrets:write' } } });

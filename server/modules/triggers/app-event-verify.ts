@@ -24,7 +24,7 @@ export function appEventTenant(trigger: LoadedTrigger['record']): Tenant {
     customerId: trigger.customerId,
     actorId: trigger.id,
     label: 'app event trigger',
-    permissions: ['connections:read', 'connectors:read'],
+    permissions: ['connections:read', 'connections:execute', 'connectors:read'],
   });
 }
 

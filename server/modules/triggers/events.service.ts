@@ -36,7 +36,7 @@ export async function listEvents({
   tenant: Tenant;
   query: ListEventsQuery;
 }): Promise<{ data: TriggerEvent[]; nextCursor: string | null }> {
-  requirePermission(tenant, 'executions:read');
+  requirePermission(tenant, 'workflows:read');
   const after = query.cursor ? decodeCursor(query.cursor) : null;
   const items = await db.tenant(tenant, (sql) =>
     triggersRepo.listEvents(sql, {
@@ -63,7 +63,7 @@ export async function getEvent({
   tenant: Tenant;
   id: string;
 }): Promise<TriggerEvent> {
-  requirePermission(tenant, 'executions:read');
+  requirePermission(tenant, 'workflows:read');
   const found = await db.tenant(tenant, (sql) => triggersRepo.findEvent(sql, { id }));
   if (!found) throw new AppError('not_found', `no event ${id}`);
   return toView(found);
@@ -81,7 +81,7 @@ export async function replayEvent({
   tenant: Tenant;
   id: string;
 }): Promise<TriggerEvent> {
-  requirePermission(tenant, 'executions:write');
+  requirePermission(tenant, 'workflows:execute');
   requirePermission(tenant, 'workflows:execute');
   const event = await db.tenant(tenant, (sql) => triggersRepo.findEvent(sql, { id }));
   if (!event) throw new AppError('not_found', `no event ${id}`);

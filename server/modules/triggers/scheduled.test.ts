@@ -12,6 +12,8 @@ import {
   type TestApp,
 } from '../../../test/app.ts';
 import { TEST_DRIVERS } from '../../../test/db.ts';
+import { systemTenant } from '../../domain/tenant.ts';
+import { createTrigger } from './triggers.service.ts';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/weft.ts');
 
@@ -182,6 +184,55 @@ describe.each(TEST_DRIVERS)('scheduler triggers (%s)', (driver) => {
     });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(await ticks(t, org, trigger.id)).toHaveLength(fired.length);
+  });
+  it('a schedule made for one customer runs as that customer', async () => {
+    const customer = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/customers',
+      headers: withKey(org.liveKey),
+      payload: { name: 'Ticking Co' },
+    });
+    expect(customer.statusCode, customer.body).toBe(201);
+    const customerId = customer.json().id as string;
+    // As the connect widget's activation makes it: a tenant scoped to the customer.
+    const tenant = systemTenant({
+      orgId: org.organization.id,
+      customerId,
+      actorId: null,
+      label: 'test',
+      permissions: ['workflows:create', 'workflows:update', 'workflows:read'],
+    });
+    const trigger = await createTrigger({
+      db: t.database.db,
+      keyring: t.keyring,
+      runtime: undefined as never,
+      hookUrl: (id) => `http://127.0.0.1/hooks/${id}`,
+      tenant,
+      input: {
+        type: 'scheduler',
+        name: 'per customer',
+        scheduler: { schedule: { preset: 'interval', every: 1, unit: 'seconds' }, timezone: 'UTC' },
+        routes: [{ workflow: 'tick', environment: 'production', headers: {}, payload: {} }],
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/triggers/${trigger.id}`,
+      headers: withKey(org.liveKey),
+      payload: { status: 'inactive' },
+    });
+    const fired = await ticks(t, org, trigger.id);
+    expect(fired.length).toBeGreaterThanOrEqual(1);
+    const ids = fired.flatMap((f) => f.executions.map((e) => e.executionId));
+    expect(ids.length).toBeGreaterThanOrEqual(1);
+    const rows = await t.database.db.tenant({ orgId: org.organization.id }, (sql) =>
+      sql.query<{ customer_id: string | null }>(
+        'SELECT customer_id FROM executions WHERE id = ANY($1::uuid[])',
+        [ids],
+      ),
+    );
+    expect(rows.map((r) => r.customer_id)).toEqual(ids.map(() => customerId));
   });
 });
 

@@ -46,11 +46,12 @@ export function triggersRoutes(
       querystring: ListWorkflowsQuerySchema,
       response: { 200: pageOf(TriggerSchema), ...errors },
     },
-    handler: (request) => listTriggers({ deps, tenant: tenantOf(request), query: request.query }),
+    handler: (request) =>
+      listTriggers({ ...deps, tenant: tenantOf(request), query: request.query }),
   });
 
   app.post('/triggers', {
-    config: { permission: 'workflows:write' },
+    config: { permission: 'workflows:create' },
     schema: {
       tags,
       summary: 'Create a webhook, scheduler or app-event trigger with its routes',
@@ -62,7 +63,7 @@ export function triggersRoutes(
     handler: async (request, reply) =>
       reply
         .code(201)
-        .send(await createTrigger({ deps, tenant: tenantOf(request), input: request.body })),
+        .send(await createTrigger({ ...deps, tenant: tenantOf(request), input: request.body })),
   });
 
   app.post('/triggers/schedule-preview', {
@@ -89,7 +90,7 @@ export function triggersRoutes(
       params: IdParamsSchema,
       response: { 200: TriggerSchema, 404: ErrorBodySchema, ...errors },
     },
-    handler: (request) => getTrigger({ deps, tenant: tenantOf(request), id: request.params.id }),
+    handler: (request) => getTrigger({ ...deps, tenant: tenantOf(request), id: request.params.id }),
   });
 
   app.get('/triggers/:id/preview', {
@@ -106,7 +107,11 @@ export function triggersRoutes(
       },
     },
     handler: async (request) => {
-      const trigger = await getTrigger({ deps, tenant: tenantOf(request), id: request.params.id });
+      const trigger = await getTrigger({
+        ...deps,
+        tenant: tenantOf(request),
+        id: request.params.id,
+      });
       if (!trigger.scheduler) return { nextRuns: [] };
       return {
         nextRuns: previewSchedule({ config: trigger.scheduler, count: request.query.count }),
@@ -115,7 +120,7 @@ export function triggersRoutes(
   });
 
   app.patch('/triggers/:id', {
-    config: { permission: 'workflows:write' },
+    config: { permission: 'workflows:update' },
     schema: {
       tags,
       summary: 'Update a trigger (routes given replace all routes)',
@@ -125,7 +130,7 @@ export function triggersRoutes(
     },
     handler: (request) =>
       updateTrigger({
-        deps,
+        ...deps,
         tenant: tenantOf(request),
         id: request.params.id,
         input: request.body,
@@ -133,7 +138,7 @@ export function triggersRoutes(
   });
 
   app.delete('/triggers/:id', {
-    config: { permission: 'workflows:write' },
+    config: { permission: 'workflows:delete' },
     schema: {
       tags,
       summary: 'Delete a trigger (an app event unsubscribes from the provider first)',
@@ -141,14 +146,14 @@ export function triggersRoutes(
       response: { 204: z.null(), 404: ErrorBodySchema, ...errors },
     },
     handler: async (request, reply) => {
-      await deleteTrigger({ deps, tenant: tenantOf(request), id: request.params.id });
+      await deleteTrigger({ ...deps, tenant: tenantOf(request), id: request.params.id });
       return reply.code(204).send(null);
     },
   });
 
   const eventTags = ['Events'];
   app.get('/events', {
-    config: { permission: 'executions:read' },
+    config: { permission: 'workflows:read' },
     schema: {
       tags: eventTags,
       summary: 'Received events (Activity → Events), newest first',
@@ -160,7 +165,7 @@ export function triggersRoutes(
   });
 
   app.get('/events/:id', {
-    config: { permission: 'executions:read' },
+    config: { permission: 'workflows:read' },
     schema: {
       tags: eventTags,
       summary: 'One received event with its verdict, matched routes and executions',

@@ -17,6 +17,7 @@ import {
 } from '../../domain/trigger.ts';
 import { AppError } from '../../errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { requireEnvironment } from '../environments/environments.service.ts';
 import { getConnection } from '../connections/connections.service.ts';
 import type { ConnectionRuntime } from '../connections/runtime.ts';
 import { decodeCursor, pageOfItems } from '../pagination.ts';
@@ -76,6 +77,7 @@ async function resolveRoutes(sql: TxSql, tenant: Tenant, routes: readonly RouteI
   for (const [i, route] of routes.entries()) {
     const workflow = await requireWorkflow(sql, route.workflow);
     requireEnvironmentAllowed(tenant, route.environment);
+    await requireEnvironment(sql, route.environment);
     if (route.filter !== undefined)
       compileJsonata({ text: route.filter, field: `routes[${i}].filter` });
     resolved.push({
@@ -151,15 +153,14 @@ function generatedSecret(auth: string): string {
 }
 
 export async function createTrigger({
-  deps,
   tenant,
   input,
-}: {
-  deps: TriggerDeps;
+  ...deps
+}: TriggerDeps & {
   tenant: Tenant;
   input: CreateTrigger;
 }): Promise<Trigger> {
-  requirePermission(tenant, 'workflows:write');
+  requirePermission(tenant, 'workflows:create');
   const { db, keyring } = deps;
   const id = randomUUID();
   let config: Record<string, unknown>;
@@ -183,6 +184,9 @@ export async function createTrigger({
         : input.scheduler.schedule;
     input = { ...input, scheduler: { ...input.scheduler, schedule } };
     config = input.scheduler;
+    // Made by a customer's tenant (a customer key, the connect widget's activation): its ticks
+    // run as that customer.
+    customerId = tenant.customerId;
   } else {
     config = input.appEvent;
     const connection = await getConnection({
@@ -275,11 +279,10 @@ export async function createTrigger({
 }
 
 export async function getTrigger({
-  deps,
   tenant,
   id,
-}: {
-  deps: TriggerDeps;
+  ...deps
+}: TriggerDeps & {
   tenant: Tenant;
   id: string;
 }): Promise<Trigger> {
@@ -290,11 +293,10 @@ export async function getTrigger({
 }
 
 export async function listTriggers({
-  deps,
   tenant,
   query,
-}: {
-  deps: TriggerDeps;
+  ...deps
+}: TriggerDeps & {
   tenant: Tenant;
   query: { limit: number; cursor?: string | undefined };
 }): Promise<{ data: Trigger[]; nextCursor: string | null }> {
@@ -324,17 +326,16 @@ export async function listTriggers({
 }
 
 export async function updateTrigger({
-  deps,
   tenant,
   id,
   input,
-}: {
-  deps: TriggerDeps;
+  ...deps
+}: TriggerDeps & {
   tenant: Tenant;
   id: string;
   input: UpdateTrigger;
 }): Promise<Trigger> {
-  requirePermission(tenant, 'workflows:write');
+  requirePermission(tenant, 'workflows:update');
   const { db } = deps;
   const result = await db.tenant(tenant, async (sql) => {
     const current = await requireTrigger(sql, id);
@@ -406,15 +407,14 @@ export async function updateTrigger({
 }
 
 export async function deleteTrigger({
-  deps,
   tenant,
   id,
-}: {
-  deps: TriggerDeps;
+  ...deps
+}: TriggerDeps & {
   tenant: Tenant;
   id: string;
 }): Promise<void> {
-  requirePermission(tenant, 'workflows:write');
+  requirePermission(tenant, 'workflows:delete');
   const record = await deps.db.tenant(tenant, (sql) => requireTrigger(sql, id));
   if (record.type === 'app_event' && record.connectionId !== null) {
     const config = AppEventConfigSchema.parse(record.config);

@@ -16,7 +16,10 @@ import {
 import { TEST_DRIVERS } from '../../../test/db.ts';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/weft.ts');
+// Work submitted up front; more is added whenever everything has settled, so every kill lands mid-run
+// however slowly restarted workers load.
 const EXECUTIONS = 20;
+const TOP_UP = 4;
 const KILLS = 20;
 const MAX_ATTEMPTS = 5;
 
@@ -136,23 +139,31 @@ describe.skipIf(!TEST_DRIVERS.includes('pg'))('workers killed mid-run', () => {
       headers,
       payload: { deployTo: ['production'] },
     });
+    let submitted = 0;
+    const submit = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/workflows/crashy/run',
+          headers,
+          payload: { input: { i: submitted } },
+        });
+        expect(res.statusCode).toBe(202);
+        submitted++;
+      }
+    };
     await Promise.all([startWorker(0), startWorker(1)]);
-    for (let i = 0; i < EXECUTIONS; i++) {
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/workflows/crashy/run',
-        headers,
-        payload: { input: { i } },
-      });
-      expect(res.statusCode).toBe(202);
-    }
+    await submit(EXECUTIONS);
 
     let kills = 0;
-    const deadline = Date.now() + 60_000;
+    // Under a full parallel suite a restarted worker takes seconds to load: room for 20 kills.
+    const deadline = Date.now() + 180_000;
     while (kills < KILLS && Date.now() < deadline) {
       // Kill only while something is running, so each kill lands mid-run.
-      const running = (await statuses()).filter((e) => e.status === 'running').length;
+      const current = await statuses();
+      const running = current.filter((e) => e.status === 'running').length;
       if (running === 0) {
+        if (!current.some((e) => e.status === 'queued')) await submit(TOP_UP);
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
@@ -172,7 +183,7 @@ describe.skipIf(!TEST_DRIVERS.includes('pg'))('workers killed mid-run', () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
       rows = await statuses();
     }
-    expect(rows).toHaveLength(EXECUTIONS);
+    expect(rows).toHaveLength(submitted);
     for (const row of rows) {
       expect(['completed', 'failed'], JSON.stringify(row)).toContain(row.status);
       expect(row.attempt).toBeLessThanOrEqual(MAX_ATTEMPTS);
@@ -209,7 +220,7 @@ describe.skipIf(!TEST_DRIVERS.includes('pg'))('workers killed mid-run', () => {
           .sort(),
       ).toEqual(['a', 'b']);
     }
-  }, 240_000);
+  }, 330_000);
 
   it('a Long run whose worker dies resumes within a lease, not after its 1-hour timeout', async () => {
     const headers = withKey(org.liveKey);

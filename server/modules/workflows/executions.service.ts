@@ -20,7 +20,7 @@ export async function listExecutions({
   tenant: Tenant;
   query: ListExecutionsQuery;
 }): Promise<{ data: Execution[]; nextCursor: string | null }> {
-  requirePermission(tenant, 'executions:read');
+  requirePermission(tenant, 'workflows:read');
   const after = query.cursor ? decodeCursor(query.cursor) : null;
   const ref = query.workflowId;
   const items = await db.tenant(tenant, async (sql) =>
@@ -51,7 +51,7 @@ export async function getExecution({
   tenant: Tenant;
   id: string;
 }): Promise<ExecutionDetail> {
-  requirePermission(tenant, 'executions:read');
+  requirePermission(tenant, 'workflows:read');
   const found = await db.tenant(tenant, (sql) => executionsRepo.get(sql, { id }));
   if (!found) throw notFound(id);
   return found;
@@ -86,7 +86,7 @@ export async function rerunExecution({
   id: string;
   headers: Record<string, string>;
 }): Promise<RunSummary> {
-  requirePermission(tenant, 'executions:write');
+  requirePermission(tenant, 'workflows:execute');
   requirePermission(tenant, 'workflows:execute');
   const found = await db.tenant(tenant, (sql) => executionsRepo.get(sql, { id }));
   if (!found) throw notFound(id);

@@ -101,8 +101,8 @@ describe.each(TEST_DRIVERS)('test keys stay out of production (%s)', (driver) =>
   });
 
   it('a test key cannot run in production (HTTP), whoever holds the role; it runs in development and staging', async () => {
-    const memberTestKey = await seedUserKey(t, org, 'member', 'test');
-    for (const key of [org.testKey, memberTestKey]) {
+    const developerTestKey = await seedUserKey(t, org, 'developer', 'test');
+    for (const key of [org.testKey, developerTestKey]) {
       expectRefused(
         await call('POST', '/api/v1/workflows/flow/run', key, { environment: 'production' }),
       );

@@ -10,7 +10,7 @@ import { createKeyring, generateMasterKey, parseMasterKey } from '../../crypto/e
 import type { Database, TxSql } from '../../db/database.ts';
 import { createLogger } from '../../logger.ts';
 import { startWorkers } from '../../../app/workers.ts';
-import { openEngines } from '../../runtime/engines.ts';
+import { createServices } from '../../../app/services.ts';
 
 const MARKER = 'cannot-store-this-result';
 
@@ -105,19 +105,16 @@ describe.each(TEST_DRIVERS)('a run whose result cannot be stored (%s)', (driver)
       }),
     );
     const keyring = createKeyring({ active: parseMasterKey(generateMasterKey()) });
-    const engines = await openEngines({
+    const services = await createServices({
       config,
+      logger,
       db,
       keyring,
-      logger,
       queueOptions: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 1 },
     });
-    const app = await buildApp(
-      { config, db, keyring, runtime: engines.runtime, workflows: engines.engine },
-      { logger },
-    );
+    const app = await buildApp(services);
     await app.ready();
-    const running = await startWorkers({ config, db, keyring, logger, engines });
+    const running = await startWorkers(services);
     t = {
       app,
       database,
@@ -127,7 +124,7 @@ describe.each(TEST_DRIVERS)('a run whose result cannot be stored (%s)', (driver)
       async close() {
         await running.close();
         await app.close();
-        await engines.close();
+        await services.close();
         await database.close();
       },
     };

@@ -59,7 +59,7 @@ export function workflowsRoutes(
   });
 
   app.post('/workflows', {
-    config: { permission: 'workflows:write' },
+    config: { permission: 'workflows:create' },
     schema: {
       tags,
       summary: 'Create a workflow (its code is saved as the draft)',
@@ -84,7 +84,7 @@ export function workflowsRoutes(
   });
 
   app.patch('/workflows/:id', {
-    config: { permission: 'workflows:write' },
+    config: { permission: 'workflows:update' },
     schema: {
       tags,
       summary: 'Update settings or the draft code',
@@ -102,7 +102,7 @@ export function workflowsRoutes(
   });
 
   app.delete('/workflows/:id', {
-    config: { permission: 'workflows:write' },
+    config: { permission: 'workflows:delete' },
     schema: {
       tags,
       summary: 'Delete a workflow, its versions and its executions',
@@ -116,7 +116,7 @@ export function workflowsRoutes(
   });
 
   app.post('/workflows/:id/publish', {
-    config: { permission: 'workflows:write' },
+    config: { permission: 'workflows:update' },
     schema: {
       tags,
       summary: 'Compile the draft into the next immutable version (v1, v2, …)',
@@ -144,7 +144,7 @@ export function workflowsRoutes(
   });
 
   app.post('/workflows/:id/deploy', {
-    config: { permission: 'workflows:write' },
+    config: { permission: 'workflows:deploy_test' },
     schema: {
       tags,
       summary: 'Deploy a published version to an environment (an older one rolls back)',
@@ -219,7 +219,7 @@ export function workflowsRoutes(
   const executionTags = ['Executions'];
 
   app.get('/executions', {
-    config: { permission: 'executions:read' },
+    config: { permission: 'workflows:read' },
     schema: {
       tags: executionTags,
       summary: 'List executions, newest first',
@@ -230,7 +230,7 @@ export function workflowsRoutes(
   });
 
   app.get('/executions/:id', {
-    config: { permission: 'executions:read' },
+    config: { permission: 'workflows:read' },
     schema: {
       tags: executionTags,
       summary: 'Get an execution with its logs, spans and steps',

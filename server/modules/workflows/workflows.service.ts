@@ -6,7 +6,12 @@ import {
   type TxSql,
 } from '../../db/database.ts';
 import * as workflowsRepo from '../../db/repositories/workflows.repo.ts';
-import { requireEnvironmentAllowed, requirePermission, type Tenant } from '../../domain/tenant.ts';
+import {
+  requireEnvironmentAllowed,
+  requirePermission,
+  type Permission,
+  type Tenant,
+} from '../../domain/tenant.ts';
 import {
   DEFAULT_RETRY,
   TIER_TIMEOUTS,
@@ -21,7 +26,9 @@ import {
 } from '../../domain/workflow.ts';
 import { AppError } from '../../errors.ts';
 import { compileWorkflow } from '../../runtime/sandbox/compile.ts';
+import { assertWorkflowTypes } from '../../runtime/sandbox/type-check.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { requireEnvironment } from '../environments/environments.service.ts';
 import { decodeCursor, pageOfItems } from '../pagination.ts';
 
 /** Channel on which deployments and settings changes invalidate cached runnables everywhere. */
@@ -95,7 +102,7 @@ export async function createWorkflow({
   tenant: Tenant;
   input: CreateWorkflow;
 }): Promise<Workflow> {
-  requirePermission(tenant, 'workflows:write');
+  requirePermission(tenant, 'workflows:create');
   const slug = input.slug ?? slugFromName(input.name);
   const timeoutMs = timeoutFor({ tier: input.tier, timeoutMs: input.timeoutMs });
   const retry = retryFrom(DEFAULT_RETRY, input.retry);
@@ -173,7 +180,7 @@ export async function updateWorkflow({
   ref: string;
   input: UpdateWorkflow;
 }): Promise<Workflow> {
-  requirePermission(tenant, 'workflows:write');
+  requirePermission(tenant, 'workflows:update');
   return db.tenant(tenant, async (sql) => {
     const current = await requireWorkflow(sql, ref);
     const tier = input.tier ?? current.tier;
@@ -220,7 +227,7 @@ export async function deleteWorkflow({
   tenant: Tenant;
   ref: string;
 }): Promise<void> {
-  requirePermission(tenant, 'workflows:write');
+  requirePermission(tenant, 'workflows:delete');
   await db.tenant(tenant, async (sql) => {
     const current = await requireWorkflow(sql, ref);
     await workflowsRepo.remove(sql, { id: current.id });
@@ -233,6 +240,15 @@ export async function deleteWorkflow({
     });
     await changed(sql, current.id);
   });
+}
+
+/**
+ * Deploying to production takes `workflows:deploy_prod`; to development or staging,
+ * `workflows:deploy_test`. The deploy route and tool declare `deploy_test` (the least any deploy
+ * needs) and this check adds `deploy_prod` for production.
+ */
+export function deployPermission(environment: Environment): Permission {
+  return environment === 'production' ? 'workflows:deploy_prod' : 'workflows:deploy_test';
 }
 
 /** Compiles the draft into the next immutable version, and optionally deploys it. */
@@ -249,14 +265,15 @@ export async function publishWorkflow({
   note?: string | undefined;
   deployTo?: readonly Environment[] | undefined;
 }): Promise<{ version: WorkflowVersion; workflow: Workflow }> {
-  requirePermission(tenant, 'workflows:write');
+  requirePermission(tenant, 'workflows:update');
+  for (const environment of deployTo) requirePermission(tenant, deployPermission(environment));
   const draft = await db.tenant(tenant, (sql) => requireWorkflow(sql, ref));
   for (const environment of deployTo) requireEnvironmentAllowed(tenant, environment);
   // Compiled outside the transaction: esbuild and the export check take milliseconds.
-  const compiled = await compileWorkflow({
-    source: draft.draftSource,
-    filename: `${draft.slug}.${draft.language === 'typescript' ? 'ts' : 'js'}`,
-  });
+  const filename = `${draft.slug}.${draft.language === 'typescript' ? 'ts' : 'js'}`;
+  const compiled = await compileWorkflow({ source: draft.draftSource, filename });
+  // After the compile (syntax errors come from esbuild), before anything is stored or run.
+  await assertWorkflowTypes({ source: draft.draftSource, filename });
   return db.tenant(tenant, async (sql) => {
     const current = await requireWorkflow(sql, draft.id);
     if (current.draftSource !== draft.draftSource) {
@@ -272,6 +289,7 @@ export async function publishWorkflow({
       note: note ?? null,
     });
     for (const environment of deployTo) {
+      await requireEnvironment(sql, environment);
       await workflowsRepo.deploy(sql, {
         orgId: tenant.orgId,
         workflowId: current.id,
@@ -305,10 +323,11 @@ export async function deployWorkflow({
   environment: Environment;
   version: number;
 }): Promise<Workflow> {
-  requirePermission(tenant, 'workflows:write');
+  requirePermission(tenant, deployPermission(environment));
   return db.tenant(tenant, async (sql) => {
     const current = await requireWorkflow(sql, ref);
     requireEnvironmentAllowed(tenant, environment);
+    await requireEnvironment(sql, environment);
     const found = await workflowsRepo.findVersion(sql, { workflowId: current.id, version });
     if (!found) {
       throw new AppError(

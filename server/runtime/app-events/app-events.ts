@@ -41,7 +41,7 @@
  * Every function takes an explicit Tenant: a connection is found only within the tenant's org
  * (and customer, for a customer-scoped tenant), so another org's connection is `not_found`.
  * These functions check no permission of their own beyond what the connection and connector
- * services require (`connections:read`, `connectors:read`); the trigger service that calls them
+ * services require (`connections:execute`, `connections:read`, `connectors:read`); the trigger service that calls them
  * checks its own.
  */
 import { z } from 'zod';

@@ -142,7 +142,10 @@ function createLogSink({
   let bytes = 0;
   let attempted = 0;
   let dropped = 0;
+  let flooded = false;
   return {
+    /** Whether the run tried to log past the flood limit. */
+    flooded: () => flooded,
     /** Keeps the entry if it fits; false once entries are being dropped. */
     add(level: unknown, message: unknown, tried?: unknown): boolean {
       attempted +=
@@ -153,7 +156,9 @@ function createLogSink({
             : 0;
       if (attempted > limits.maxLogBytes * LOG_FLOOD_FACTOR) {
         // Stopped from outside the callback: the isolate is disposed between two of its calls.
-        setImmediate(onFlood);
+        // A run that answers first is failed all the same (see `flooded`).
+        if (!flooded) setImmediate(onFlood);
+        flooded = true;
         return false;
       }
       if (dropped > 0 || typeof message !== 'string' || entries.length >= limits.maxLogEntries) {
@@ -303,14 +308,13 @@ async function runInSlot({
   const started = performance.now();
   const { isolate } = slot;
   let stopKind: SandboxErrorKind = 'timeout';
+  const floodMessage = `log output limit exceeded: the run tried to log more than ${limits.maxLogBytes * LOG_FLOOD_FACTOR} bytes`;
   const logs = createLogSink({
     limits,
     onEntry: host.log,
     onFlood: () => {
       stopKind = 'limit';
-      stop(
-        `log output limit exceeded: the run tried to log more than ${limits.maxLogBytes * LOG_FLOOD_FACTOR} bytes`,
-      );
+      stop(floodMessage);
     },
   });
   const cpuStart = isolate.cpuTime;
@@ -390,6 +394,11 @@ async function runInSlot({
       { timeout: limits.cpuMs, result: { promise: true, copy: true } },
     );
     cpuUsed();
+    if (logs.flooded())
+      return {
+        result: finish({ ok: false, error: { kind: 'limit', message: floodMessage } }),
+        keepIsolate: !isolate.isDisposed,
+      };
     return { result: decode({ answer, limits, finish }), keepIsolate: true };
   } catch (error) {
     cpuUsed();

@@ -646,6 +646,30 @@ describe('ctx through the sandbox pool', () => {
     expect(outputOf(next)).toBe(1);
   });
 
+  it('fails a run that floods its log and answers before it can be stopped', async () => {
+    // The flood is noticed inside a log call; the run may finish in the same turn of the event
+    // loop, before the isolate is stopped: it fails all the same, and the pool serves on.
+    const code = await compile(`export default async function (ctx: any) {
+      const mb = 'x'.repeat(1024 * 1024);
+      for (let i = 0; i < 100; i++) ctx.log.info(mb);
+      return 'logged';
+    }`);
+    for (let round = 0; round < 3; round++) {
+      const result = await pool.run({ orgId: 'org-1', code, context: context(), host: echoHost });
+      expect(errorOf(result)).toMatchObject({
+        kind: 'limit',
+        message: expect.stringMatching(/^log output limit exceeded/),
+      });
+    }
+    const next = await pool.run({
+      orgId: 'org-1',
+      code: await compile('export default async function () { return 1; }'),
+      context: context(),
+      host: echoHost,
+    });
+    expect(outputOf(next)).toBe(1);
+  });
+
   it('fails output above the size limit as invalid_output', async () => {
     const code = await compile(
       "export default async function () { return { big: 'x'.repeat(2 * 1024 * 1024) }; }",

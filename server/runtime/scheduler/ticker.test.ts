@@ -228,6 +228,14 @@ describe.each(TEST_DRIVERS)('scheduler on %s', (driver) => {
         expect(await ticks(orgId, interval)).toHaveLength(1);
         expect(await ticks(orgId, cron)).toHaveLength(1);
       }, WAIT);
+      // The start-up rescan may read the schedule before the tick commits and move the hint back
+      // to the missed run (a hint may be early, never late); the next tick then sets it right.
+      const [fired] = await ticks(orgId, cron);
+      await vi.waitFor(
+        async () =>
+          expect(Date.parse((await hint(orgId, cron))!)).toBe(Date.parse(fired!) + MINUTE),
+        WAIT,
+      );
     } finally {
       await scheduler.close();
     }
@@ -241,7 +249,6 @@ describe.each(TEST_DRIVERS)('scheduler on %s', (driver) => {
     expect(cronTickMs % MINUTE).toBe(0);
     expect(cronTickMs).toBeGreaterThan(now - MINUTE);
     expect(await nextRunAt(orgId, cron)).toBe(new Date(cronTickMs + MINUTE).toISOString());
-    expect(Date.parse((await hint(orgId, cron))!)).toBe(cronTickMs + MINUTE);
     expect(scheduler.errors).toEqual([]);
   });
 

@@ -1,0 +1,53 @@
+// Which function runs an agent run of each kind. The executor (app/agent-runner.ts) looks the
+// kind up here, so the run machinery never names an agent: the Connector Agent is loaded on
+// first use (its module is large and most processes never run it), and the Workflow Agent and
+// the Setup Assistant add a line here when they exist. Tests register a stub kind.
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Budget, Provider } from './llm/index.ts';
+import type { RunJournal } from './runs/journal.ts';
+
+export interface AgentRunArgs {
+  readonly client: Client;
+  readonly provider: Provider;
+  readonly journal: RunJournal;
+  readonly input: unknown;
+  readonly budget?: Budget;
+  readonly signal?: AbortSignal;
+}
+
+/** Runs an agent to its report (or throws RunPaused / RunCancelled through the journal). */
+export type AgentRunFunction = (args: AgentRunArgs) => Promise<unknown>;
+
+type Loader = () => Promise<AgentRunFunction>;
+
+// The Connector Agent lands beside this file; named by URL so that this module does not fail
+// to load (or to type-check) in a checkout that does not have it yet.
+const CONNECTOR_AGENT = new URL('./connector/index.ts', import.meta.url).href;
+
+const loaders = new Map<string, Loader>([
+  [
+    'connector',
+    async () => {
+      const agent = (await import(CONNECTOR_AGENT)) as { runConnectorAgent: AgentRunFunction };
+      return agent.runConnectorAgent;
+    },
+  ],
+  ['workflow', async () => (await import('./workflow/index.ts')).runWorkflowAgent],
+]);
+
+/** Registers (or replaces) the agent of a kind; returns a function that restores the previous. */
+export function registerAgent(kind: string, run: AgentRunFunction): () => void {
+  const previous = loaders.get(kind);
+  loaders.set(kind, () => Promise.resolve(run));
+  return () => {
+    if (previous) loaders.set(kind, previous);
+    else loaders.delete(kind);
+  };
+}
+
+/** The agent of a kind; throws for a kind no agent runs. */
+export async function agentFor(kind: string): Promise<AgentRunFunction> {
+  const load = loaders.get(kind);
+  if (!load) throw new Error(`no agent is registered for runs of kind '${kind}'`);
+  return load();
+}
