@@ -2,7 +2,14 @@
 // otherwise), writes the JSON and Markdown reports, prints the table, and with --gate compares
 // the overall scores with evals/baseline.json (throwing on a drop, so the command exits 1).
 import { formatMarkdown } from './report.ts';
-import { baselineOf, checkGate, formatGate, readBaseline, writeBaseline } from './gate.ts';
+import {
+  baselineOf,
+  brokenCases,
+  checkGate,
+  formatGate,
+  readBaseline,
+  writeBaseline,
+} from './gate.ts';
 import { runSuite, writeReport, type ProviderName, type RunnerChoice } from './run.ts';
 
 export interface EvalCommandOptions {
@@ -59,6 +66,12 @@ export async function evalCommand({
   out(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : markdown);
   err(`reports: ${files.json}, ${files.md}\n`);
   if (options.updateBaseline === true) {
+    // A baseline without a case would let that case fail unnoticed from then on.
+    const broken = brokenCases(report);
+    if (broken.length > 0)
+      throw new Error(
+        `baseline not updated: ${broken.map((b) => `${b.id} (${b.status}: ${b.error.slice(0, 120)})`).join('; ')} did not finish; fix them and run again`,
+      );
     await writeBaseline({ baseline: baselineOf({ report }) });
     err('baseline: evals/baseline.json updated\n');
     return;
@@ -66,6 +79,11 @@ export async function evalCommand({
   if (options.gate === true) {
     const result = checkGate({ report, baseline: await readBaseline() });
     err(`${formatGate(result)}\n`);
-    if (!result.ok) throw new Error('eval gate failed: scores dropped below evals/baseline.json');
+    if (!result.ok)
+      throw new Error(
+        result.broken.length > 0
+          ? 'eval gate failed: cases did not finish'
+          : 'eval gate failed: scores dropped below evals/baseline.json',
+      );
   }
 }

@@ -37,7 +37,13 @@ describe('the eval gate', () => {
   it('passes a report equal to the committed baseline', async () => {
     const { baseline, report } = await committed();
     const result = checkGate({ report, baseline });
-    expect(result).toMatchObject({ ok: true, drops: [], improvements: [], mismatch: null });
+    expect(result).toMatchObject({
+      ok: true,
+      broken: [],
+      drops: [],
+      improvements: [],
+      mismatch: null,
+    });
     expect(formatGate(result)).toBe('gate: passed');
   });
 
@@ -76,6 +82,34 @@ describe('the eval gate', () => {
     expect(result.drops.length).toBe(
       GATED_METRICS.filter((m) => (baseline.metrics[m] ?? 0) > baseline.tolerance).length,
     );
+  });
+
+  it('fails a run where a case did not finish, even when the scores of the rest went up', async () => {
+    const { baseline, report } = await committed();
+    const crashed = {
+      ...report,
+      overall: { ...report.overall, entityRecall: 1 },
+      cases: [
+        { id: 'petstore-v3', kind: 'spec', status: 'ok' as const, fixes: [], notes: [] },
+        {
+          id: 'stripe',
+          kind: 'spec',
+          status: 'error' as const,
+          error: 'the shard process exited with code null',
+          fixes: [],
+          notes: [],
+        },
+        { id: 'slow', kind: 'spec', status: 'timeout' as const, fixes: [], notes: [] },
+      ],
+    };
+    const result = checkGate({ report: crashed, baseline });
+    expect(result.ok).toBe(false);
+    expect(result.broken.map((b) => [b.id, b.status])).toEqual([
+      ['stripe', 'error'],
+      ['slow', 'timeout'],
+    ]);
+    expect(formatGate(result)).toMatch(/case stripe did not finish \(error\): the shard process/);
+    expect(formatGate(result)).not.toContain('gate: passed');
   });
 
   it('reports an improvement with the command that records it', async () => {

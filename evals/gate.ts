@@ -1,10 +1,12 @@
 // The CI gate: the overall scores of a run against the committed evals/baseline.json. A metric
 // more than `tolerance` below its baseline fails; one above it is reported with the command that
-// records the new baseline, so improvements are kept on purpose rather than by accident.
+// records the new baseline, so improvements are kept on purpose rather than by accident. A case
+// that errored, timed out or could not be read fails the gate whatever the scores say: the
+// overall scores are over the cases that were scored, so a case that dropped out can raise them.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { GATED_METRICS, type GatedMetric, type SuiteReport } from './report.ts';
+import { GATED_METRICS, type CaseStatus, type GatedMetric, type SuiteReport } from './report.ts';
 
 export const BASELINE_FILE = path.join(import.meta.dirname, 'baseline.json');
 export const DEFAULT_TOLERANCE = 0.01;
@@ -26,8 +28,25 @@ export interface GateChange {
   now: number;
 }
 
+/** A case the run could not score: an error, a timeout, a case file that could not be read. */
+export interface BrokenCase {
+  id: string;
+  status: CaseStatus;
+  error: string;
+}
+
+const BROKEN: readonly CaseStatus[] = ['error', 'timeout', 'invalid'];
+
+/** The cases of a run that did not run through to a score. */
+export function brokenCases(report: SuiteReport): BrokenCase[] {
+  return report.cases
+    .filter((c) => BROKEN.includes(c.status))
+    .map((c) => ({ id: c.id, status: c.status, error: (c.error ?? '').split('\n')[0] ?? '' }));
+}
+
 export interface GateResult {
   ok: boolean;
+  broken: BrokenCase[];
   drops: GateChange[];
   improvements: GateChange[];
   /** Why the comparison is not like for like (another runner or provider), if it is not. */
@@ -55,7 +74,14 @@ export function checkGate({
     report.header.runner !== baseline.runner || report.header.provider !== baseline.provider
       ? `the baseline was recorded with runner ${baseline.runner} / provider ${baseline.provider}, this run used ${report.header.runner} / ${report.header.provider}`
       : null;
-  return { ok: drops.length === 0 && mismatch === null, drops, improvements, mismatch };
+  const broken = brokenCases(report);
+  return {
+    ok: drops.length === 0 && broken.length === 0 && mismatch === null,
+    broken,
+    drops,
+    improvements,
+    mismatch,
+  };
 }
 
 export function baselineOf({
@@ -110,6 +136,8 @@ export function formatGate(result: GateResult): string {
   const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
   const lines: string[] = [];
   if (result.mismatch !== null) lines.push(`gate: not comparable: ${result.mismatch}`);
+  for (const b of result.broken)
+    lines.push(`gate: case ${b.id} did not finish (${b.status}): ${b.error.slice(0, 300)}`);
   for (const d of result.drops)
     lines.push(`gate: ${d.metric} dropped from ${pct(d.baseline)} to ${pct(d.now)}`);
   if (result.improvements.length > 0) {

@@ -432,15 +432,20 @@ function runShard({
       }
     });
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       // A shard that died takes its unfinished cases with it: they are errors, the rest stand.
+      // Its own last words (an out-of-memory report, a stack) are on stderr, above the report.
+      const how =
+        signal !== null
+          ? `was killed by ${signal}${signal === 'SIGABRT' ? ' (out of memory? see its stderr above)' : ''}`
+          : `exited with code ${code ?? 'null'}`;
       for (const id of ids)
         if (!seen.has(id))
           onResult({
             id,
             kind: 'spec',
             status: 'error',
-            error: `the shard process exited with code ${code ?? 'null'}`,
+            error: `the shard process ${how} before this case finished`,
             fixes: [],
             notes: [],
           });

@@ -1132,4 +1132,16 @@ describe('cache', () => {
       compileSchema({ const: `bounded-${i}` });
     expect(schemaCacheSize()).toBe(SCHEMA_LIMITS.cacheEntries);
   });
+
+  it('drops the least recently used when the cached schemas grow past their size bound', () => {
+    const third = Math.ceil(SCHEMA_LIMITS.cacheChars / 3);
+    const big = (tag: string) => ({ const: `${tag}${'x'.repeat(third)}` });
+    const first = compileSchema(big('a'));
+    const second = compileSchema(big('b'));
+    expect(compileSchema(big('a'))).toBe(first);
+    // A third schema of that size takes the total past the bound: b, now the oldest, goes.
+    compileSchema(big('c'));
+    expect(compileSchema(big('a'))).toBe(first);
+    expect(compileSchema(big('b'))).not.toBe(second);
+  });
 });

@@ -61,7 +61,9 @@ export {
 // ---------------------------------------------------------------------------------------------
 // Public entry points
 
-const cache = new Map<string, SchemaValidator | AppError>();
+/** Compiled validators by content and dialect, least recently used first, with their sizes. */
+const cache = new Map<string, { entry: SchemaValidator | AppError; chars: number }>();
+let cachedChars = 0;
 
 /**
  * Compiles a JSON Schema (or an OpenAPI 3.0 schema object) into a reusable validator. Validators
@@ -90,8 +92,8 @@ export function compileSchema(
   if (hit !== undefined) {
     cache.delete(key);
     cache.set(key, hit);
-    if (hit instanceof AppError) throw hit;
-    return hit;
+    if (hit.entry instanceof AppError) throw hit.entry;
+    return hit.entry;
   }
   let entry: SchemaValidator | AppError;
   try {
@@ -102,10 +104,15 @@ export function compileSchema(
     else if (error instanceof AppError) entry = error;
     else throw error;
   }
-  cache.set(key, entry);
-  if (cache.size > SCHEMA_LIMITS.cacheEntries) {
-    const oldest = cache.keys().next();
-    if (oldest.done !== true) cache.delete(oldest.value);
+  // Bounded by count and by the schemas' total size: a few whole-spec response schemas (a mock
+  // checking what it generates) would otherwise hold gigabytes of compiled graph.
+  cache.set(key, { entry, chars: json.length });
+  cachedChars += json.length;
+  for (const [oldest, { chars }] of cache) {
+    if (cache.size <= 1) break;
+    if (cache.size <= SCHEMA_LIMITS.cacheEntries && cachedChars <= SCHEMA_LIMITS.cacheChars) break;
+    cache.delete(oldest);
+    cachedChars -= chars;
   }
   if (entry instanceof AppError) throw entry;
   return entry;

@@ -77,7 +77,7 @@ function fits(schema: Json, value: unknown): boolean | null {
 /**
  * The spec's example when it fits the response schema; else generated data when that fits
  * (an example with a required field left out or a value outside its enum); else the example.
- * Generated answers are not checked: they are made from the schema.
+ * Generated answers are checked as they are made (see generate).
  */
 function checked({
   answer,
@@ -105,17 +105,47 @@ const FORMAT_BOUNDS: Record<string, Json> = {
   decimal: { pattern: '^[0-9]{1,6}\\.[0-9]{2}$' },
 };
 
+/** Keywords whose value maps names to schemas: the names are data, not keywords. */
+const SCHEMA_MAPS = new Set([
+  'properties',
+  'patternProperties',
+  'definitions',
+  '$defs',
+  'dependentSchemas',
+]);
+
+/**
+ * OpenAPI's own words beside a schema's. json-schema-faker does not know them, and fills an
+ * open object (`additionalProperties` and no `properties`) with keys taken from them, so a
+ * `nullable: true` map came back as `{ "nullable": true }`. A value generated without them is a
+ * value the schema allows (a nullable field may hold a value).
+ */
+const NOT_FOR_FAKER = new Set([
+  'nullable',
+  'discriminator',
+  'xml',
+  'externalDocs',
+  'example',
+  'examples',
+  'deprecated',
+]);
+
 /**
  * The schema as faker should fill it: plain strings capped at 24 characters (short answers),
- * those with a format or a pattern left whole (a UUID or a date cut short is not one), and
- * values of vendor formats kept to what the format allows.
+ * those with a format or a pattern left whole (a UUID or a date cut short is not one), values of
+ * vendor formats kept to what the format allows, and OpenAPI's extra words left out.
  */
 function forFaker(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(forFaker);
   if (!isObject(node)) return node;
   const out: Json = {};
-  for (const [key, value] of Object.entries(node))
-    out[key] = key === 'enum' || key === 'const' || key === 'default' ? value : forFaker(value);
+  for (const [key, value] of Object.entries(node)) {
+    if (NOT_FOR_FAKER.has(key) || key.startsWith('x-')) continue;
+    if (key === 'enum' || key === 'const' || key === 'default') out[key] = value;
+    else if (SCHEMA_MAPS.has(key) && isObject(value))
+      out[key] = Object.fromEntries(Object.entries(value).map(([n, v]) => [n, forFaker(v)]));
+    else out[key] = forFaker(value);
+  }
   const format = out['format'];
   const bounds = typeof format === 'string' ? FORMAT_BOUNDS[format] : undefined;
   if (bounds !== undefined)
@@ -131,6 +161,14 @@ function forFaker(node: unknown): unknown {
   return out;
 }
 
+/** How many seeds generation tries for data that fits before it keeps the first answer. */
+const GENERATE_TRIES = 8;
+
+/**
+ * Data generated from the schema, checked against it: faker can miss (a pattern it cannot
+ * follow, a `oneOf` whose branches overlap), so the next seeds are tried, and the first answer
+ * is kept only when none fits. The same seed always gives the same answer.
+ */
 function generate({
   schema,
   resolver,
@@ -142,18 +180,26 @@ function generate({
   format: SpecFormat;
   seed: number;
 }): unknown {
-  const expanded = forFaker(inlined({ schema, resolver, format }));
-  try {
-    return generateSync(expanded as Json, {
-      seed,
-      maxItems: 2,
-      refDepthMax: 3,
-      failOnInvalidTypes: false,
-      defaultInvalidTypeProduct: null,
-    });
-  } catch {
-    return null;
+  const full = inlined({ schema, resolver, format });
+  const expanded = forFaker(full) as Json;
+  let first: unknown = null;
+  for (let attempt = 0; attempt < GENERATE_TRIES; attempt++) {
+    let body: unknown;
+    try {
+      body = generateSync(expanded, {
+        seed: seed + attempt,
+        maxItems: 2,
+        refDepthMax: 3,
+        failOnInvalidTypes: false,
+        defaultInvalidTypeProduct: null,
+      });
+    } catch {
+      continue;
+    }
+    if (attempt === 0) first = body;
+    if (fits(full, body) !== false) return body;
   }
+  return first;
 }
 
 /** The answer for one operation, computed once per mock (deterministic for a given seed). */

@@ -20,13 +20,14 @@ function operation(media: Record<string, unknown>) {
   return { responses: { '200': { description: 'ok', content: { 'application/json': media } } } };
 }
 
-function answer(media: Record<string, unknown>) {
+function answer(media: Record<string, unknown> & { seed?: number }) {
+  const { seed = 1, ...rest } = media;
   const document = { openapi: '3.0.3', paths: {} };
   return answerFor({
-    operation: operation(media),
+    operation: operation(rest),
     resolver: createResolver(document),
     format: 'openapi-3.0',
-    seed: 1,
+    seed,
   });
 }
 
@@ -76,5 +77,47 @@ describe('mock answers that fit the schema', () => {
         valid: true,
       });
     }
+  });
+
+  it("fills an open map that OpenAPI marks nullable or extends with its own data, not the schema's words", () => {
+    const metadata = {
+      type: 'object',
+      nullable: true,
+      additionalProperties: { type: 'string', maxLength: 500 },
+      'x-stripeBypassValidation': true,
+    };
+    const record = {
+      type: 'object',
+      required: ['metadata'],
+      properties: { metadata, nullable: { type: 'integer' } },
+    };
+    for (const seed of [1, 2, 3]) {
+      const got = answer({ schema: record, seed });
+      expect(got.source).toBe('faker');
+      const body = got.body as { metadata: Record<string, unknown>; nullable?: unknown };
+      expect(Object.keys(body.metadata)).not.toContain('nullable');
+      expect(Object.keys(body.metadata)).not.toContain('x-stripeBypassValidation');
+      // A property that happens to be named like an OpenAPI word is still a property.
+      if (body.nullable !== undefined) expect(typeof body.nullable).toBe('number');
+      expect(compileSchema(record, { dialect: 'openapi-3.0' }).validate(body)).toEqual({
+        valid: true,
+      });
+    }
+  });
+
+  it('tries further seeds when faker misses a pattern, and stays deterministic', () => {
+    // json-schema-faker's pattern generator does not keep to this character range: its first
+    // five seeds give strings the pattern refuses.
+    const place = {
+      type: 'object',
+      required: ['city'],
+      properties: { city: { type: 'string', pattern: "^[a-zA-Z\\u0080-\\u024F\\s.'-]+$" } },
+    };
+    const first = answer({ schema: place });
+    expect(first.source).toBe('faker');
+    expect(compileSchema(place, { dialect: 'openapi-3.0' }).validate(first.body)).toEqual({
+      valid: true,
+    });
+    expect(answer({ schema: place }).body).toEqual(first.body);
   });
 });

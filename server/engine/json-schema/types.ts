@@ -35,6 +35,8 @@ export const SCHEMA_LIMITS = {
   maxErrors: 50,
   /** Compiled validators kept (least recently used are dropped). */
   cacheEntries: 1_000,
+  /** Total size of the cached schemas' JSON, in characters (least recently used are dropped). */
+  cacheChars: 8_000_000,
   /** Longest `pattern` compiled, in characters. */
   maxPatternLength: REGEX_LIMITS.maxLength,
   /** Largest compiled pattern (counted repetitions expanded), in matcher instructions. */
