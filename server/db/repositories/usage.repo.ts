@@ -130,3 +130,56 @@ export async function putQuota(
     [orgId, customerId, metric, limit],
   );
 }
+
+/**
+ * Admits one more start of `metric` for a customer in a month if fewer than `limit` were used:
+ * the greater of the admitted counter and `stored` (what the stored rows count). The counter
+ * row's lock makes concurrent admissions take turns, each seeing the last one's count. Returns
+ * the count after admitting, or null when the quota is used up.
+ */
+export async function admit(
+  db: Sql,
+  {
+    orgId,
+    customerId,
+    metric,
+    month,
+    stored,
+    limit,
+  }: {
+    orgId: string;
+    customerId: string;
+    metric: 'executions' | 'action_calls';
+    month: string;
+    stored: number;
+    limit: number;
+  },
+): Promise<number | null> {
+  const rows = await db.query<{ admitted: string }>(
+    `INSERT INTO usage_admissions AS u (org_id, customer_id, metric, month, admitted)
+       SELECT $1, $2, $3, $4::date, $5::bigint + 1 WHERE $5::bigint < $6::bigint
+     ON CONFLICT (org_id, customer_id, metric, month) DO UPDATE
+       SET admitted = greatest(u.admitted, $5::bigint) + 1
+       WHERE greatest(u.admitted, $5::bigint) < $6::bigint
+     RETURNING admitted::text`,
+    [orgId, customerId, metric, month, stored, limit],
+  );
+  return rows[0] === undefined ? null : Number(rows[0].admitted);
+}
+
+/** How many starts of `metric` were admitted for a customer in a month (0 when none). */
+export async function countAdmitted(
+  db: Sql,
+  {
+    customerId,
+    metric,
+    month,
+  }: { customerId: string; metric: 'executions' | 'action_calls'; month: string },
+): Promise<number> {
+  const [row] = await db.query<{ admitted: string }>(
+    `SELECT admitted::text FROM usage_admissions
+      WHERE customer_id = $1 AND metric = $2 AND month = $3::date`,
+    [customerId, metric, month],
+  );
+  return row === undefined ? 0 : Number(row.admitted);
+}

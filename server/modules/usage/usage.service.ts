@@ -138,8 +138,10 @@ const WHAT: Record<UsageMetric, string> = {
 
 /**
  * Refuses new work for a customer that has used its monthly quota of `metric` (429
- * quota_exceeded, naming the quota). Counted from stored rows: work started at the same moment
- * may pass together, so a limit can be overshot by what runs concurrently.
+ * quota_exceeded, naming the quota). Executions and action calls are admitted one at a time
+ * against a counter (usage_admissions), so starts at the same moment cannot overshoot the
+ * limit together. Agent tokens are known only once a run has spent them: a run is refused once
+ * the stored runs reach the limit, and runs already going may take the total past it.
  */
 export async function enforceQuota({
   db,
@@ -158,8 +160,20 @@ export async function enforceQuota({
   const over = await db.tenant({ orgId, customerId }, async (sql) => {
     const limit = await usageRepo.findQuota(sql, { customerId, metric });
     if (limit === null) return null;
-    const used = await usageRepo.countOne(sql, { metric, customerId, from, to });
-    return used >= limit ? { limit, used } : null;
+    const stored = await usageRepo.countOne(sql, { metric, customerId, from, to });
+    if (metric === 'agent_tokens') return stored >= limit ? { limit, used: stored } : null;
+    const day = from.toISOString().slice(0, 10);
+    const admitted = await usageRepo.admit(sql, {
+      orgId,
+      customerId,
+      metric,
+      month: day,
+      stored,
+      limit,
+    });
+    if (admitted !== null) return null;
+    const counted = await usageRepo.countAdmitted(sql, { customerId, metric, month: day });
+    return { limit, used: Math.max(stored, counted) };
   });
   if (over !== null) {
     throw new AppError(

@@ -218,6 +218,51 @@ describe.each(TEST_DRIVERS)('usage and quotas (%s)', (driver) => {
     ).rejects.toMatchObject({ code: 'quota_exceeded', details: { quota: 'agent_tokens' } });
   });
 
+  it('admits starts at the same moment one at a time: a quota is never overshot', async () => {
+    const initech = (
+      await h.call<{ id: string }>({
+        method: 'POST',
+        url: '/api/v1/customers',
+        payload: { name: 'Initech' },
+      })
+    ).body.id;
+    const connection = await h.call<{ id: string }>({
+      method: 'POST',
+      url: '/api/v1/connections',
+      payload: { connector: 'fixture', credentials: { apiKey: 'key-456' }, customerId: initech },
+    });
+    expect(connection.status, connection.raw).toBe(201);
+    // One execution before the quota is set counts against it.
+    const run = () =>
+      h.call({
+        method: 'POST',
+        url: '/api/v1/workflows/noop/run',
+        payload: { customerId: initech },
+      });
+    expect((await run()).status).toBe(200);
+    await h.call({
+      method: 'PUT',
+      url: `/api/v1/customers/${initech}/quotas`,
+      payload: { executions: 6, actionCalls: 3 },
+    });
+    const runs = await Promise.all(Array.from({ length: 20 }, run));
+    expect(runs.filter((r) => r.status === 200).length).toBe(5);
+    expect(runs.filter((r) => r.status === 429).length).toBe(15);
+    expect(await usageOf(initech)).toMatchObject({ executions: 6 });
+
+    const calls = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        h.call({
+          method: 'POST',
+          url: `/api/v1/connections/${connection.body.id}/actions/reflect`,
+          payload: { input: { as: 'plain' } },
+        }),
+      ),
+    );
+    expect(calls.filter((r) => r.status === 429).length).toBe(9);
+    expect(calls.filter((r) => r.status < 300).length).toBe(3);
+  });
+
   it('quota changes are audited; an unknown customer is a 404', async () => {
     const audit = await h.call<{ data: { action: string; resourceId: string }[] }>({
       method: 'GET',
