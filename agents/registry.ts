@@ -1,7 +1,6 @@
 // Which function runs an agent run of each kind. The executor (app/agent-runner.ts) looks the
-// kind up here, so the run machinery never names an agent: the Connector Agent is loaded on
-// first use (its module is large and most processes never run it), and the Workflow Agent and
-// the Setup Assistant add a line here when they exist. Tests register a stub kind.
+// kind up here, so the run machinery never names an agent: each agent is loaded on first use
+// (the modules are large and most processes never run one). Tests register a stub kind.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Budget, Provider } from './llm/index.ts';
 import type { RunJournal } from './runs/journal.ts';
@@ -20,17 +19,10 @@ export type AgentRunFunction = (args: AgentRunArgs) => Promise<unknown>;
 
 type Loader = () => Promise<AgentRunFunction>;
 
-// The Connector Agent lands beside this file; named by URL so that this module does not fail
-// to load (or to type-check) in a checkout that does not have it yet.
-const CONNECTOR_AGENT = new URL('./connector/index.ts', import.meta.url).href;
-
 const loaders = new Map<string, Loader>([
   [
     'connector',
-    async () => {
-      const agent = (await import(CONNECTOR_AGENT)) as { runConnectorAgent: AgentRunFunction };
-      return agent.runConnectorAgent;
-    },
+    async () => (await import('./connector/index.ts')).runConnectorAgent as AgentRunFunction,
   ],
   ['workflow', async () => (await import('./workflow/index.ts')).runWorkflowAgent],
 ]);

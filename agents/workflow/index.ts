@@ -47,6 +47,11 @@ export const WorkflowAgentInputSchema = z
     deployTo: z.array(z.enum(['development', 'staging', 'production'])).default(['production']),
     createTrigger: z.boolean().default(true),
     maxFixRounds: z.number().int().min(0).max(5).default(2),
+    /**
+     * Whether the run stops at its handbacks for a person: a stored run carries it in its input
+     * (as every agent's does); the journal is what pauses, so it is read there, not here.
+     */
+    interactive: z.boolean().optional(),
   })
   .strict();
 export type WorkflowAgentInput = z.input<typeof WorkflowAgentInputSchema>;

@@ -1,11 +1,13 @@
 // Starts a Workflow Agent run: the same durable run (and service) as build_connector, kind
 // 'workflow'. The workers plan, build, test (MOCK cases in the sandbox) and publish only when
 // the cases pass; the tool returns the run id at once and get_agent_run follows it. Lean by
-// design (the tools/list budget): a request in words plus optional source/target slugs and the
-// connections to sample through; the agent's full input goes through POST /api/v1/agent-runs.
+// design (the tools/list budget): a request in words plus optional source/target slugs, the
+// connections to sample through and, to run LIVE cases on them, allowLive and their customer;
+// the agent's full input goes through POST /api/v1/agent-runs.
 import { z } from 'zod';
 import { defineTool } from '../define-tool.ts';
 import { AgentRunAcceptedSchema } from '../../server/domain/agent-run.ts';
+import { IdSchema } from '../../server/domain/common.ts';
 import { startAgentRun } from '../../server/modules/agent-runs/agent-runs.service.ts';
 
 const Input = z
@@ -14,6 +16,8 @@ const Input = z
     source: z.string().max(100).optional(),
     target: z.string().max(100).optional(),
     connections: z.record(z.string(), z.string()).optional(),
+    allowLive: z.boolean().optional().describe('Also run LIVE cases on the connections'),
+    customerId: IdSchema.optional().describe("The connections' customer"),
     interactive: z.boolean().optional(),
   })
   .strict();
@@ -27,7 +31,10 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false },
   write: true,
   permission: 'agents:execute',
-  handler: async ({ request, source, target, connections, interactive }, ctx) =>
+  handler: async (
+    { request, source, target, connections, allowLive, customerId, interactive },
+    ctx,
+  ) =>
     startAgentRun({
       db: ctx.db,
       keyring: ctx.runtime.keyring,
@@ -40,8 +47,10 @@ export default defineTool({
             text: request,
             ...(source !== undefined && { source }),
             ...(target !== undefined && { target }),
+            ...(allowLive !== undefined && { allowLive }),
           },
           ...(connections !== undefined && { connections }),
+          ...(customerId !== undefined && { customerId }),
         },
         interactive,
       },
