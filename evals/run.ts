@@ -25,6 +25,7 @@ import {
 } from './cases.ts';
 import { llmConfigOf, openEvalEnv, type EvalEnv } from './env.ts';
 import { runFixerCase } from './fixer-case.ts';
+import { metered } from './metered.ts';
 import { runTaskCase } from './task-case.ts';
 import { readBack } from './read-back.ts';
 import { aggregate, type CaseResult, type SuiteReport } from './report.ts';
@@ -103,9 +104,10 @@ async function runBuildCase({
 }): Promise<Omit<CaseResult, 'id' | 'kind'>> {
   const started = performance.now();
   const session = await env.openCase({ id, ...(allowlist && { allowlist }) });
+  const meter = metered(provider);
   try {
     const outcome = await withTimeout(timeoutMs, (signal) =>
-      runner.build({ client: session.client, source, provider, signal }),
+      runner.build({ client: session.client, source, provider: meter.provider, signal }),
     );
     const toolCalls = session.toolCalls();
     const buildMs = performance.now() - started;
@@ -140,9 +142,7 @@ async function runBuildCase({
       metrics: {
         wallMs: performance.now() - started,
         toolCalls: session.toolCalls(),
-        inputTokens: 0,
-        outputTokens: 0,
-        costUsd: 0,
+        ...meter.spent(),
       },
       fixes: [],
       notes: [],
@@ -227,13 +227,14 @@ async function runFixer({
   const started = performance.now();
   const session = await env.openCase({ id: c.id });
   const specPath = specPathOf(c);
+  const meter = metered(provider);
   try {
     const text = await fs.readFile(specPath, 'utf8');
     const outcome = await withTimeout(timeoutMs, (signal) =>
       runFixerCase({
         c,
         client: session.client,
-        provider,
+        provider: meter.provider,
         specText: text,
         fileName: path.basename(specPath),
         signal,
@@ -262,9 +263,7 @@ async function runFixer({
       metrics: {
         wallMs: performance.now() - started,
         toolCalls: session.toolCalls(),
-        inputTokens: 0,
-        outputTokens: 0,
-        costUsd: 0,
+        ...meter.spent(),
       },
       fixes: [],
       // Asked for and not repaired: each kind counts as a miss.
