@@ -39,6 +39,9 @@ export const OAuth2MethodSchema = z
     grant: z.enum(['authorization_code', 'client_credentials']).default('authorization_code'),
     authorizeUrl: HttpUrl.optional(),
     tokenUrl: HttpUrl,
+    revocationUrl: HttpUrl.optional().describe(
+      'Token revocation endpoint (RFC 7009): a deleted connection has its tokens revoked there',
+    ),
     scopes: z.array(z.string().max(200)).max(200).default([]),
     scopeSeparator: z.string().max(3).default(' '),
     pkce: z.boolean().default(true),

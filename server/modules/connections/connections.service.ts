@@ -16,9 +16,9 @@ import { recordAudit } from '../audit/audit.service.ts';
 import { requireConnector } from '../connectors/connectors.service.ts';
 import { proxyRequest, runAction } from './actions.service.ts';
 import { openCredentials, sealCredentials } from './credentials.ts';
-import { load, requireRecord, toConnection, usable } from './records.ts';
+import { load, requireRecord, spanRecorder, toConnection, usable } from './records.ts';
 import type { ConnectionRuntime } from './runtime.ts';
-import { findMethod, renewToken } from './tokens.ts';
+import { findMethod, oauthClientOf, openRecord, renewToken, revokeTokens } from './tokens.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Connections
@@ -192,16 +192,52 @@ export async function listConnections({
   });
 }
 
+/** What deleting a connection did at the provider: null when there was nothing to revoke. */
+export type Revocation = { revoked: boolean; problem?: string } | null;
+
+/**
+ * Deletes a connection and its stored credentials. An OAuth connection whose method names a
+ * revocation endpoint has its tokens revoked there first (skipped with `revoke: false`, as a dry
+ * run does); a provider that refuses or cannot be reached does not keep the connection, and what
+ * happened is answered and kept in the audit entry.
+ */
 export async function deleteConnection({
   runtime,
   tenant,
   id,
+  revoke = true,
 }: {
   runtime: ConnectionRuntime;
   tenant: Tenant;
   id: string;
-}): Promise<void> {
+  revoke?: boolean;
+}): Promise<{ revocation: Revocation }> {
   requirePermission(tenant, 'connections:delete');
+  let revocation: Revocation = null;
+  if (revoke) {
+    const found = await runtime.db.tenant(tenant, async (sql) => {
+      const record = await requireRecord(sql, id);
+      const connector = await requireConnector(sql, record.connectorId);
+      const method = connector.authMethods.find((m) => m.key === record.authMethod);
+      if (method?.type !== 'oauth2' || method.revocationUrl === undefined) return null;
+      const app = await connectionsRepo.findOAuthApp(sql, { connectorId: connector.id });
+      return app === null ? null : { record, method, app };
+    });
+    if (found !== null) {
+      revocation = await revokeTokens({
+        runtime,
+        method: found.method,
+        client: oauthClientOf({
+          runtime,
+          orgId: tenant.orgId,
+          method: found.method,
+          app: found.app,
+        }),
+        credentials: openRecord(runtime, found.record),
+        trace: spanRecorder(runtime, found.record),
+      });
+    }
+  }
   await runtime.db.tenant(tenant, async (sql) => {
     const record = await requireRecord(sql, id);
     await connectionsRepo.remove(sql, { id });
@@ -211,9 +247,16 @@ export async function deleteConnection({
       resourceType: 'connection',
       resourceId: id,
       customerId: record.customerId,
-      details: { connector: record.connectorSlug },
+      details: {
+        connector: record.connectorSlug,
+        ...(revocation !== null && {
+          tokensRevoked: revocation.revoked,
+          ...(revocation.problem !== undefined && { revocationProblem: revocation.problem }),
+        }),
+      },
     });
   });
+  return { revocation };
 }
 /**
  * Checks that a connection works: tokens are obtained or renewed if needed, then the first GET

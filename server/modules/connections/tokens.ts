@@ -125,6 +125,97 @@ function tokenSpan({
   };
 }
 
+/** A form to an OAuth endpoint with the client authenticated as the method says (RFC 6749 §2.3.1). */
+function clientAuthenticated({
+  method,
+  client,
+  params,
+}: {
+  method: OAuth2Method;
+  client: OAuthClient;
+  params: Record<string, string>;
+}): { form: URLSearchParams; headers: Record<string, string> } {
+  const form = new URLSearchParams(params);
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+  };
+  if (method.tokenAuth === 'basic' && client.clientSecret !== null) {
+    const id = encodeURIComponent(client.clientId);
+    const secret = encodeURIComponent(client.clientSecret);
+    headers['authorization'] = `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+  } else {
+    form.set('client_id', client.clientId);
+    if (client.clientSecret !== null) form.set('client_secret', client.clientSecret);
+  }
+  return { form, headers };
+}
+
+/**
+ * Revokes a connection's tokens at the method's revocation endpoint (RFC 7009): the refresh
+ * token first (which ends the grant at most providers), then the access token. Answers null when
+ * there is nothing to revoke or nowhere to revoke it, else whether every token was revoked and,
+ * when not, why. Never throws: a connection is deleted whatever the provider says.
+ */
+export async function revokeTokens({
+  runtime,
+  method,
+  client,
+  credentials,
+  trace,
+}: {
+  runtime: ConnectionRuntime;
+  method: OAuth2Method;
+  client: OAuthClient;
+  credentials: Record<string, string>;
+  trace: (span: Span) => void;
+}): Promise<{ revoked: boolean; problem?: string } | null> {
+  const url = method.revocationUrl;
+  const tokens = (['refresh_token', 'access_token'] as const).flatMap((hint) => {
+    const token = credentials[hint];
+    return token === undefined || token === '' ? [] : [{ hint, token }];
+  });
+  if (url === undefined || tokens.length === 0) return null;
+  for (const { hint, token } of tokens) {
+    const { form, headers } = clientAuthenticated({
+      method,
+      client,
+      params: { token, token_type_hint: hint },
+    });
+    const started = performance.now();
+    const startedAt = new Date();
+    const span = (status: number | null, error: string | null): Span =>
+      tokenSpan({ name: `revoke:${hint}`, method: 'POST', url, started, startedAt, status, error });
+    try {
+      const response = await runtime.engine.send(
+        {
+          method: 'POST',
+          url: new URL(url),
+          headers,
+          body: form.toString(),
+          redirects: 'same-origin-only',
+        },
+        { timeoutMs: 10_000, maxResponseBytes: 64 * 1024 },
+      );
+      const ok = response.status >= 200 && response.status < 300;
+      trace(span(response.status, ok ? null : `HTTP ${response.status}`));
+      if (!ok)
+        return {
+          revoked: false,
+          problem: `the revocation endpoint answered ${response.status} for the ${hint.replace('_', ' ')}`,
+        };
+    } catch (error) {
+      const message = error instanceof TransportError ? error.message : 'network error';
+      trace(span(null, message));
+      return {
+        revoked: false,
+        problem: `the revocation endpoint could not be reached: ${message}`,
+      };
+    }
+  }
+  return { revoked: true };
+}
+
 /**
  * One request to a token endpoint. Never retried: with rotating refresh tokens a retry after a
  * lost answer would replay a spent token and get the whole grant revoked.
@@ -142,19 +233,7 @@ export async function requestToken({
   params: Record<string, string>;
   trace: (span: Span) => void;
 }): Promise<TokenSet> {
-  const form = new URLSearchParams(params);
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-    accept: 'application/json',
-  };
-  if (method.tokenAuth === 'basic' && client.clientSecret !== null) {
-    const id = encodeURIComponent(client.clientId);
-    const secret = encodeURIComponent(client.clientSecret);
-    headers['authorization'] = `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-  } else {
-    form.set('client_id', client.clientId);
-    if (client.clientSecret !== null) form.set('client_secret', client.clientSecret);
-  }
+  const { form, headers } = clientAuthenticated({ method, client, params });
   const request: OutboundRequest = {
     method: 'POST',
     url: new URL(client.tokenUrl),

@@ -434,6 +434,7 @@ describe.each(TEST_DRIVERS)('connect widget API (%s)', (driver) => {
             grant: 'authorization_code',
             authorizeUrl: fx.provider.authorizeUrl,
             tokenUrl: fx.provider.tokenUrl,
+            revocationUrl: fx.provider.revokeUrl,
           },
         ],
       },
@@ -494,5 +495,16 @@ describe.each(TEST_DRIVERS)('connect widget API (%s)', (driver) => {
     expect(late.status).toBe(200);
     expect(late.body.activation.runs).toHaveLength(1);
     expect((await executionsOf(globex)).length).toBe(total);
+
+    // Disconnecting revokes the grant at the provider, not only Weft's copy of the tokens.
+    const revoked = fx.provider.stats.revokedGrants;
+    const gone = await widgetApi(
+      token,
+      'DELETE',
+      `/connections/${started.body.connectionId as string}`,
+    );
+    expect(gone.status, JSON.stringify(gone.body)).toBe(200);
+    expect(gone.body.problems).toEqual([]);
+    expect(fx.provider.stats.revokedGrants).toBe(revoked + 1);
   });
 });

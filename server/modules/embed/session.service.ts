@@ -564,6 +564,12 @@ export async function disconnect({
     connectionId,
     connector: link.connectorSlug,
   });
-  await deleteConnection({ runtime: deps.runtime, tenant: session.tenant, id: connectionId });
+  const { revocation } = await deleteConnection({
+    runtime: deps.runtime,
+    tenant: session.tenant,
+    id: connectionId,
+  });
+  if (revocation?.revoked === false && revocation.problem !== undefined)
+    undone.problems.push(`the app's tokens may still be valid: ${revocation.problem}`);
   return undone;
 }
