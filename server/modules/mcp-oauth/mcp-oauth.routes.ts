@@ -10,6 +10,7 @@ import { currentPerson, sessionPerson } from './current-person.ts';
 import {
   authorizationServerMetadata,
   allow,
+  asksReadOnly,
   checkAuthorizationRequest,
   deny,
   exchangeToken,
@@ -34,7 +35,8 @@ function formAction(redirectUri: string): string {
   return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol;
 }
 
-const CREDENTIAL_FIELDS = new Set(['api_key', 'email', 'password', 'decision']);
+// Typed or chosen on the page, so never carried over as hidden fields.
+const CREDENTIAL_FIELDS = new Set(['api_key', 'email', 'password', 'decision', 'access']);
 
 function consentPage({
   request,
@@ -60,6 +62,10 @@ function consentPage({
       ? 'the Weft admin MCP server: every tool your role allows (connectors, connections, workflows, …)'
       : `the MCP gateway of customer <code>${escapeHtml(request.resource.customerId)}</code>: that customer’s connected apps only`;
   const client = escapeHtml(request.clientName ?? request.clientId);
+  // The client may ask for reading only; otherwise the person may narrow it to that here.
+  const access = asksReadOnly(request.scope)
+    ? '<p>It asks to <strong>read only</strong>: it can look, not change anything.</p>'
+    : `<p><label><input type="checkbox" name="access" value="read"${params['access'] === 'read' ? ' checked' : ''}> Read only: let it look, not change anything</label></p>`;
   const field = (label: string, name: string, type: string, autocomplete: string) =>
     `<p><label>${label}<br><input type="${type}" name="${name}" autocomplete="${autocomplete}" style="width:100%"></label></p>`;
   const signIn = signedInAs
@@ -74,6 +80,7 @@ ${field('Password', 'password', 'password', 'current-password')}
 <body style="font-family:system-ui;margin:3rem auto;max-width:34rem;line-height:1.5">
 <h1>Allow ${client} to use Weft?</h1>
 <p><strong>${client}</strong> asks to act as you on ${what}.</p>
+${access}
 <p>It will be sent back to <code>${escapeHtml(request.redirectUri)}</code>.</p>
 ${message ? `<p role="alert" style="color:#a00">${escapeHtml(message)}</p>` : ''}
 <form method="post" action="/oauth/authorize">
@@ -248,7 +255,13 @@ export function mcpOAuthRoutes(
         const decided = await currentPerson({ db, request, origin: new URL(base).origin });
         if (!decided) return await again(401, 'Sign in to allow it.');
         const { person, session } = decided;
-        const target = await allow({ db, baseUrl: base, person, request: checked });
+        const target = await allow({
+          db,
+          baseUrl: base,
+          person,
+          request: checked,
+          readOnly: params['access'] === 'read',
+        });
         // Signed in on this page: the person stays signed in, as with the web app's sign-in.
         if (session) {
           reply.setCookie(SESSION_COOKIE, session.token, {

@@ -59,6 +59,45 @@ function hashOf(prefix: string, value: unknown): string | null {
   return SECRET.test(value.slice(prefix.length)) ? sha256(value) : null;
 }
 
+/**
+ * The scopes a token may carry: `read` lets a client look (the role's `…:read` permissions),
+ * `write` lets it do what the role allows. A client asking for `read` alone gets `read`; the
+ * person consenting may narrow any request to `read`. A token from before scopes (none stored)
+ * acts with the whole role.
+ */
+export const MCP_SCOPES = ['read', 'write'] as const;
+
+function scopeWords(scope: string | null): Set<string> {
+  return new Set((scope ?? '').split(/\s+/).filter((w) => w !== ''));
+}
+
+/** Whether a request asks for read access only. */
+export function asksReadOnly(scope: string | null): boolean {
+  const words = scopeWords(scope);
+  return words.has('read') && !words.has('write');
+}
+
+/** The scope granted for a request: `read` when it asks no more or the person narrowed it. */
+export function grantedScope({
+  requested,
+  readOnly,
+}: {
+  requested: string | null;
+  readOnly: boolean;
+}): string {
+  return readOnly || asksReadOnly(requested) ? 'read' : 'read write';
+}
+
+/** What a token of `scope` may do of its person's permissions. */
+export function permissionsInScope(
+  permissions: readonly Permission[],
+  scope: string | null,
+): Permission[] {
+  const words = scopeWords(scope);
+  if (scope === null || words.has('write') || !words.has('read')) return [...permissions];
+  return permissions.filter((p) => p.endsWith(':read'));
+}
+
 /** Metadata of this authorization server (RFC 8414). */
 export function authorizationServerMetadata({ baseUrl }: { baseUrl: string }) {
   return {
@@ -72,6 +111,7 @@ export function authorizationServerMetadata({ baseUrl }: { baseUrl: string }) {
     grant_types_supported: ['authorization_code', 'refresh_token'],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['none'],
+    scopes_supported: [...MCP_SCOPES],
   };
 }
 
@@ -90,6 +130,7 @@ export function protectedResourceMetadata({
     resource: advertised ?? resourceUrl({ baseUrl, resource }),
     authorization_servers: [baseUrl],
     bearer_methods_supported: ['header'],
+    scopes_supported: [...MCP_SCOPES],
     resource_name:
       resource.plane === 'admin'
         ? 'Weft admin MCP server'
@@ -271,12 +312,16 @@ export async function allow({
   baseUrl,
   person,
   request,
+  readOnly = false,
 }: {
   db: Database;
   baseUrl: string;
   person: Person;
   request: AuthorizationRequest;
+  /** The person narrowed the access to reading. */
+  readOnly?: boolean;
 }): Promise<string> {
+  const scope = grantedScope({ requested: request.scope, readOnly });
   if (request.resource.plane === 'gateway') {
     // A not_found here says nothing about other orgs: the lookup runs in the person's org.
     await getCustomer({
@@ -293,7 +338,7 @@ export async function allow({
       clientId: request.clientId,
       userId: person.userId,
       resource: request.resourceText,
-      scope: request.scope,
+      scope,
       redirectUri: request.redirectUri,
       codeChallenge: request.codeChallenge,
       expiresAt: new Date(Date.now() + CODE_SECONDS * 1000),
@@ -305,7 +350,7 @@ export async function allow({
       resourceType: 'mcp_oauth_client',
       resourceId: request.clientId,
       customerId: request.resource.plane === 'gateway' ? request.resource.customerId : null,
-      details: { clientName: request.clientName, resource: request.resourceText },
+      details: { clientName: request.clientName, resource: request.resourceText, scope },
     });
   });
   return redirectWith({
@@ -583,8 +628,10 @@ export async function authenticateAccessToken({
       orgId: found.org_id,
       userId: found.user_id,
       label: null,
-      // The role's permissions as they are now, custom roles included.
-      permissions: new Set(permissionsOfRole(found.role, found.role_permissions)),
+      // The role's permissions as they are now, custom roles included, within the token's scope.
+      permissions: new Set(
+        permissionsInScope(permissionsOfRole(found.role, found.role_permissions), found.scope),
+      ),
     },
     customerId: granted.plane === 'gateway' ? granted.customerId : null,
     label: `oauth client ${found.client_id}`,

@@ -56,7 +56,12 @@ describe.each(TEST_DRIVERS)('OAuth for MCP clients (%s)', (driver) => {
   type Credentials = { email: string; password: string } | { api_key: string };
 
   /** What a browser does: open the consent page, then sign in on it and press Allow. */
-  async function consent(provider: MemoryProvider, credentials: Credentials): Promise<string> {
+  async function consent(
+    provider: MemoryProvider,
+    credentials: Credentials,
+    /** What else the person chose on the page (`access: 'read'`: read only). */
+    choices: Record<string, string> = {},
+  ): Promise<string> {
     const url = provider.authorizationUrl;
     if (!url) throw new Error('the client did not start an authorization');
     const page = await fetch(url);
@@ -66,7 +71,8 @@ describe.each(TEST_DRIVERS)('OAuth for MCP clients (%s)', (driver) => {
     expect(html).toContain('name="password"');
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     const form = new URLSearchParams(url.searchParams);
-    for (const [name, value] of Object.entries(credentials)) form.set(name, String(value));
+    for (const [name, value] of Object.entries({ ...credentials, ...choices }))
+      form.set(name, String(value));
     form.set('decision', 'allow');
     const decided = await fetch(`${base}/oauth/authorize`, {
       method: 'POST',
@@ -94,11 +100,12 @@ describe.each(TEST_DRIVERS)('OAuth for MCP clients (%s)', (driver) => {
     url: string,
     provider: MemoryProvider,
     credentials: Credentials = PERSON,
+    choices: Record<string, string> = {},
   ): Promise<Client> {
     const first = new StreamableHTTPClientTransport(new URL(url), { authProvider: provider });
     const client = new Client({ name: 'oauth-test', version: '1.0.0' });
     await expect(client.connect(first)).rejects.toThrow(/Unauthorized/);
-    const code = await consent(provider, credentials);
+    const code = await consent(provider, credentials, choices);
     await first.finishAuth(code);
     const connected = new Client({ name: 'oauth-test', version: '1.0.0' });
     await connected.connect(
@@ -151,7 +158,11 @@ describe.each(TEST_DRIVERS)('OAuth for MCP clients (%s)', (driver) => {
     const metadata = await (
       await fetch(`${base}/.well-known/oauth-protected-resource/mcp/admin`)
     ).json();
-    expect(metadata).toMatchObject({ resource: `${base}/mcp`, authorization_servers: [base] });
+    expect(metadata).toMatchObject({
+      resource: `${base}/mcp`,
+      authorization_servers: [base],
+      scopes_supported: ['read', 'write'],
+    });
     const server = await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json();
     expect(server).toMatchObject({
       issuer: base,
@@ -170,6 +181,8 @@ describe.each(TEST_DRIVERS)('OAuth for MCP clients (%s)', (driver) => {
     expect(JSON.stringify(listed.structuredContent)).toContain(customerA);
     await client.close();
     expect(provider.saved?.access_token).toMatch(/^mcp_at_/);
+    // The SDK asks for every advertised scope; nothing was narrowed.
+    expect(provider.saved?.scope).toBe('read write');
 
     // The admin token opens no gateway.
     const gateway = await initialize(`${base}/mcp/gateway/${customerA}`, {
@@ -193,6 +206,45 @@ describe.each(TEST_DRIVERS)('OAuth for MCP clients (%s)', (driver) => {
         }),
       ]),
     );
+  });
+
+  it('a person who allows reading only gets a token that can look and not change anything', async () => {
+    const provider = new MemoryProvider();
+    // The consent page offers the choice for a request that asks for more.
+    const client = await authorizeAndConnect(`${base}/mcp/admin`, provider, PERSON, {
+      access: 'read',
+    });
+    expect(provider.saved?.scope).toBe('read');
+    const listed = await client.callTool({ name: 'list_customers', arguments: {} });
+    expect(listed.isError).toBeFalsy();
+    const refused = (await client.callTool({
+      name: 'create_customer',
+      arguments: { name: 'Not allowed', externalId: 'read-only-probe' },
+    })) as { isError?: boolean; content: { text?: string }[] };
+    expect(refused.isError).toBe(true);
+    expect(refused.content.map((c) => c.text).join(' ')).toMatch(/customers:write/);
+    const customers = await api('GET', '/api/v1/customers?limit=100');
+    expect(JSON.stringify(customers.json)).not.toContain('read-only-probe');
+    // A refreshed token keeps the narrowed scope.
+    const refreshed = await fetch(`${base}/oauth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: provider.saved?.refresh_token ?? '',
+        client_id: provider.client?.client_id ?? '',
+      }),
+    });
+    expect(refreshed.status).toBe(200);
+    expect(await refreshed.json()).toMatchObject({ scope: 'read' });
+    await client.close();
+
+    // A client that asks for reading only is told so on the page, with nothing to widen.
+    const asked = new URL(provider.authorizationUrl ?? '');
+    expect(asked.searchParams.get('scope')).toBe('read write');
+    asked.searchParams.set('scope', 'read');
+    const html = await (await fetch(asked)).text();
+    expect(html).toContain('It asks to <strong>read only</strong>');
+    expect(html).not.toContain('name="access"');
   });
 
   it("binds a gateway token to its customer: customer A's token cannot open B's gateway", async () => {
