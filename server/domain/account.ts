@@ -16,6 +16,8 @@ export const AccountSessionSchema = z
     createdAt: z.string(),
     expiresAt: z.string(),
     current: z.boolean().describe('The session this request was made with'),
+    userAgent: z.string().nullable().describe('The browser that signed in, as it named itself'),
+    ip: z.string().nullable().describe('The address it signed in from, as the server saw it'),
   })
   .describe('A signed-in session of yours (a browser holding the cookie)');
 export type AccountSession = z.infer<typeof AccountSessionSchema>;

@@ -80,6 +80,10 @@ describe('your account in the web app', { timeout: 120_000 }, () => {
       .filter({ has: page.getByRole('button', { name: 'Sign out', exact: true }) });
     await expect.poll(() => rows.count()).toBe(1);
     await page.getByText('this session').waitFor();
+    // Each session says where it was started: this browser, and the other sign-in's client.
+    const current = page.locator('tbody tr').filter({ hasText: 'this session' });
+    await current.getByRole('cell', { name: 'Chrome on Linux', exact: true }).waitFor();
+    await current.getByRole('cell', { name: '127.0.0.1', exact: true }).waitFor();
     expect(await a11yProblems(page)).toEqual([]);
     await shot(page, 'account');
 

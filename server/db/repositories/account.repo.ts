@@ -22,8 +22,10 @@ export async function listSessionsOf(
     created_at: Date;
     expires_at: Date;
     current: boolean;
+    user_agent: string | null;
+    ip: string | null;
   }>(
-    `SELECT id, created_at, expires_at, token_hash = $2 AS current FROM sessions
+    `SELECT id, created_at, expires_at, token_hash = $2 AS current, user_agent, ip FROM sessions
       WHERE user_id = $1 AND expires_at > now() ORDER BY created_at DESC LIMIT 200`,
     [userId, currentHash ?? ''],
   );
@@ -32,6 +34,8 @@ export async function listSessionsOf(
     createdAt: r.created_at.toISOString(),
     expiresAt: r.expires_at.toISOString(),
     current: r.current,
+    userAgent: r.user_agent,
+    ip: r.ip,
   }));
 }
 

@@ -192,11 +192,19 @@ export async function takeInvitation(
 
 export async function insertSession(
   db: Sql,
-  args: { orgId: string; userId: string; tokenHash: string; expiresAt: Date },
+  args: {
+    orgId: string;
+    userId: string;
+    tokenHash: string;
+    expiresAt: Date;
+    userAgent: string | null;
+    ip: string | null;
+  },
 ): Promise<void> {
   await db.query(
-    'INSERT INTO sessions (org_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)',
-    [args.orgId, args.userId, args.tokenHash, args.expiresAt],
+    `INSERT INTO sessions (org_id, user_id, token_hash, expires_at, user_agent, ip)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [args.orgId, args.userId, args.tokenHash, args.expiresAt, args.userAgent, args.ip],
   );
 }
 

@@ -6,6 +6,7 @@ import { authenticateApiKey } from '../auth/auth.service.ts';
 import {
   authenticateSession,
   SESSION_COOKIE,
+  sessionClientOf,
   signIn,
   type StartedSession,
 } from '../people/sessions.service.ts';
@@ -58,7 +59,11 @@ export async function currentPerson({
   const email = field('email');
   const password = field('password');
   if (email !== null && password !== null) {
-    const session = await signIn({ db, input: { email, password } });
+    const session = await signIn({
+      db,
+      input: { email, password },
+      client: sessionClientOf(request),
+    });
     const tenant = await authenticateSession({ db, token: session.token, requestId: request.id });
     const person = personOf(tenant);
     return person ? { person, session } : null;

@@ -62,11 +62,17 @@ describe.each(TEST_DRIVERS)('your account and deleting the organization (%s)', (
     return sessionOf(res);
   };
 
-  const signIn = (email: string, password: string, orgId: string) =>
+  const signIn = (
+    email: string,
+    password: string,
+    orgId: string,
+    headers: Record<string, string> = {},
+  ) =>
     t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/sign-in',
       payload: { email, password, orgId },
+      headers,
     });
 
   /** The org's owner, with a password: a link as `weft people link` makes, accepted. */
@@ -157,8 +163,11 @@ describe.each(TEST_DRIVERS)('your account and deleting the organization (%s)', (
     const orgId = org.organization.id;
     const email = 'bo@sessions.test';
     const mine = await invite(org, email, 'viewer');
-    const other = sessionOf(await signIn(email, PASSWORD, orgId));
-    const third = sessionOf(await signIn(email, PASSWORD, orgId));
+    const firefox = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+    const other = sessionOf(await signIn(email, PASSWORD, orgId, { 'user-agent': firefox }));
+    const third = sessionOf(
+      await signIn(email, PASSWORD, orgId, { 'user-agent': `${'x'.repeat(400)}` }),
+    );
     const someoneElse = await invite(org, 'cy@sessions.test', 'viewer');
 
     const list = async (auth: Auth) =>
@@ -167,7 +176,11 @@ describe.each(TEST_DRIVERS)('your account and deleting the organization (%s)', (
     expect((await call('DELETE', `/auth/sessions/${theirs?.id}`, mine)).statusCode).toBe(404);
     expect((await call('GET', '/auth/session', someoneElse)).statusCode).toBe(200);
 
-    const otherId = (await list(other)).find((s) => s.current)?.id;
+    // Each session says where it was started; a User-Agent is kept to its first 300 characters.
+    const seen = await list(other);
+    expect(seen.find((s) => s.current)).toMatchObject({ userAgent: firefox, ip: '127.0.0.1' });
+    expect(seen.map((s) => s.userAgent?.length)).toContain(300);
+    const otherId = seen.find((s) => s.current)?.id;
     expect((await call('DELETE', `/auth/sessions/${otherId}`, mine)).statusCode).toBe(204);
     expect((await call('GET', '/auth/session', other)).statusCode).toBe(401);
     expect(await list(mine)).toHaveLength(2);

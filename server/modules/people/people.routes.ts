@@ -33,6 +33,7 @@ import { createRole, deleteRole, duplicateRole, listRoles, updateRole } from './
 import { csrfTokenOf } from './secrets.ts';
 import {
   SESSION_COOKIE,
+  sessionClientOf,
   sessionInfo,
   signIn,
   signOut,
@@ -87,7 +88,11 @@ export function authRoutes(app: App, { db }: AppDeps): void {
       response: { 200: StartedSchema, ...errors },
     },
     handler: async (request, reply) =>
-      sendSession(request, reply, await signIn({ db, input: request.body })),
+      sendSession(
+        request,
+        reply,
+        await signIn({ db, input: request.body, client: sessionClientOf(request) }),
+      ),
   });
 
   app.post('/accept-invite', {
@@ -103,7 +108,12 @@ export function authRoutes(app: App, { db }: AppDeps): void {
       sendSession(
         request,
         reply,
-        await acceptInvitation({ db, input: request.body, requestId: request.id }),
+        await acceptInvitation({
+          db,
+          input: request.body,
+          requestId: request.id,
+          client: sessionClientOf(request),
+        }),
       ),
   });
 

@@ -16,7 +16,7 @@ import { recordAudit } from '../audit/audit.service.ts';
 import { announceAuthChange } from '../auth/auth-cache.ts';
 import { requireGrantable, resolveRole } from './roles.service.ts';
 import { hashPassword, hashToken, newToken, orgOfToken } from './secrets.ts';
-import { startSession, type StartedSession } from './sessions.service.ts';
+import { startSession, type SessionClient, type StartedSession } from './sessions.service.ts';
 import { insertMembership, insertUser } from '../../db/repositories/orgs.repo.ts';
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
@@ -154,11 +154,14 @@ export async function acceptInvitation({
   db,
   input,
   requestId = null,
+  client,
 }: {
   db: Database;
   input: AcceptInvitation;
   /** The request that carried it, for the audit entry. */
   requestId?: string | null;
+  /** Where it was accepted from, kept with the session it starts. */
+  client?: SessionClient;
 }): Promise<StartedSession> {
   const invalid = new AppError(
     'bad_request',
@@ -201,7 +204,7 @@ export async function acceptInvitation({
     });
     return id;
   });
-  return startSession({ db, orgId, userId });
+  return startSession({ db, orgId, userId, ...(client && { client }) });
 }
 
 export async function changeRole({

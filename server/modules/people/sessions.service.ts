@@ -28,19 +28,45 @@ export interface StartedSession {
   readonly expiresAt: Date;
 }
 
+/** Where a sign-in came from, kept with the session for the person's list of sessions. */
+export interface SessionClient {
+  readonly userAgent: string | null;
+  readonly ip: string | null;
+}
+
+/** The client of a request: its User-Agent (cut short) and address. */
+export function sessionClientOf(request: {
+  headers: Record<string, string | string[] | undefined>;
+  ip: string;
+}): SessionClient {
+  const agent = request.headers['user-agent'];
+  return {
+    userAgent: typeof agent === 'string' && agent !== '' ? agent.slice(0, 300) : null,
+    ip: request.ip === '' ? null : request.ip.slice(0, 64),
+  };
+}
+
 export async function startSession({
   db,
   orgId,
   userId,
+  client = { userAgent: null, ip: null },
 }: {
   db: Database;
   orgId: string;
   userId: string;
+  client?: SessionClient;
 }): Promise<StartedSession> {
   const token = newToken(orgId);
   const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
   await db.tenant({ orgId }, (sql) =>
-    peopleRepo.insertSession(sql, { orgId, userId, tokenHash: hashToken(token), expiresAt }),
+    peopleRepo.insertSession(sql, {
+      orgId,
+      userId,
+      tokenHash: hashToken(token),
+      expiresAt,
+      ...client,
+    }),
   );
   return { token, orgId, expiresAt };
 }
@@ -55,9 +81,11 @@ const WRONG = 'wrong email or password';
 export async function signIn({
   db,
   input,
+  client,
 }: {
   db: Database;
   input: SignIn;
+  client?: SessionClient;
 }): Promise<StartedSession> {
   const candidates = (
     await peopleRepo.findSignInCandidates(db, { emailKey: emailKey(input.email) })
@@ -77,7 +105,12 @@ export async function signIn({
       orgIds: matches.map((m) => m.orgId),
     });
   }
-  return startSession({ db, orgId: match.orgId, userId: match.userId });
+  return startSession({
+    db,
+    orgId: match.orgId,
+    userId: match.userId,
+    ...(client && { client }),
+  });
 }
 
 /** The tenant of a request made with a session cookie. */

@@ -11,6 +11,33 @@ interface Session {
   createdAt: string;
   expiresAt: string;
   current: boolean;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+const BROWSERS: [RegExp, string][] = [
+  [/Edg\//, 'Edge'],
+  [/OPR\//, 'Opera'],
+  [/Firefox\//, 'Firefox'],
+  [/Chrom(e|ium)\//, 'Chrome'],
+  [/Safari\//, 'Safari'],
+];
+const SYSTEMS: [RegExp, string][] = [
+  [/Android/, 'Android'],
+  [/iPhone|iPad/, 'iOS'],
+  [/Windows/, 'Windows'],
+  [/Mac OS X|Macintosh/, 'macOS'],
+  [/CrOS/, 'ChromeOS'],
+  [/Linux/, 'Linux'],
+];
+
+/** "Chrome on Linux" from a User-Agent, or the start of it when it names neither. */
+function browserOf(agent: string | null): string {
+  if (agent === null) return 'Unknown browser';
+  const browser = BROWSERS.find(([pattern]) => pattern.test(agent))?.[1];
+  const system = SYSTEMS.find(([pattern]) => pattern.test(agent))?.[1];
+  if (browser === undefined && system === undefined) return agent.slice(0, 40);
+  return [browser ?? 'A browser', system].filter((part) => part !== undefined).join(' on ');
 }
 
 interface McpClient {
@@ -115,6 +142,8 @@ export function AccountPage(): JSX.Element {
               <thead>
                 <tr>
                   <th scope="col">Signed in</th>
+                  <th scope="col">Browser</th>
+                  <th scope="col">From</th>
                   <th scope="col">Expires</th>
                   <th scope="col">
                     <span class="visually-hidden">Actions</span>
@@ -127,6 +156,8 @@ export function AccountPage(): JSX.Element {
                     <td>
                       <Time iso={s.createdAt} /> {s.current && <Badge value="this session" />}
                     </td>
+                    <td title={s.userAgent ?? undefined}>{browserOf(s.userAgent)}</td>
+                    <td>{s.ip ?? '—'}</td>
                     <td>
                       <Time iso={s.expiresAt} />
                     </td>
