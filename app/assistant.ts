@@ -80,6 +80,7 @@ export function createSetupAssistant(services: Services): AssistantDeps {
           context: {
             client,
             provider: createProvider({ config: services.config.llm }),
+            maxModelTokens: services.config.llm.assistantMaxTokens,
             publicUrl: services.publicBaseUrl(),
             // Events go out as they happen: the model's text as it streams, forms and
             // results as each step reaches them.

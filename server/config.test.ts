@@ -17,6 +17,14 @@ describe('loadConfig', () => {
     });
   });
 
+  it("caps a Setup Assistant session's model tokens, 500,000 unless set", () => {
+    expect(loadConfig({}).llm.assistantMaxTokens).toBe(500_000);
+    expect(loadConfig({ WEFT_ASSISTANT_MAX_TOKENS: '20000' }).llm.assistantMaxTokens).toBe(20_000);
+    expect(() => loadConfig({ WEFT_ASSISTANT_MAX_TOKENS: 'lots' })).toThrow(
+      /WEFT_ASSISTANT_MAX_TOKENS must be a whole number of tokens/,
+    );
+  });
+
   it('reads every setting', () => {
     const config = loadConfig({
       PORT: '9000',

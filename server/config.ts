@@ -136,6 +136,12 @@ const ConfigSchema = z.object({
     .min(1)
     .max(3600)
     .default(120),
+  WEFT_ASSISTANT_MAX_TOKENS: z.coerce
+    .number({ error: 'WEFT_ASSISTANT_MAX_TOKENS must be a whole number of tokens' })
+    .int()
+    .min(1000)
+    .max(100_000_000)
+    .default(500_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(
     z
       .url({
@@ -216,6 +222,8 @@ export interface Config {
     /** USD per million tokens by model name, over the built-in table. */
     readonly prices: Readonly<Record<string, { input: number; output: number }>> | undefined;
     readonly timeoutMs: number;
+    /** Model tokens (in + out) one Setup Assistant session may spend in all. */
+    readonly assistantMaxTokens: number;
   };
   /**
    * OpenTelemetry trace export (OTLP/HTTP): the traces URL from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
@@ -288,6 +296,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       anthropicApiKey: c.ANTHROPIC_API_KEY,
       prices: c.WEFT_LLM_PRICES,
       timeoutMs: c.WEFT_LLM_TIMEOUT_SECONDS * 1000,
+      assistantMaxTokens: c.WEFT_ASSISTANT_MAX_TOKENS,
     },
     telemetry: {
       tracesUrl:

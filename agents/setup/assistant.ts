@@ -123,8 +123,24 @@ export async function setupTurn({
     context,
   };
   try {
+    const spent = (state.modelUsage?.inputTokens ?? 0) + (state.modelUsage?.outputTokens ?? 0);
+    const cap = context.maxModelTokens;
     if ('text' in input && input.text.trim() !== '' && hasModel(context.provider)) {
-      await converse({ state, text: input.text, model: context.provider, t, act: dispatch });
+      if (cap !== undefined && spent >= cap) {
+        t.say(
+          `This chat has used its model budget (${spent} of ${cap} tokens), so I read your message without the model. Start a new session to talk with the model again.`,
+        );
+        await dispatch(state, input, t);
+      } else {
+        await converse({
+          state,
+          text: input.text,
+          model: context.provider,
+          t,
+          act: dispatch,
+          ...(cap !== undefined && { maxTokens: cap - spent }),
+        });
+      }
     } else {
       await dispatch(state, input, t);
     }

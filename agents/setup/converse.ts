@@ -207,12 +207,15 @@ export async function converse({
   model,
   t,
   act,
+  maxTokens,
 }: {
   state: SetupState;
   text: string;
   model: ModelProvider;
   t: Turn;
   act: (state: SetupState, input: StepInput, t: Turn) => Promise<void>;
+  /** What is left of the session's model budget: the turn stops there. */
+  maxTokens?: number;
 }): Promise<void> {
   if (looksLikeSecret(text)) {
     // A key typed into the chat instead of the form: kept from the model and the conversation.
@@ -253,7 +256,7 @@ export async function converse({
     system: systemPrompt(state),
     messages: [...history, { role: 'user', content: text }],
     tools,
-    budget: createBudget({ maxSteps: 12 }),
+    budget: createBudget({ maxSteps: 12, ...(maxTokens !== undefined && { maxTokens }) }),
     ...(t.context.signal !== undefined && { signal: t.context.signal }),
     onText: (delta) => {
       streamed = true;
@@ -280,6 +283,10 @@ export async function converse({
     },
   });
   await t.journal.recordUsage(loop.usage);
+  const used = (state.modelUsage ??= { inputTokens: 0, outputTokens: 0, costUsd: 0 });
+  used.inputTokens += loop.usage.inputTokens;
+  used.outputTokens += loop.usage.outputTokens;
+  used.costUsd += loop.usage.costUsd;
   transcript.push({ role: 'user', text });
   if (loop.text !== '') transcript.push({ role: 'assistant', text: loop.text });
   transcript.splice(0, Math.max(0, transcript.length - TRANSCRIPT_LIMIT));

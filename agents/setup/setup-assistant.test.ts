@@ -66,6 +66,36 @@ describe('the Setup Assistant', () => {
     expect(out.state.transcript?.map((m) => m.role)).toEqual(['user', 'assistant']);
   }, 60_000);
 
+  it("keeps a session's model tokens, and reads text without the model once they pass the cap", async () => {
+    const answer = {
+      text: 'Tell me more about your app.',
+      usage: { inputTokens: 120, outputTokens: 12 },
+    };
+    const provider = createScriptedProvider({ turns: [answer, answer, answer, answer] });
+    let state = initialState();
+    const say = async (text: string) => {
+      const out = await setupTurn({
+        state: JSON.parse(JSON.stringify(state)) as SetupState,
+        input: { text },
+        context: { client, provider, publicUrl: h.weftUrl, maxModelTokens: 300 },
+      });
+      state = out.state;
+      return out.events.flatMap((e) => (e.type === 'text' ? [e.text] : []));
+    };
+    await say('hello');
+    await say('we sell things');
+    expect(state.modelUsage).toMatchObject({ inputTokens: 240, outputTokens: 24 });
+    // 264 of 300 spent: the third turn may start, and spends its 132.
+    await say('online');
+    expect(provider.requests).toHaveLength(3);
+    expect(state.modelUsage?.inputTokens).toBe(360);
+    // Past the cap: no model turn; the sentence is read offline, and the person is told why.
+    const texts = await say('I run an online shop app; my customers want new orders in their CRM');
+    expect(provider.requests).toHaveLength(3);
+    expect(texts[0]).toContain('This chat has used its model budget (396 of 300 tokens)');
+    expect(state.useCase).toMatchObject({ source: 'shop', entity: 'order', target: 'crm' });
+  }, 60_000);
+
   it('offline: from one sentence to setup complete, five checklist items green', async () => {
     let stored = JSON.stringify(initialState());
     const turn = async (input: SetupInput): Promise<SetupEvent[]> => {

@@ -60,6 +60,8 @@ export interface SetupState {
   allowLive?: boolean;
   /** The conversation with the model, newest last (only with a model). */
   transcript?: { role: 'user' | 'assistant'; text: string }[];
+  /** What the model's turns of this session spent so far (only with a model). */
+  modelUsage?: { inputTokens: number; outputTokens: number; costUsd: number };
 }
 
 export type SetupInput =
@@ -88,6 +90,11 @@ export interface SetupContext {
   /** Each event as it happens (the model's text as it streams), before the turn ends. */
   readonly onEvent?: (event: SetupEvent) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Model tokens (in + out) the session may spend in all; past it, free text is read without
+   * the model. Unset: no cap.
+   */
+  readonly maxModelTokens?: number;
 }
 
 export interface Turn {
