@@ -224,6 +224,14 @@ describe('Home: the Setup Assistant chat', () => {
     await page.reload();
     await chat().getByText('Setup complete: your integration is live.').first().waitFor();
     await chat().getByText('title ← always "Web order"').first().waitFor();
+
+    // A finished step can be redone from the progress panel: the chat goes back to it.
+    await steps.getByRole('button', { name: 'Redo Embed' }).click();
+    await chat().locator('.msg.user').filter({ hasText: 'Redo Embed' }).waitFor();
+    await chat().getByText('Back to embed.').waitFor();
+    await steps.locator('li[aria-current="step"]').filter({ hasText: 'Embed' }).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await shot(page, 'home-05-redo-step');
     expect(pageErrors).toEqual([]);
   }, 600_000);
 });

@@ -122,20 +122,39 @@ function Checklist({ items }: { items: Check[] }): JSX.Element {
   );
 }
 
-/** The five steps: done, the current one, or still to come, from the session's step events. */
-function StepProgress({ events, step }: { events: SessionEvent[]; step: string | null }) {
+/**
+ * The five steps: done, the current one, or still to come, from the session's step events. A
+ * done step can be redone: the assistant goes back to it (and, for the integration, builds the
+ * workflow again).
+ */
+function StepProgress({
+  events,
+  step,
+  onRedo,
+}: {
+  events: SessionEvent[];
+  step: string | null;
+  onRedo: ((step: string) => void) | null;
+}) {
+  // The latest event of each step wins: a step redone is current again until it is done again.
   const done = new Set<string>();
-  let active = step ?? 'use_cases';
+  let active: string | null = step ?? 'use_cases';
   for (const { event } of events) {
     if (event.type !== 'step') continue;
-    if (event['status'] === 'done') done.add(String(event['step']));
-    else active = String(event['step']);
+    const name = String(event['step']);
+    if (event['status'] === 'done') {
+      done.add(name);
+      if (active === name) active = null;
+    } else {
+      active = name;
+      done.delete(name);
+    }
   }
   const index = SETUP_STEPS.indexOf(active as (typeof SETUP_STEPS)[number]);
   return (
     <ol class="setup-steps" aria-label="Setup steps">
       {SETUP_STEPS.map((s, i) => {
-        const state = done.has(s) || i < index ? 'done' : s === active ? 'active' : 'todo';
+        const state = s === active ? 'active' : done.has(s) || i < index ? 'done' : 'todo';
         return (
           <li key={s} class={state} aria-current={state === 'active' ? 'step' : undefined}>
             <span class="step-mark" aria-hidden="true">
@@ -145,6 +164,16 @@ function StepProgress({ events, step }: { events: SessionEvent[]; step: string |
             <span class="visually-hidden">
               {state === 'done' ? ' (done)' : state === 'active' ? ' (current)' : ''}
             </span>
+            {state === 'done' && onRedo !== null && (
+              <button
+                type="button"
+                class="step-redo"
+                aria-label={`Redo ${STEP_LABELS[s] ?? s}`}
+                onClick={() => onRedo(s)}
+              >
+                Redo
+              </button>
+            )}
           </li>
         );
       })}
@@ -461,10 +490,13 @@ function Chat({
   sessionId,
   onActivity,
   onChanged,
+  redo,
 }: {
   sessionId: string | null;
   onActivity: (events: SessionEvent[], step: string | null) => void;
   onChanged: (id: string) => void;
+  /** Told what sends a redo of a step in this chat, or null while it cannot (Redo buttons). */
+  redo: (send: ((step: string) => void) | null) => void;
 }): JSX.Element {
   const [events, setEvents] = useState<SessionEvent[]>([]);
   const [step, setStep] = useState<string | null>(null);
@@ -546,6 +578,10 @@ function Chat({
     if (el) el.scrollTop = el.scrollHeight;
   }, [events.length]);
 
+  useEffect(
+    () => redo(sessionId === null || busy ? null : (s) => send({ redo: s } as AssistantMessage)),
+    [sessionId, busy],
+  );
   const send = (message: AssistantMessage) => {
     void (async () => {
       let id = sessionId;
@@ -709,6 +745,7 @@ export function Home(): JSX.Element {
     events: [],
     step: null,
   });
+  const [redo, setRedo] = useState<{ send: ((step: string) => void) | null }>({ send: null });
   const checklist = view.events.findLast((e) => e.event.type === 'checklist')?.event['items'] as
     Check[] | undefined;
   return (
@@ -721,6 +758,7 @@ export function Home(): JSX.Element {
         <Chat
           sessionId={sessionId}
           onActivity={(events, step) => setView({ events, step })}
+          redo={(send) => setRedo({ send })}
           onChanged={(id) => {
             setSessionId(id);
             setTick((n) => n + 1);
@@ -729,7 +767,7 @@ export function Home(): JSX.Element {
         <aside class="home-side" aria-label="Progress and activity">
           <section class="card" aria-labelledby="steps-title">
             <h2 id="steps-title">Setup progress</h2>
-            <StepProgress events={view.events} step={view.step} />
+            <StepProgress events={view.events} step={view.step} onRedo={redo.send} />
           </section>
           <section class="card progress" aria-labelledby="progress-title">
             <h2 id="progress-title">Go-live checklist</h2>
