@@ -237,6 +237,7 @@ export const ListExecutionsQuerySchema = z
     workflowId: z.string().min(1).max(100).optional().describe('Workflow id or slug'),
     tier: z.enum(TIERS).optional(),
     customerId: IdSchema.optional(),
+    environment: EnvironmentNameSchema.optional().describe('Ran in this environment'),
     from: z.iso.datetime({ offset: true }).optional().describe('Created at or after (ISO 8601)'),
     to: z.iso.datetime({ offset: true }).optional().describe('Created before (ISO 8601)'),
     limit: LimitSchema,

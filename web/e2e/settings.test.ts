@@ -135,6 +135,13 @@ describe('Settings', { timeout: 120_000 }, () => {
     await page.goto(`${web.url}/workflows/${wf.id}`);
     await page.getByRole('button', { name: 'Deploy v1 to qa' }).click();
     await page.getByRole('cell', { name: 'qa', exact: true }).waitFor();
+    // A run in qa is found by the Executions page's environment filter.
+    await call('POST', `/workflows/${wf.id}/run`, { environment: 'qa' });
+    await page.goto(`${web.url}/executions`);
+    await page.getByLabel('Environment', { exact: true }).selectOption('qa');
+    await page.getByRole('row').filter({ hasText: 'QA sync' }).first().waitFor();
+    await page.getByLabel('Environment', { exact: true }).selectOption('staging');
+    await page.getByText('No executions match.').waitFor();
     await goto('Environments');
     await qa.getByRole('cell', { name: '1', exact: true }).waitFor();
     expect(await axeViolations(page)).toEqual([]);

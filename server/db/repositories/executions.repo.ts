@@ -177,6 +177,7 @@ export interface ExecutionFilters {
   workflowId?: string | undefined;
   tier?: Tier | undefined;
   customerId?: string | undefined;
+  environment?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
 }
@@ -202,6 +203,7 @@ export async function list(
         AND ($5::timestamptz IS NULL OR e.created_at >= $5)
         AND ($6::timestamptz IS NULL OR e.created_at < $6)
         AND ($7::timestamptz IS NULL OR (e.created_at, e.id) < ($7::timestamptz, $8::uuid))
+        AND ($10::text IS NULL OR e.environment = $10)
       ORDER BY e.created_at DESC, e.id DESC
       LIMIT $9`,
     [
@@ -214,6 +216,7 @@ export async function list(
       after?.createdAt ?? null,
       after?.id ?? null,
       limit,
+      filters.environment ?? null,
     ],
   );
   return rows.map(toExecution);

@@ -82,6 +82,17 @@ describe.each(TEST_DRIVERS)('environments (%s)', (driver) => {
     expect(fromTest.statusCode, fromTest.body).toBe(200);
     const prod = await call('POST', '/api/v1/workflows/echo/run', {});
     expect(prod.json()).toMatchObject({ environment: 'production', status: 'completed' });
+    // Executions filter by environment, a custom one too.
+    const inEnv = async (environment: string) =>
+      (await call('GET', `/api/v1/executions?environment=${environment}`))
+        .json<{ data: { environment: string }[] }>()
+        .data.map((e) => e.environment);
+    expect(await inEnv('qa')).toEqual(['qa', 'qa']);
+    expect(await inEnv('production')).toEqual(['production']);
+    expect(await inEnv('staging')).toEqual([]);
+    expect((await call('GET', '/api/v1/executions?environment=Not%20A%20Name')).statusCode).toBe(
+      422,
+    );
 
     const deployed = await call('POST', '/api/v1/workflows/echo/deploy', {
       environment: 'staging',

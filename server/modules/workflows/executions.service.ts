@@ -32,6 +32,7 @@ export async function listExecutions({
         workflowId: ref === undefined || isUuid(ref) ? ref : (await requireWorkflow(sql, ref)).id,
         tier: query.tier,
         customerId: query.customerId,
+        environment: query.environment,
         from: query.from,
         to: query.to,
       },

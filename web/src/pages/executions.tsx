@@ -1,11 +1,12 @@
 // Activity → Executions: every workflow run, newest first, with Time ("17h ago"), Workflow, Tier,
-// Version, Status, Duration and Triggered by; tabs by status, filters by workflow, tier and time
-// range; refreshed every few seconds. One execution: input, output or error, logs, recorded steps
+// Version, Status, Duration and Triggered by; tabs by status, filters by workflow, tier,
+// environment (custom ones too) and time range; refreshed every few seconds. One execution: input, output or error, logs, recorded steps
 // and the spans on a timeline, and Rerun.
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, query, useApi } from '../api.ts';
 import { Link, navigate } from '../router.tsx';
+import { useEnvironments } from './environments.tsx';
 import type { Execution, ExecutionDetail, List, RunResult, Workflow } from '../types.ts';
 import {
   Badge,
@@ -33,6 +34,8 @@ export function ExecutionsPage(): JSX.Element {
   const [status, setStatus] = useState<StatusTab>('all');
   const [workflowId, setWorkflowId] = useState(initialWorkflow);
   const [tier, setTier] = useState('');
+  const [environment, setEnvironment] = useState('');
+  const environments = useEnvironments();
   const [range, setRange] = useState('Any time');
   const [pages, setPages] = useState<Execution[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -46,6 +49,7 @@ export function ExecutionsPage(): JSX.Element {
     status: status === 'all' ? undefined : status,
     workflowId: workflowId || undefined,
     tier: tier || undefined,
+    environment: environment || undefined,
     from,
     limit: 50,
   };
@@ -109,6 +113,22 @@ export function ExecutionsPage(): JSX.Element {
             <option value="instant">Instant</option>
             <option value="standard">Standard</option>
             <option value="long">Long</option>
+          </select>
+        </Field>
+        <Field label="Environment">
+          <select
+            value={environment}
+            onChange={(e) => {
+              setEnvironment(e.currentTarget.value);
+              reset();
+            }}
+          >
+            <option value="">All environments</option>
+            {environments.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
           </select>
         </Field>
         <Field label="Time range">
