@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isConnectionError } from './database.ts';
+import { isConnectionError, throughOutage } from './database.ts';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -36,5 +36,42 @@ describe('isConnectionError', () => {
     expect(isConnectionError(new Error('boom'))).toBe(false);
     expect(isConnectionError(null)).toBe(false);
     expect(isConnectionError('Connection terminated')).toBe(false);
+  });
+});
+
+describe('throughOutage', () => {
+  it('writes again while the database is starting up, then answers', async () => {
+    let calls = 0;
+    const value = await throughOutage(() => {
+      calls++;
+      return calls < 3
+        ? Promise.reject(withCode('57P03', 'the database system is starting up'))
+        : Promise.resolve('stored');
+    });
+    expect(value).toBe('stored');
+    expect(calls).toBe(3);
+  });
+
+  it('does not repeat a write that failed for another reason', async () => {
+    let calls = 0;
+    await expect(
+      throughOutage(() => {
+        calls++;
+        return Promise.reject(withCode('23505', 'duplicate key'));
+      }),
+    ).rejects.toThrow('duplicate key');
+    expect(calls).toBe(1);
+  });
+
+  it('gives up once the outage outlasts the grace', async () => {
+    let calls = 0;
+    await expect(
+      throughOutage(() => {
+        calls++;
+        return Promise.reject(withCode('57P01', 'terminating connection'));
+      }, 600),
+    ).rejects.toThrow('terminating connection');
+    expect(calls).toBeGreaterThan(1);
+    expect(calls).toBeLessThan(5);
   });
 });

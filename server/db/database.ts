@@ -229,6 +229,24 @@ export function isConnectionError(error: unknown, depth = 0): boolean {
   return isConnectionError(cause, depth + 1);
 }
 
+/**
+ * Runs a write again while it meets a database outage (a restart, a failover: connection-class
+ * errors), for up to `withinMs` with a growing pause, so a few seconds without the database do
+ * not fail work that was done. Only for writes that are safe to repeat (fenced, idempotent);
+ * any other error, or the outage outlasting the grace, is thrown.
+ */
+export async function throughOutage<T>(write: () => Promise<T>, withinMs = 20_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isConnectionError(error) || Date.now() + wait > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
 export function isForeignKeyViolation(error: unknown): boolean {
   return (
     typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23503'

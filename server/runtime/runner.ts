@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isUuid, type Database, type Listener } from '../db/database.ts';
+import { isUuid, throughOutage, type Database, type Listener } from '../db/database.ts';
 import * as customersRepo from '../db/repositories/customers.repo.ts';
 import * as executionsRepo from '../db/repositories/executions.repo.ts';
 import * as triggersRepo from '../db/repositories/triggers.repo.ts';
@@ -627,22 +627,26 @@ export async function createWorkflowRunner({
     ];
     let settled: boolean;
     try {
-      settled = await db.tenant({ orgId }, (sql) =>
-        executionsRepo.settle(sql, {
-          id: executionId,
-          leaseOwner,
-          status: retrying ? 'queued' : status,
-          output: result.ok ? record.redact(capJson(result.output)) : null,
-          error,
-          logs: attemptLog,
-          spans: record.redact(record.spans),
-          durationMs: result.durationMs,
-          retryInMs: delayMs,
-        }),
+      // Fenced on the lease, which outlasts the grace: repeating it cannot commit twice.
+      settled = await throughOutage(() =>
+        db.tenant({ orgId }, (sql) =>
+          executionsRepo.settle(sql, {
+            id: executionId,
+            leaseOwner,
+            status: retrying ? 'queued' : status,
+            output: result.ok ? record.redact(capJson(result.output)) : null,
+            error,
+            logs: attemptLog,
+            spans: record.redact(record.spans),
+            durationMs: result.durationMs,
+            retryInMs: delayMs,
+          }),
+        ),
       );
     } catch (storeError) {
-      // The attempt ran (its side effects too): another attempt would repeat them. The
-      // execution fails, without what could not be stored, and is not retried.
+      // The attempt ran (its side effects too): another attempt would repeat them. Past an
+      // outage's grace, or on an error that is not one, the execution fails without what could
+      // not be stored, and is not retried.
       const failure = unstorable({ storeError, executionId });
       const marked = await db.tenant({ orgId }, (sql) =>
         executionsRepo.settle(sql, {

@@ -29,6 +29,31 @@ const RANGES: Record<string, number | null> = {
   'Any time': null,
 };
 
+/** One filter of the list: a labelled select of [value, label] options. */
+function FilterSelect({
+  label,
+  value,
+  onChange,
+  options,
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: readonly [string, string][];
+}): JSX.Element {
+  return (
+    <Field label={label}>
+      <select value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
 export function ExecutionsPage(): JSX.Element {
   const initialWorkflow = new URLSearchParams(location.search).get('workflow') ?? '';
   const [status, setStatus] = useState<StatusTab>('all');
@@ -67,6 +92,11 @@ export function ExecutionsPage(): JSX.Element {
     setPages([]);
     setCursor(null);
   };
+  /** A filter's change: the new value, and the list read again from its first page. */
+  const pick = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    reset();
+  };
   return (
     <Page title="Executions" intro="Every workflow run, newest first.">
       <Tabs
@@ -85,65 +115,41 @@ export function ExecutionsPage(): JSX.Element {
         ]}
       />
       <div class="filters">
-        <Field label="Workflow">
-          <select
-            value={workflowId}
-            onChange={(e) => {
-              setWorkflowId(e.currentTarget.value);
-              reset();
-            }}
-          >
-            <option value="">All workflows</option>
-            {(workflows.data?.data ?? []).map((w) => (
-              <option key={w.id} value={w.id}>
-                {w.name}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Tier">
-          <select
-            value={tier}
-            onChange={(e) => {
-              setTier(e.currentTarget.value);
-              reset();
-            }}
-          >
-            <option value="">All tiers</option>
-            <option value="instant">Instant</option>
-            <option value="standard">Standard</option>
-            <option value="long">Long</option>
-          </select>
-        </Field>
-        <Field label="Environment">
-          <select
-            value={environment}
-            onChange={(e) => {
-              setEnvironment(e.currentTarget.value);
-              reset();
-            }}
-          >
-            <option value="">All environments</option>
-            {environments.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Time range">
-          <select
-            value={range}
-            onChange={(e) => {
-              setRange(e.currentTarget.value);
-              reset();
-            }}
-          >
-            {Object.keys(RANGES).map((r) => (
-              <option key={r}>{r}</option>
-            ))}
-          </select>
-        </Field>
+        <FilterSelect
+          label="Workflow"
+          value={workflowId}
+          onChange={pick(setWorkflowId)}
+          options={[
+            ['', 'All workflows'],
+            ...(workflows.data?.data ?? []).map((w): [string, string] => [w.id, w.name]),
+          ]}
+        />
+        <FilterSelect
+          label="Tier"
+          value={tier}
+          onChange={pick(setTier)}
+          options={[
+            ['', 'All tiers'],
+            ['instant', 'Instant'],
+            ['standard', 'Standard'],
+            ['long', 'Long'],
+          ]}
+        />
+        <FilterSelect
+          label="Environment"
+          value={environment}
+          onChange={pick(setEnvironment)}
+          options={[
+            ['', 'All environments'],
+            ...environments.map((name): [string, string] => [name, name]),
+          ]}
+        />
+        <FilterSelect
+          label="Time range"
+          value={range}
+          onChange={pick(setRange)}
+          options={Object.keys(RANGES).map((r): [string, string] => [r, r])}
+        />
       </div>
       <div role="tabpanel" class="tabpanel">
         <Loadable
