@@ -95,7 +95,7 @@ function checked({
   if (schema === undefined || answer.source !== 'example') return answer;
   const full = inlined({ schema, resolver, format });
   if (fits(full, answer.body) !== false) return answer;
-  const body = generate({ schema, resolver, format, seed });
+  const body = generate({ full, seed });
   return fits(full, body) === true ? { ...answer, body, source: 'faker' } : answer;
 }
 
@@ -165,22 +165,11 @@ function forFaker(node: unknown): unknown {
 const GENERATE_TRIES = 8;
 
 /**
- * Data generated from the schema, checked against it: faker can miss (a pattern it cannot
+ * Data generated from the inlined schema, checked against it: faker can miss (a pattern it cannot
  * follow, a `oneOf` whose branches overlap), so the next seeds are tried, and the first answer
  * is kept only when none fits. The same seed always gives the same answer.
  */
-function generate({
-  schema,
-  resolver,
-  format,
-  seed,
-}: {
-  schema: unknown;
-  resolver: Resolver;
-  format: SpecFormat;
-  seed: number;
-}): unknown {
-  const full = inlined({ schema, resolver, format });
+function generate({ full, seed }: { full: Json; seed: number }): unknown {
   const expanded = forFaker(full) as Json;
   let first: unknown = null;
   for (let attempt = 0; attempt < GENERATE_TRIES; attempt++) {
@@ -282,7 +271,7 @@ function declaredAnswer({
     return {
       status: chosen.status,
       contentType: 'application/json',
-      body: generate({ schema, resolver, format, seed }),
+      body: generate({ full: inlined({ schema, resolver, format }), seed }),
       source: 'faker',
     };
   }
@@ -323,7 +312,7 @@ function declaredAnswer({
   return {
     status: chosen.status,
     contentType: type,
-    body: generate({ schema, resolver, format, seed }),
+    body: generate({ full: inlined({ schema, resolver, format }), seed }),
     source: 'faker',
   };
 }
