@@ -181,7 +181,10 @@ describe('the web app', { timeout: 120_000 }, () => {
     }
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
-    expect(await page.evaluate('document.activeElement?.textContent')).toBe('New connector');
+    // Focus goes back to the button that opened the dialog once it has closed.
+    await expect
+      .poll(() => page.evaluate('document.activeElement?.textContent'))
+      .toBe('New connector');
 
     await page.getByRole('button', { name: 'New connector' }).click();
     await dialog.getByLabel('Name', { exact: true }).fill('Acme CRM');
@@ -378,6 +381,7 @@ describe('the web app', { timeout: 120_000 }, () => {
     await checkA11y('13-workflows');
 
     await goto('/executions', 'Executions');
+    await page.locator('table.executions thead th').first().waitFor();
     const headers = await page.locator('table.executions thead th').allTextContents();
     expect(headers).toEqual([
       'Time',
